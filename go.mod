@@ -1,0 +1,15 @@
+module github.com/nslab/nslab
+
+go 1.26.0
+
+require (
+	github.com/stretchr/testify v1.12.1
+	golang.org/x/sys v0.50.0
+)
+
+require (
+	github.com/magefile/mage v1.17.2 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+)
+
+tool github.com/magefile/mage

@@ -1,0 +1,141 @@
+package spawn
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/nslab/nslab/pkg/ns"
+)
+
+// Config describes a child. The zero value of every field is a sensible default.
+type Config struct {
+	// New lists the kinds of namespace to create. pid_for_children and
+	// time_for_children mean pid and time. Empty: the child shares all of
+	// the caller's namespaces.
+	New []ns.Kind
+
+	// Args is the command and its arguments, as for exec.Command; Args[0] is
+	// looked up in PATH. With Entrypoint set, Args are the entrypoint's arguments instead.
+	Args []string
+
+	// Entrypoint names a Go function registered with Register to run as the
+	// child instead of an external command.
+	Entrypoint string
+
+	// Hostname and Domainname, when not empty, are set in the child's new UTS
+	// namespace before anything runs. They need ns.UTS in New.
+	Hostname, Domainname string
+
+	// MapRoot maps the caller's UID and GID to 0 in the new user namespace.
+	// UIDMap and GIDMap give other maps (user_namespaces(7)); they override MapRoot.
+	// With none of these, a new user namespace is left without maps: its
+	// processes see the overflow IDs (65534) until someone writes
+	// /proc/PID/uid_map, as a caller may do between Start and Release.
+	MapRoot        bool
+	UIDMap, GIDMap []IDMap
+
+	// NoAutoUser stops Start from adding a user namespace mapping the caller
+	// to root when the caller is not root. Then creating namespaces needs
+	// root, and fails with a clear error without it.
+	NoAutoUser bool
+
+	// MountProc mounts a fresh proc file system on /proc in the child, so that
+	// /proc shows its own PID namespace. It implies a new mount namespace.
+	MountProc bool
+
+	// Join lists namespaces of other processes to enter (setns(2)) before the
+	// child runs, by kind and PID. Only cgroup, ipc, net, time and uts
+	// namespaces can be joined this way.
+	Join map[ns.Kind]int
+
+	// Stdin, Stdout and Stderr are the child's standard files; nil means
+	// /dev/null, as for exec.Cmd.
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+
+	// Env is the child's environment; nil means the caller's.
+	Env []string
+
+	// Dir is the child's working directory; empty means the caller's.
+	Dir string
+
+	// Pdeathsig is sent to the child when the caller dies; 0 means SIGKILL,
+	// so that a child never outlives its parent.
+	Pdeathsig syscall.Signal
+
+	// StopSignal asks the child to stop on context cancel or Stop; 0 means SIGTERM.
+	// StopDelay is how long to wait after it before SIGKILL; 0 means one second.
+	StopSignal syscall.Signal
+	StopDelay  time.Duration
+}
+
+// joinable are the kinds that a multi-threaded shim can enter before it runs the child.
+var joinable = []ns.Kind{ns.Cgroup, ns.IPC, ns.Net, ns.Time, ns.UTS}
+
+// kinds returns the distinct base kinds of New, in the order of ns.Kinds.
+func (c Config) kinds() []ns.Kind {
+	var out []ns.Kind
+	for _, k := range ns.Kinds {
+		if k == k.Base() && slices.ContainsFunc(c.New, func(x ns.Kind) bool { return x.Base() == k }) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// has reports whether New asks for kind k.
+func (c Config) has(k ns.Kind) bool { return slices.Contains(c.kinds(), k) }
+
+// validate checks what can be checked without the kernel.
+func (c Config) validate() error {
+	for _, k := range c.New {
+		if k.CloneFlag() == 0 {
+			return fmt.Errorf("spawn: unknown namespace kind %q", k)
+		}
+	}
+	switch {
+	case c.Entrypoint == "" && len(c.Args) == 0:
+		return errors.New("spawn: no command: set Args or Entrypoint")
+	case (c.Hostname != "" || c.Domainname != "") && !c.has(ns.UTS) && c.Join[ns.UTS] == 0:
+		return errors.New("spawn: a hostname or domain name needs a new UTS namespace (add uts to New), or the host's would change")
+	case len(c.Hostname) > 64 || len(c.Domainname) > 64:
+		return fmt.Errorf("spawn: hostname %q or domain name %q is longer than 64 bytes", c.Hostname, c.Domainname)
+	}
+	if c.Entrypoint != "" {
+		if _, ok := lookup(c.Entrypoint); !ok {
+			return fmt.Errorf("spawn: no entrypoint %q registered in this binary (registered: %v)", c.Entrypoint, Entrypoints())
+		}
+	}
+	for k, pid := range c.Join {
+		if !slices.Contains(joinable, k) {
+			return fmt.Errorf("spawn: cannot join a %s namespace from Go (only %v); use nsenter(1)", k, joinable)
+		}
+		if c.has(k) {
+			return fmt.Errorf("spawn: both a new %s namespace and the one of PID %d asked for", k, pid)
+		}
+	}
+	return nil
+}
+
+// IDMap is one line of /proc/PID/uid_map or gid_map: Size IDs from
+// ContainerID inside the namespace map to Size IDs from HostID outside.
+type IDMap struct {
+	ContainerID, HostID, Size int
+}
+
+// spec is what the parent tells the shim, through the environment.
+type spec struct {
+	Entrypoint string          `json:"entrypoint,omitempty"`
+	Path       string          `json:"path,omitempty"` // resolved external command
+	Args       []string        `json:"args"`
+	Hostname   string          `json:"hostname,omitempty"`
+	Domainname string          `json:"domainname,omitempty"`
+	Private    bool            `json:"private,omitempty"` // make / rprivate: new mount namespace
+	MountProc  bool            `json:"mount_proc,omitempty"`
+	Join       map[ns.Kind]int `json:"join,omitempty"`
+	NoHold     bool            `json:"no_hold,omitempty"` // already released (second exec after a join)
+}

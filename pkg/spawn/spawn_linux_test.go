@@ -1,0 +1,238 @@
+package spawn_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nslab/nslab/pkg/ns"
+	"github.com/nslab/nslab/pkg/spawn"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+)
+
+func init() {
+	spawn.Register("spawntest.hostname", func([]string) int {
+		var u unix.Utsname
+		if err := unix.Uname(&u); err != nil {
+			return 1
+		}
+		fmt.Printf("%s %s\n", unix.ByteSliceToString(u.Nodename[:]), unix.ByteSliceToString(u.Domainname[:]))
+		return 0
+	})
+	spawn.Register("spawntest.touch", func(args []string) int {
+		if err := os.WriteFile(args[0], nil, 0o644); err != nil {
+			return 1
+		}
+		return 0
+	})
+	spawn.Register("spawntest.exit", func(args []string) int {
+		n, _ := strconv.Atoi(args[0])
+		return n
+	})
+	spawn.Register("spawntest.ids", func([]string) int {
+		fmt.Printf("%d %d %d\n", os.Getpid(), os.Getuid(), os.Getppid())
+		return 0
+	})
+}
+
+func TestMain(m *testing.M) {
+	spawn.Init()
+	os.Exit(m.Run())
+}
+
+// need skips the test, with the reason, when these namespaces cannot be made here.
+func need(t *testing.T, kinds ...ns.Kind) {
+	t.Helper()
+	if err := spawn.Check(kinds...); err != nil {
+		t.Skipf("skip: %v", err)
+	}
+}
+
+func TestNewNamespacesDifferOnlyWhereAsked(t *testing.T) {
+	need(t, ns.UTS, ns.IPC)
+	c, err := spawn.Start(t.Context(), spawn.Config{New: []ns.Kind{ns.UTS, ns.IPC}, Args: []string{"true"}})
+	require.NoError(t, err)
+	defer c.Stop()
+	child, err := c.Namespaces()
+	require.NoError(t, err)
+	self, err := ns.Of(ns.Self)
+	require.NoError(t, err)
+	diff := ns.Diff(self, child)
+	want := []ns.Kind{ns.IPC, ns.UTS}
+	if os.Geteuid() != 0 {
+		want = []ns.Kind{ns.IPC, ns.User, ns.UTS} // the user namespace added for an unprivileged caller
+	}
+	assert.Equal(t, want, diff, "kinds that differ between caller and child")
+	require.NoError(t, c.Release())
+	require.NoError(t, c.Wait())
+}
+
+func TestHeldChildRunsNothingUntilReleased(t *testing.T) {
+	marker := filepath.Join(t.TempDir(), "ran")
+	c, err := spawn.Start(t.Context(), spawn.Config{Entrypoint: "spawntest.touch", Args: []string{marker}})
+	require.NoError(t, err)
+	_, err = os.Stat(marker)
+	assert.True(t, errors.Is(err, os.ErrNotExist), "the held child ran before Release: %v", err)
+	require.NoError(t, c.Release())
+	require.NoError(t, c.Wait())
+	assert.FileExists(t, marker)
+}
+
+func TestAbandonedChildRunsNothing(t *testing.T) {
+	marker := filepath.Join(t.TempDir(), "ran")
+	c, err := spawn.Start(t.Context(), spawn.Config{Entrypoint: "spawntest.touch", Args: []string{marker}})
+	require.NoError(t, err)
+	var ee *spawn.ExitError
+	require.ErrorAs(t, c.Wait(), &ee)
+	assert.Equal(t, 125, ee.Code)
+	assert.NoFileExists(t, marker)
+}
+
+func TestHostnameAndDomainname(t *testing.T) {
+	need(t, ns.UTS)
+	before, _ := os.Hostname()
+	var out bytes.Buffer
+	err := spawn.Run(t.Context(), spawn.Config{
+		New: []ns.Kind{ns.UTS}, Hostname: "spawn-test", Domainname: "lab.example",
+		Entrypoint: "spawntest.hostname", Stdout: &out,
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "spawn-test lab.example\n", out.String())
+	after, _ := os.Hostname()
+	assert.Equal(t, before, after, "the host's hostname changed")
+}
+
+func TestHostnameWithoutUTSNamespaceIsRefused(t *testing.T) {
+	_, err := spawn.Start(t.Context(), spawn.Config{Hostname: "x", Args: []string{"true"}})
+	require.ErrorContains(t, err, "needs a new UTS namespace")
+}
+
+func TestExitStatus(t *testing.T) {
+	err := spawn.Run(t.Context(), spawn.Config{Entrypoint: "spawntest.exit", Args: []string{"7"}})
+	var ee *spawn.ExitError
+	require.ErrorAs(t, err, &ee)
+	assert.Equal(t, 7, ee.Code)
+	assert.Equal(t, 7, ee.ShellCode())
+}
+
+func TestCommandNotFound(t *testing.T) {
+	_, err := spawn.Start(t.Context(), spawn.Config{Args: []string{"nslab-no-such-command"}})
+	require.EqualError(t, err, "start nslab-no-such-command: command not found in $PATH")
+}
+
+func TestUnknownEntrypoint(t *testing.T) {
+	_, err := spawn.Start(t.Context(), spawn.Config{Entrypoint: "nope"})
+	require.ErrorContains(t, err, `no entrypoint "nope" registered`)
+}
+
+func TestSetupErrorIsReported(t *testing.T) {
+	need(t, ns.UTS)
+	// Joining the UTS namespace of a PID that does not exist fails inside the child, after clone.
+	c, err := spawn.Start(t.Context(), spawn.Config{Join: map[ns.Kind]int{ns.UTS: 1 << 30}, Args: []string{"true"}})
+	require.NoError(t, err)
+	err = c.Release()
+	var se *spawn.SetupError
+	require.ErrorAs(t, err, &se)
+	assert.Contains(t, se.Msg, "does not exist")
+	c.Wait()
+}
+
+func TestPIDNamespaceWithFreshProc(t *testing.T) {
+	need(t, ns.PID, ns.Mnt)
+	var out bytes.Buffer
+	err := spawn.Run(t.Context(), spawn.Config{
+		New: []ns.Kind{ns.PID}, MountProc: true, Stdout: &out,
+		Args: []string{"sh", "-c", "echo $$; ls -d /proc/[0-9]* | wc -l"},
+	})
+	require.NoError(t, err)
+	fields := strings.Fields(out.String())
+	require.Len(t, fields, 2, "output %q", out.String())
+	assert.Equal(t, "1", fields[0], "PID of the first process of a new PID namespace")
+	n, _ := strconv.Atoi(fields[1])
+	assert.LessOrEqual(t, n, 3, "the fresh /proc lists %d processes; want only the namespace's own", n)
+}
+
+func TestMapRootInUserNamespace(t *testing.T) {
+	need(t, ns.User)
+	var out bytes.Buffer
+	err := spawn.Run(t.Context(), spawn.Config{New: []ns.Kind{ns.User}, MapRoot: true, Entrypoint: "spawntest.ids", Stdout: &out})
+	require.NoError(t, err)
+	assert.Equal(t, "0", strings.Fields(out.String())[1], "UID inside with MapRoot")
+}
+
+func TestUnmappedUserNamespaceShowsOverflowUID(t *testing.T) {
+	need(t, ns.User)
+	var out bytes.Buffer
+	err := spawn.Run(t.Context(), spawn.Config{New: []ns.Kind{ns.User}, Entrypoint: "spawntest.ids", Stdout: &out})
+	require.NoError(t, err)
+	assert.Equal(t, "65534", strings.Fields(out.String())[1], "UID inside an unmapped user namespace")
+}
+
+func TestJoinUTSNamespace(t *testing.T) {
+	need(t, ns.UTS)
+	holder, err := spawn.Start(t.Context(), spawn.Config{New: []ns.Kind{ns.UTS}, Hostname: "joined-uts", Args: []string{"sleep", "60"}})
+	require.NoError(t, err)
+	defer holder.Stop()
+	require.NoError(t, holder.Release())
+	var out bytes.Buffer
+	cfg := spawn.Config{Join: map[ns.Kind]int{ns.UTS: holder.PID()}, Entrypoint: "spawntest.hostname", Stdout: &out}
+	if os.Geteuid() != 0 {
+		t.Skip("skip: joining a namespace owned by another user namespace needs CAP_SYS_ADMIN over it")
+	}
+	require.NoError(t, spawn.Run(t.Context(), cfg))
+	assert.Equal(t, "joined-uts", strings.Fields(out.String())[0])
+}
+
+func TestStopKillsTheWholePIDNamespace(t *testing.T) {
+	need(t, ns.PID)
+	var out bytes.Buffer
+	c, err := spawn.Start(t.Context(), spawn.Config{
+		New: []ns.Kind{ns.PID}, Stdout: &out, StopDelay: 200 * time.Millisecond,
+		// init ignores SIGTERM (no handler); its children live on in the background.
+		Args: []string{"sh", "-c", "sleep 60 & sleep 60 & echo started; wait"},
+	})
+	require.NoError(t, err)
+	require.NoError(t, c.Release())
+	pidns, err := ns.Get(c.PID(), ns.PID)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return len(members(t, pidns)) == 3 }, 5*time.Second, 10*time.Millisecond)
+	require.NoError(t, c.Stop())
+	assert.Empty(t, members(t, pidns), "processes left in the PID namespace after Stop")
+}
+
+func TestContextCancelStopsChild(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	c, err := spawn.Start(ctx, spawn.Config{Args: []string{"sleep", "60"}, StopDelay: 100 * time.Millisecond})
+	require.NoError(t, err)
+	require.NoError(t, c.Release())
+	cancel()
+	var ee *spawn.ExitError
+	require.ErrorAs(t, c.Wait(), &ee)
+	assert.NotZero(t, ee.Signal, "the child should end by a signal")
+}
+
+// members lists the host PIDs of processes in the PID namespace id.
+func members(t *testing.T, id ns.ID) []int {
+	entries, err := os.ReadDir("/proc")
+	require.NoError(t, err)
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if got, err := ns.Get(pid, ns.PID); err == nil && got.Equal(id) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}

@@ -1,0 +1,339 @@
+package spawn
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/nslab/nslab/pkg/ns"
+	"golang.org/x/sys/unix"
+)
+
+// envSpec carries the shim's instructions from parent to child.
+const envSpec = "NSLAB_SPAWN_SPEC"
+
+// Child is a started child. It is held before running anything until Release.
+type Child struct {
+	cmd      *exec.Cmd
+	what     string
+	goPipe   *os.File // parent's write end: one byte releases the child
+	status   *os.File // parent's read end: EOF once the command runs, a message if setup failed
+	cancel   context.CancelFunc
+	mu       sync.Mutex
+	released bool
+	waitOnce sync.Once
+	waitErr  error
+}
+
+// Start creates the child in its namespaces and holds it: it has run nothing
+// of the command yet. Call Release to let it run, and Wait or Stop to reap
+// it. When ctx is done, the child is sent StopSignal, then SIGKILL after StopDelay.
+func Start(ctx context.Context, cfg Config) (*Child, error) {
+	cfg, err := prepare(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sp, err := buildSpec(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	c := &Child{what: sp.describe(), cancel: cancel}
+	if err := c.start(ctx, cfg, sp); err != nil {
+		cancel()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Run starts the child, releases it and waits for it.
+func Run(ctx context.Context, cfg Config) error {
+	c, err := Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if err := c.Release(); err != nil {
+		c.Stop()
+		return err
+	}
+	return c.Wait()
+}
+
+// prepare validates cfg and fills in the user namespace an unprivileged caller needs.
+func prepare(cfg Config) (Config, error) {
+	if err := cfg.validate(); err != nil {
+		return cfg, err
+	}
+	if cfg.MountProc && !cfg.has(ns.Mnt) {
+		cfg.New = append(cfg.New, ns.Mnt)
+	}
+	needsUser := len(cfg.kinds()) > 0 && !cfg.has(ns.User) && os.Geteuid() != 0
+	if needsUser && !cfg.NoAutoUser {
+		if err := CheckUserNS(); err != nil {
+			pe := err.(*PrivilegeError)
+			pe.Op = fmt.Sprintf("create %s namespaces as UID %d without root", kindList(cfg.kinds()), os.Geteuid())
+			return cfg, pe
+		}
+		cfg.New = append(cfg.New, ns.User)
+		cfg.MapRoot = cfg.UIDMap == nil && cfg.GIDMap == nil
+	}
+	if cfg.MapRoot && cfg.UIDMap == nil && cfg.GIDMap == nil {
+		cfg.UIDMap = []IDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}}
+		cfg.GIDMap = []IDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}}
+	}
+	return cfg, nil
+}
+
+func buildSpec(cfg Config) (spec, error) {
+	sp := spec{
+		Entrypoint: cfg.Entrypoint, Args: cfg.Args, Hostname: cfg.Hostname, Domainname: cfg.Domainname,
+		Private: cfg.has(ns.Mnt), MountProc: cfg.MountProc, Join: cfg.Join,
+	}
+	if cfg.Entrypoint == "" {
+		path, err := exec.LookPath(cfg.Args[0])
+		if err != nil {
+			return sp, fmt.Errorf("start %s: %w", cfg.Args[0], unwrapExecError(err))
+		}
+		sp.Path = path
+	}
+	return sp, nil
+}
+
+func unwrapExecError(err error) error {
+	var ee *exec.Error
+	if errors.As(err, &ee) {
+		if errors.Is(ee.Err, exec.ErrNotFound) {
+			return errors.New("command not found in $PATH")
+		}
+		return ee.Err
+	}
+	return err
+}
+
+func (sp spec) describe() string {
+	if sp.Entrypoint != "" {
+		return "entrypoint " + sp.Entrypoint
+	}
+	return sp.Args[0]
+}
+
+func (sp spec) encode() string {
+	b, _ := json.Marshal(sp) // a struct of strings, bools and ints always marshals
+	return envSpec + "=" + base64.StdEncoding.EncodeToString(b)
+}
+
+func (c *Child) start(ctx context.Context, cfg Config, sp spec) error {
+	goR, goW, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("start %s: make pipe: %w", c.what, err)
+	}
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		goR.Close()
+		goW.Close()
+		return fmt.Errorf("start %s: make pipe: %w", c.what, err)
+	}
+	c.cmd = command(ctx, cfg, sp, goR, statusW)
+	err = c.cmd.Start()
+	goR.Close()
+	statusW.Close()
+	if err != nil {
+		goW.Close()
+		statusR.Close()
+		return startError(cfg, c.what, err)
+	}
+	c.goPipe, c.status = goW, statusR
+	return nil
+}
+
+func command(ctx context.Context, cfg Config, sp spec, goR, statusW *os.File) *exec.Cmd {
+	argv0 := sp.describe()
+	cmd := exec.CommandContext(ctx, "/proc/self/exe")
+	cmd.Args = []string{argv0}
+	env := cfg.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	cmd.Env = append(withoutSpec(env), sp.encode())
+	cmd.Stdin, cmd.Stdout, cmd.Stderr, cmd.Dir = cfg.Stdin, cfg.Stdout, cfg.Stderr, cfg.Dir
+	cmd.ExtraFiles = []*os.File{goR, statusW} // fds 3 and 4 in the shim
+	cmd.SysProcAttr = sysProcAttr(cfg)
+	stop := cfg.StopSignal
+	if stop == 0 {
+		stop = syscall.SIGTERM
+	}
+	cmd.Cancel = func() error { return cmd.Process.Signal(stop) }
+	cmd.WaitDelay = cfg.StopDelay
+	if cmd.WaitDelay == 0 {
+		cmd.WaitDelay = time.Second
+	}
+	return cmd
+}
+
+func sysProcAttr(cfg Config) *syscall.SysProcAttr {
+	attr := &syscall.SysProcAttr{
+		Cloneflags:  ns.CloneFlags(cfg.kinds()...),
+		Pdeathsig:   cfg.Pdeathsig,
+		UidMappings: sysMaps(cfg.UIDMap),
+		GidMappings: sysMaps(cfg.GIDMap),
+		// Only a privileged writer may leave setgroups allowed (user_namespaces(7)).
+		GidMappingsEnableSetgroups: os.Geteuid() == 0,
+	}
+	if attr.Pdeathsig == 0 {
+		attr.Pdeathsig = syscall.SIGKILL
+	}
+	return attr
+}
+
+func sysMaps(m []IDMap) []syscall.SysProcIDMap {
+	if len(m) == 0 {
+		return nil // nil, not empty: syscall writes no map at all
+	}
+	out := make([]syscall.SysProcIDMap, len(m))
+	for i, x := range m {
+		out[i] = syscall.SysProcIDMap{ContainerID: x.ContainerID, HostID: x.HostID, Size: x.Size}
+	}
+	return out
+}
+
+func withoutSpec(env []string) []string {
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, envSpec+"=") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// startError explains a failed clone: most often a lack of privilege.
+func startError(cfg Config, what string, err error) error {
+	op := fmt.Sprintf("create %s namespaces for %s", kindList(cfg.kinds()), what)
+	switch {
+	case errors.Is(err, unix.EPERM), errors.Is(err, unix.EACCES):
+		if os.Geteuid() != 0 {
+			return &PrivilegeError{Op: op, Reason: fmt.Sprintf("UID %d may not", os.Geteuid()), Fix: "run as root, or let spawn add a user namespace (see docs/troubleshooting.md#eperm)", Err: err}
+		}
+		return &PrivilegeError{Op: op, Reason: "refused even to root (inside a container without CAP_SYS_ADMIN?)", Fix: "see docs/troubleshooting.md#eperm", Err: err}
+	case errors.Is(err, unix.ENOSPC), errors.Is(err, unix.EUSERS):
+		return &PrivilegeError{Op: op, Reason: "the limit on nested or total namespaces is reached (/proc/sys/user/max_*_namespaces)", Err: err}
+	case errors.Is(err, unix.EINVAL):
+		return fmt.Errorf("%s: the kernel rejects this combination of clone flags: %w", op, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+func kindList(kinds []ns.Kind) string {
+	if len(kinds) == 0 {
+		return "no new"
+	}
+	s := make([]string, len(kinds))
+	for i, k := range kinds {
+		s[i] = string(k)
+	}
+	return strings.Join(s, ",")
+}
+
+// PID returns the child's PID in the caller's PID namespace.
+func (c *Child) PID() int { return c.cmd.Process.Pid }
+
+// Namespaces reads the child's namespace IDs.
+func (c *Child) Namespaces() (ns.Set, error) { return ns.Of(c.PID()) }
+
+// Release lets the held child set itself up and run. It returns once the
+// command has been executed (or the entrypoint called), or with a
+// *SetupError saying what the child could not do.
+func (c *Child) Release() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.released {
+		return nil
+	}
+	c.released = true
+	_, werr := c.goPipe.Write([]byte{1})
+	c.goPipe.Close()
+	msg, rerr := io.ReadAll(c.status)
+	c.status.Close()
+	switch {
+	case len(msg) > 0:
+		return &SetupError{What: c.what, PID: c.PID(), Msg: string(msg)}
+	case werr != nil:
+		return fmt.Errorf("release %s (PID %d): the child is gone: %w", c.what, c.PID(), werr)
+	case rerr != nil:
+		return fmt.Errorf("release %s (PID %d): read its status: %w", c.what, c.PID(), rerr)
+	}
+	return nil
+}
+
+// Wait waits for the child to exit and reaps it. It returns nil for status 0,
+// an *ExitError otherwise. Waiting for a child never released abandons it:
+// the shim exits with status 125 without running anything.
+func (c *Child) Wait() error {
+	c.waitOnce.Do(func() {
+		c.abandonIfHeld()
+		err := c.cmd.Wait()
+		c.cancel()
+		c.waitErr = c.exitError(err)
+	})
+	return c.waitErr
+}
+
+// abandonIfHeld closes the pipes of a child never released: the shim then exits without running anything.
+func (c *Child) abandonIfHeld() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.released {
+		c.released = true
+		c.goPipe.Close()
+		c.status.Close()
+	}
+}
+
+func (c *Child) exitError(err error) error {
+	st := c.cmd.ProcessState
+	if st == nil {
+		return err
+	}
+	ws, _ := st.Sys().(syscall.WaitStatus)
+	switch {
+	case ws.Signaled():
+		return &ExitError{What: c.what, PID: c.PID(), Code: -1, Signal: ws.Signal()}
+	case st.ExitCode() != 0:
+		return &ExitError{What: c.what, PID: c.PID(), Code: st.ExitCode()}
+	}
+	if err != nil && !errors.Is(err, exec.ErrWaitDelay) {
+		return err
+	}
+	return nil
+}
+
+// ExitCode returns the child's exit status after Wait: -1 when killed by a signal or still running.
+func (c *Child) ExitCode() int {
+	if c.cmd.ProcessState == nil {
+		return -1
+	}
+	return c.cmd.ProcessState.ExitCode()
+}
+
+// Stop asks the child to stop (StopSignal), kills it after StopDelay, and
+// reaps it. Killing the init of a new PID namespace kills every process in
+// it. A child that ends because of Stop is not an error.
+func (c *Child) Stop() error {
+	c.abandonIfHeld()
+	c.cancel()
+	err := c.Wait()
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return nil
+	}
+	return err
+}
