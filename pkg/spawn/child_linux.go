@@ -121,7 +121,7 @@ func run(sp spec) int {
 			return exitHeld
 		}
 		unix.Close(fdStatus)
-		return fn(sp.Args)
+		return runEntrypoint(fn, sp.Args)
 	}
 	unix.CloseOnExec(fdStatus)
 	err := unix.Exec(sp.Path, sp.Args, os.Environ())
@@ -136,4 +136,26 @@ func run(sp spec) int {
 func report(err error) {
 	unix.Write(fdStatus, []byte(err.Error()))
 	unix.Close(fdStatus)
+}
+
+// notWritten is implemented by the panic value of an unwritten lab step (lab.TODO).
+type notWritten interface {
+	error
+	NotImplementedStep()
+}
+
+// runEntrypoint runs fn; an unwritten lab step's panic becomes one line on
+// stderr and exit status 3 rather than a stack trace.
+func runEntrypoint(fn Entrypoint, args []string) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			nw, ok := r.(notWritten)
+			if !ok {
+				panic(r)
+			}
+			fmt.Fprintln(os.Stderr, nw.Error())
+			code = 3
+		}
+	}()
+	return fn(args)
 }

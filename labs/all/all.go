@@ -1,0 +1,7 @@
+// Package all registers every lab of the course with pkg/lab; the nslab
+// command, the magefile and the testscripts import it for its side effect.
+package all
+
+import (
+	_ "github.com/nslab/nslab/labs/uts" // UTS namespaces
+)

@@ -1,0 +1,86 @@
+// Package labtest holds what every lab's tests share: a TestMain that runs
+// the spawn shim and proves the host was left as found, a skip with the
+// exact reason when namespaces cannot be made here, and the runner of graded
+// steps that turns an unwritten step into a clean failure.
+package labtest
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/nslab/nslab/pkg/host"
+	"github.com/nslab/nslab/pkg/lab"
+	"github.com/nslab/nslab/pkg/ns"
+	"github.com/nslab/nslab/pkg/spawn"
+)
+
+// Main is the TestMain of a lab package: it runs the spawn shim in children,
+// snapshots the host before the tests and fails the run if anything the
+// safety rules protect differs after them.
+func Main(m *testing.M) {
+	spawn.Init()
+	before, err := host.Take()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	code := m.Run()
+	after, err := host.Take()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	if diff := host.Diff(before, after); len(diff) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: the tests changed the host (DESIGN.md, Safety rules):\n  %s\n", strings.Join(diff, "\n  "))
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// Need skips t, printing the exact reason, when the caller cannot create
+// namespaces of these kinds here (no root and no user namespaces, or a kernel
+// without the kind).
+func Need(t testing.TB, kinds ...ns.Kind) {
+	t.Helper()
+	if err := spawn.Check(kinds...); err != nil {
+		t.Skipf("skip: %v", err)
+	}
+}
+
+// NeedRoot skips t when the caller is not root, saying why the step needs it.
+func NeedRoot(t testing.TB, why string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skipf("skip: needs root: %s", why)
+	}
+}
+
+// Step runs the graded subtest of one step, named so that a grader maps it
+// to the step: TestUTS/01_new_namespace. An unwritten step (lab.TODO) fails
+// with its message instead of crashing the test binary.
+func Step(t *testing.T, l *lab.Lab, id string, fn func(t *testing.T)) {
+	t.Helper()
+	s, err := l.Step(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run(s.TestName(), func(t *testing.T) {
+		err := lab.Recover(func() error { fn(t); return nil })
+		if err != nil {
+			t.Fatalf("%v", err)
+		}
+	})
+}
+
+// Failf fails t with the shape every lab failure has: what the kernel was
+// expected to do, what was seen, and the step's section in the docs.
+func Failf(t testing.TB, l *lab.Lab, id string, format string, args ...any) {
+	t.Helper()
+	s, err := l.Step(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Fatalf("%s (see %s)", fmt.Sprintf(format, args...), l.Anchor(s))
+}
