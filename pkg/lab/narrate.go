@@ -47,7 +47,7 @@ func (n *Narrator) Table(cols ...Column) {
 
 // Compare prints the table of the caller (the host) and a child.
 func (n *Narrator) Compare(host, child ns.Set, childTitle string) {
-	n.Table(Column{Title: fmt.Sprintf("host (PID %d)", pidOf(host)), Set: host},
+	n.Table(Column{Title: fmt.Sprintf("host (PID %v)", pidOf(host)), Set: host},
 		Column{Title: fmt.Sprintf("%s (PID %d)", childTitle, child.PID), Set: child})
 }
 
