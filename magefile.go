@@ -112,6 +112,10 @@ func testLabs(names ...string) error {
 	var errs []error
 	for _, name := range names {
 		errs = append(errs, goTest("-count=1", "./labs/"+name+"/..."))
+		if _, err := os.Stat("testscripts"); err != nil {
+			fmt.Println("no testscripts/ here: scenarios not run")
+			continue
+		}
 		errs = append(errs, goTest("-count=1", "./testscripts", "-run", "TestScripts/"+name+"_"))
 	}
 	return errors.Join(errs...)
