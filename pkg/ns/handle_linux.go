@@ -10,10 +10,10 @@ import (
 
 // The nsfs ioctl requests of ioctl_ns(2), from <linux/nsfs.h>.
 const (
-	nsGetUserNS   = 0xb701     // _IO(0xb7, 0x1)
-	nsGetParent   = 0xb702     // _IO(0xb7, 0x2)
-	nsGetNSType   = 0xb703     // _IO(0xb7, 0x3)
-	nsGetOwnerUID = 0x8004b704 // _IOR(0xb7, 0x4, uid_t)
+	nsGetUserNS   = 0xb701 // _IO(0xb7, 0x1)
+	nsGetParent   = 0xb702 // _IO(0xb7, 0x2)
+	nsGetNSType   = 0xb703 // _IO(0xb7, 0x3)
+	nsGetOwnerUID = 0xb704 // _IO(0xb7, 0x4), with a uid_t * argument
 )
 
 // Handle is an open namespace file: a /proc/PID/ns link, a bind mount of one,
