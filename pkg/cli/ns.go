@@ -1,0 +1,339 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/nslab/nslab/pkg/ns"
+)
+
+const nsUsage = `usage: nslab ns [--json] [--kind KINDS] [PID|self]...
+       nslab ns --all [--json] [--kind KINDS]
+
+With one process (default: self, the nslab process), prints its namespaces
+as ls -l /proc/PID/ns shows them: the kind, the link text (uts:[4026531838])
+and the device and inode numbers of the nsfs file (as stat -L -c '%d %i').
+With two or more, prints them side by side and marks the kinds whose
+namespace differs from the first process's.
+
+With --all, lists every namespace that a readable process is in, like
+lsns(8): NS TYPE NPROCS PID USER OWNER_UID COMMAND, where PID is the lowest
+PID in the namespace and OWNER_UID the UID that created the user namespace
+owning it (-1 when it cannot be told).
+
+Flags:
+  --all          list every namespace on the machine
+  --json         print JSON instead of a table
+  --kind KINDS   only these kinds, comma separated (uts,net,... ; also mount, network)
+  -h, --help     print this help
+
+Exit status: 0, 1 when a process cannot be read (no such PID, no permission),
+2 for a bad command line.
+`
+
+// nsOptions is the parsed command line of nslab ns.
+type nsOptions struct {
+	all   bool
+	json  bool
+	kinds []ns.Kind // nil: all
+	pids  []int     // ns.Self for "self"
+}
+
+func runNS(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	opts, code, done := parseNS(args, stdout, stderr)
+	if done {
+		return code
+	}
+	var err error
+	if opts.all {
+		err = listAll(stdout, opts)
+	} else {
+		err = showProcesses(stdout, opts)
+	}
+	if err != nil {
+		return fail(stderr, fmt.Errorf("ns: %w", err))
+	}
+	return exitOK
+}
+
+func parseNS(args []string, stdout, stderr io.Writer) (nsOptions, int, bool) {
+	var opts nsOptions
+	var kinds string
+	fs := newFlagSet("ns")
+	fs.BoolVar(&opts.all, "all", false, "")
+	fs.BoolVar(&opts.json, "json", false, "")
+	fs.StringVar(&kinds, "kind", "", "")
+	pos, err := parseInterspersed(fs, args)
+	if code, done := parseResult(fs, err, stdout, stderr, nsUsage); done {
+		return opts, code, true
+	}
+	opts, err = nsOptionsFrom(opts, kinds, pos)
+	if err != nil {
+		return opts, fail(stderr, err), true
+	}
+	return opts, exitOK, false
+}
+
+// nsOptionsFrom checks the kinds and PIDs of the command line.
+func nsOptionsFrom(opts nsOptions, kinds string, pos []string) (nsOptions, error) {
+	var err error
+	if opts.kinds, err = parseKinds(kinds); err != nil {
+		return opts, usageErrorf("ns: --kind: %v", err)
+	}
+	if opts.all && len(pos) > 0 {
+		return opts, usageErrorf("ns: --all lists every process; drop the PIDs %s", strings.Join(pos, " "))
+	}
+	for _, a := range pos {
+		pid, err := parsePID(a)
+		if err != nil {
+			return opts, usageErrorf("ns: %v", err)
+		}
+		opts.pids = append(opts.pids, pid)
+	}
+	if len(opts.pids) == 0 {
+		opts.pids = []int{ns.Self}
+	}
+	return opts, nil
+}
+
+// parseKinds parses "uts,net" into kinds; the empty string means all.
+func parseKinds(s string) ([]ns.Kind, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var kinds []ns.Kind
+	for _, f := range strings.Split(s, ",") {
+		k, err := ns.ParseKind(f)
+		if err != nil {
+			return nil, err
+		}
+		kinds = append(kinds, k)
+	}
+	return kinds, nil
+}
+
+// parsePID accepts "self" or a positive decimal number.
+func parsePID(s string) (int, error) {
+	if s == "self" {
+		return ns.Self, nil
+	}
+	pid, err := strconv.Atoi(s)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("PID %q is not a number (give a process ID such as 1234, or self)", s)
+	case pid <= 0:
+		return 0, fmt.Errorf("PID %d is not a process ID (PIDs start at 1; use self for nslab itself)", pid)
+	}
+	return pid, nil
+}
+
+// wanted reports whether kind k is shown under the --kind filter.
+func (o nsOptions) wanted(k ns.Kind) bool {
+	return len(o.kinds) == 0 || slices.Contains(o.kinds, k) ||
+		(k != k.Base() && slices.Contains(o.kinds, k.Base()))
+}
+
+func showProcesses(w io.Writer, opts nsOptions) error {
+	sets := make([]ns.Set, len(opts.pids))
+	for i, pid := range opts.pids {
+		s, err := ns.Of(pid)
+		if err != nil {
+			return err
+		}
+		sets[i] = filterSet(s, opts)
+	}
+	switch {
+	case opts.json:
+		return writeJSON(w, setsJSON(sets))
+	case len(sets) == 1:
+		_, err := io.WriteString(w, FormatSet(sets[0]))
+		return err
+	}
+	_, err := io.WriteString(w, FormatSets(sets))
+	return err
+}
+
+func filterSet(s ns.Set, opts nsOptions) ns.Set {
+	out := ns.Set{PID: s.PID, IDs: map[ns.Kind]ns.ID{}}
+	for k, id := range s.IDs {
+		if opts.wanted(k) {
+			out.IDs[k] = id
+		}
+	}
+	for _, k := range s.Absent {
+		if opts.wanted(k) {
+			out.Absent = append(out.Absent, k)
+		}
+	}
+	return out
+}
+
+// FormatSet renders one process's namespaces: KIND ID DEV INODE, in the
+// order of ls /proc/PID/ns.
+func FormatSet(s ns.Set) string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "KIND\tID\tDEV\tINODE")
+	for _, k := range ns.Kinds {
+		if id, ok := s.Get(k); ok {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", k, id, id.Dev, id.Inode)
+		}
+	}
+	tw.Flush()
+	return b.String()
+}
+
+// FormatSets renders several processes side by side, marking with
+// "<- differs" the kinds whose namespace is not the first process's.
+func FormatSets(sets []ns.Set) string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	head := []string{"KIND"}
+	for _, s := range sets {
+		head = append(head, title(s.PID))
+	}
+	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
+	for _, k := range ns.Kinds {
+		if row, present := sideBySide(k, sets); present {
+			fmt.Fprintln(tw, row)
+		}
+	}
+	tw.Flush()
+	return b.String()
+}
+
+func sideBySide(k ns.Kind, sets []ns.Set) (string, bool) {
+	row := []string{string(k)}
+	present, differs := false, false
+	first, _ := sets[0].Get(k)
+	for _, s := range sets {
+		id, ok := s.Get(k)
+		if !ok {
+			row = append(row, "-")
+			differs = differs || !first.IsZero()
+			continue
+		}
+		present = true
+		row = append(row, id.String())
+		differs = differs || !id.Equal(first)
+	}
+	mark := ""
+	if differs {
+		mark = "<- differs"
+	}
+	return strings.Join(append(row, mark), "\t"), present
+}
+
+func title(pid int) string {
+	if pid == ns.Self {
+		return fmt.Sprintf("self (PID %d)", os.Getpid())
+	}
+	return fmt.Sprintf("PID %d", pid)
+}
+
+// nsIDJSON is one namespace in the JSON of nslab ns.
+type nsIDJSON struct {
+	ID    string `json:"id"`
+	Dev   uint64 `json:"dev"`
+	Inode uint64 `json:"inode"`
+}
+
+// processJSON is one process in the JSON of nslab ns.
+type processJSON struct {
+	PID        int                 `json:"pid"`
+	Namespaces map[string]nsIDJSON `json:"namespaces"`
+	Absent     []string            `json:"absent"`
+}
+
+func setsJSON(sets []ns.Set) []processJSON {
+	out := make([]processJSON, len(sets))
+	for i, s := range sets {
+		p := processJSON{PID: s.PID, Namespaces: map[string]nsIDJSON{}, Absent: []string{}}
+		if s.PID == ns.Self {
+			p.PID = os.Getpid()
+		}
+		for k, id := range s.IDs {
+			p.Namespaces[string(k)] = nsIDJSON{ID: id.String(), Dev: id.Dev, Inode: id.Inode}
+		}
+		for _, k := range s.Absent {
+			p.Absent = append(p.Absent, string(k))
+		}
+		out[i] = p
+	}
+	return out
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// infoJSON is one row of nslab ns --all --json: the keys of lsns -J, and more.
+type infoJSON struct {
+	NS       uint64 `json:"ns"`
+	Type     string `json:"type"`
+	NProcs   int    `json:"nprocs"`
+	PID      int    `json:"pid"`
+	User     string `json:"user"`
+	Command  string `json:"command"`
+	UID      int    `json:"uid"`
+	OwnerUID int    `json:"owner_uid"`
+	ID       string `json:"id"`
+}
+
+func listAll(w io.Writer, opts nsOptions) error {
+	infos, err := ns.List()
+	if err != nil {
+		return err
+	}
+	rows := make([]infoJSON, 0, len(infos))
+	names := userNames{}
+	for _, in := range infos {
+		if opts.wanted(in.Kind) {
+			rows = append(rows, infoJSON{NS: in.Inode, Type: string(in.Kind), NProcs: in.NProcs, PID: in.PID,
+				User: names.of(in.UID), Command: in.Command, UID: in.UID, OwnerUID: in.OwnerUID, ID: in.Link})
+		}
+	}
+	if opts.json {
+		return writeJSON(w, rows)
+	}
+	_, err = io.WriteString(w, FormatList(rows))
+	return err
+}
+
+// FormatList renders the rows of nslab ns --all as a table like lsns(8).
+func FormatList(rows []infoJSON) string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 1, ' ', 0)
+	fmt.Fprintln(tw, "NS\tTYPE\tNPROCS\tPID\tUSER\tOWNER_UID\tCOMMAND")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%s\t%d\t%s\n", r.NS, r.Type, r.NProcs, r.PID, r.User, r.OwnerUID, r.Command)
+	}
+	tw.Flush()
+	return b.String()
+}
+
+// userNames caches the user name of each UID; an unknown UID prints as its number.
+type userNames map[int]string
+
+func (u userNames) of(uid int) string {
+	if name, ok := u[uid]; ok {
+		return name
+	}
+	name := strconv.Itoa(uid)
+	if uid >= 0 {
+		if usr, err := user.LookupId(name); err == nil {
+			name = usr.Username
+		}
+	}
+	u[uid] = name
+	return name
+}
