@@ -236,3 +236,18 @@ func members(t *testing.T, id ns.ID) []int {
 	}
 	return pids
 }
+
+func TestEveryKindAtOnce(t *testing.T) {
+	kinds := []ns.Kind{ns.Cgroup, ns.IPC, ns.Mnt, ns.Net, ns.PID, ns.Time, ns.User, ns.UTS}
+	need(t, kinds...)
+	c, err := spawn.Start(t.Context(), spawn.Config{New: kinds, MapRoot: true, Args: []string{"true"}})
+	require.NoError(t, err)
+	defer c.Stop()
+	child, err := c.Namespaces()
+	require.NoError(t, err)
+	self, err := ns.Of(ns.Self)
+	require.NoError(t, err)
+	assert.Empty(t, ns.Same(self, child), "kinds the child still shares with its parent")
+	require.NoError(t, c.Release())
+	require.NoError(t, c.Wait())
+}
