@@ -23,7 +23,9 @@ Namespace flags:
   --all               every kind the running kernel has
   --hostname NAME     set the host name in the new UTS namespace (implies --uts)
   --domainname NAME   set the NIS domain name (implies --uts)
-  --map-root          map your UID and GID to root in a new user namespace (implies --user)
+  --map-root          map your UID and GID to root in a new user namespace (implies --user);
+                      implied by --user with --mount, --mount-proc, --hostname or
+                      --domainname (and so by --all), which need privilege inside
   --mount-proc        mount a fresh /proc, which shows the new PID namespace with
                       --pid (implies --mount)
   --user=false        never add a user namespace: without root, creating the
@@ -103,17 +105,15 @@ func (f runFlags) config(args []string, env runEnv) (spawn.Config, error) {
 	if noUser && f.mapRoot {
 		return spawn.Config{}, usageErrorf("run: --map-root needs a user namespace; drop --user=false")
 	}
-	if f.mapRoot {
-		want[ns.User] = true
-	}
-	if noUser {
-		want[ns.User] = false
-	}
+	want[ns.User] = (want[ns.User] || f.mapRoot) && !noUser
+	// The shim runs after the user namespace is made; unmapped, it has no
+	// capability left there to mount or set names.
+	mapRoot := f.mapRoot || want[ns.User] && (want[ns.Mnt] || f.hostname != "" || f.domainname != "")
 	if len(f.hostname) > 64 || len(f.domainname) > 64 {
 		return spawn.Config{}, usageErrorf("run: --hostname and --domainname take at most 64 bytes")
 	}
 	cfg := spawn.Config{
-		Hostname: f.hostname, Domainname: f.domainname, MapRoot: f.mapRoot,
+		Hostname: f.hostname, Domainname: f.domainname, MapRoot: mapRoot,
 		MountProc: f.mountProc, NoAutoUser: noUser, Args: args,
 	}
 	for _, kf := range kindFlags {

@@ -1,0 +1,144 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/nslab/nslab/pkg/ns"
+	"github.com/nslab/nslab/pkg/spawn"
+	"golang.org/x/sys/unix"
+)
+
+// TestNSJSONSelf checks nslab ns --json self against readlink(2) and stat(2)
+// of /proc/self/ns/*, as readlink and stat -L -c '%d %i' show them.
+func TestNSJSONSelf(t *testing.T) {
+	r := call(t, "", "ns", "--json", "self")
+	if r.code != 0 {
+		t.Fatalf("nslab ns --json self = %d, stderr %q", r.code, r.stderr)
+	}
+	var got []processJSON
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("decode %q: %v", r.stdout, err)
+	}
+	if len(got) != 1 || got[0].PID != os.Getpid() {
+		t.Fatalf("nslab ns --json self = %+v, want one process with pid %d", got, os.Getpid())
+	}
+	links, err := filepath.Glob("/proc/self/ns/*")
+	if err != nil || len(links) == 0 {
+		t.Fatalf("glob /proc/self/ns/*: %v, %d files", err, len(links))
+	}
+	if len(got[0].Namespaces) != len(links) {
+		t.Errorf("JSON has %d namespaces, /proc/self/ns has %d", len(got[0].Namespaces), len(links))
+	}
+	for _, path := range links {
+		checkAgainstKernel(t, path, got[0].Namespaces[filepath.Base(path)])
+	}
+}
+
+func checkAgainstKernel(t *testing.T, path string, got nsIDJSON) {
+	t.Helper()
+	link, err := os.Readlink(path)
+	if err != nil {
+		t.Fatalf("readlink %s: %v", path, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		t.Fatalf("stat %s: %v", path, err)
+	}
+	want := nsIDJSON{ID: link, Dev: uint64(st.Dev), Inode: st.Ino}
+	if got != want {
+		t.Errorf("%s: JSON has %+v, kernel says %+v", path, got, want)
+	}
+}
+
+func TestNSTableSelf(t *testing.T) {
+	r := call(t, "", "ns")
+	link, err := os.Readlink("/proc/self/ns/uts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := regexpLine("uts", link)
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "KIND") || !strings.Contains(r.stdout, want) {
+		t.Errorf("nslab ns = %d, stdout %q; want a KIND table with the row %q", r.code, r.stdout, want)
+	}
+}
+
+// regexpLine is the start of a table row: the kind, padding, the link text.
+func regexpLine(kind, link string) string {
+	return kind + strings.Repeat(" ", len("time_for_children")+2-len(kind)) + link
+}
+
+// TestNSSideBySide compares the test process with a child in a new UTS
+// namespace: only uts differs.
+func TestNSSideBySide(t *testing.T) {
+	needNamespaces(t, ns.UTS)
+	// Without root, spawn adds a user namespace too; the rows compared leave user out.
+	cfg := spawn.Config{New: []ns.Kind{ns.UTS}, Args: []string{"true"}}
+	child, err := spawn.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("start a child in a new uts namespace: %v", err)
+	}
+	defer child.Stop()
+	r := call(t, "", "ns", "self", strconv.Itoa(child.PID()), "--kind", "uts,ipc,net")
+	if r.code != 0 {
+		t.Fatalf("nslab ns self %d = %d, stderr %q", child.PID(), r.code, r.stderr)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n")[1:] {
+		differs := strings.HasSuffix(strings.TrimSpace(line), "<- differs")
+		if isUTS := strings.HasPrefix(line, "uts "); differs != isUTS {
+			t.Errorf("row %q: marked differing %v, want %v (only uts is new)\n%s", line, differs, isUTS, r.stdout)
+		}
+	}
+	if n := strings.Count(r.stdout, "\n"); n != 4 {
+		t.Errorf("nslab ns --kind uts,ipc,net printed %d lines, want a header and 3 rows:\n%s", n, r.stdout)
+	}
+}
+
+// TestNSAll checks that nslab ns --all --json lists the test's own namespaces.
+func TestNSAll(t *testing.T) {
+	r := call(t, "", "ns", "--all", "--json")
+	if r.code != 0 {
+		t.Fatalf("nslab ns --all --json = %d, stderr %q", r.code, r.stderr)
+	}
+	var rows []infoJSON
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil {
+		t.Fatalf("decode %q: %v", r.stdout, err)
+	}
+	self, err := ns.Of(ns.Self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range ns.ListKinds {
+		id, ok := self.Get(k)
+		if ok && !hasRow(rows, id) {
+			t.Errorf("nslab ns --all has no row for the test's own %s namespace %s", k, id)
+		}
+	}
+}
+
+func hasRow(rows []infoJSON, id ns.ID) bool {
+	for _, r := range rows {
+		if r.Type == string(id.Kind) && r.NS == id.Inode && r.ID == id.String() && r.NProcs >= 1 && r.PID > 0 && r.User != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func TestNSAllTable(t *testing.T) {
+	r := call(t, "", "ns", "--all", "--kind", "uts")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != 0 || len(lines) < 2 || !strings.HasPrefix(lines[0], "NS ") {
+		t.Fatalf("nslab ns --all --kind uts = %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	for _, l := range lines[1:] {
+		if f := strings.Fields(l); len(f) < 7 || f[1] != "uts" {
+			t.Errorf("row %q: want 7 columns of type uts", l)
+		}
+	}
+}

@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/nslab/nslab/pkg/ns"
+)
+
+func TestRunHostname(t *testing.T) {
+	needNamespaces(t, ns.UTS)
+	before, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := call(t, "", "run", "--hostname", "nslab-cli-test", "--", "uname", "-n")
+	if r.code != 0 || r.stdout != "nslab-cli-test\n" {
+		t.Errorf("nslab run --hostname nslab-cli-test -- uname -n = %d, %q, stderr %q; want 0 and the new name", r.code, r.stdout, r.stderr)
+	}
+	if after, _ := os.Hostname(); after != before {
+		t.Errorf("the host's name changed from %q to %q", before, after)
+	}
+}
+
+func TestRunExitStatus(t *testing.T) {
+	needNamespaces(t, ns.UTS)
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"success", []string{"true"}, 0},
+		{"status 3", []string{"sh", "-c", "exit 3"}, 3},
+		{"killed by SIGKILL", []string{"sh", "-c", "kill -9 $$"}, 128 + 9},
+		{"killed by SIGTERM", []string{"sh", "-c", "kill -TERM $$"}, 128 + 15},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"run", "--uts", "--"}, tt.args...)
+			r := call(t, "", args...)
+			if r.code != tt.want {
+				t.Errorf("nslab %q = %d, want %d (stderr %q)", args, r.code, tt.want, r.stderr)
+			}
+		})
+	}
+}
+
+func TestRunWithoutNamespaces(t *testing.T) {
+	r := call(t, "", "run", "--", "sh", "-c", "exit 4")
+	if r.code != 4 {
+		t.Errorf("nslab run -- sh -c 'exit 4' = %d, want 4 (stderr %q)", r.code, r.stderr)
+	}
+}
+
+func TestRunDefaultShellReadsStdin(t *testing.T) {
+	needNamespaces(t, ns.UTS)
+	t.Setenv("SHELL", "/bin/sh")
+	r := call(t, "uname -n\nexit 5\n", "run", "--hostname", "from-stdin")
+	if r.code != 5 || r.stdout != "from-stdin\n" {
+		t.Errorf("nslab run --hostname from-stdin with a script on stdin = %d, %q, stderr %q; want 5, \"from-stdin\\n\"", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestRunPIDNamespace(t *testing.T) {
+	needNamespaces(t, ns.PID, ns.Mnt)
+	// The shell is PID 1; exec'd, ls is PID 1 and alone in the fresh /proc.
+	r := call(t, "", "run", "--pid", "--mount-proc", "--", "sh", "-c", "echo $$; exec ls -1 /proc")
+	var pids []string
+	for _, f := range strings.Fields(r.stdout) {
+		if f[0] >= '0' && f[0] <= '9' {
+			pids = append(pids, f)
+		}
+	}
+	if r.code != 0 || strings.Join(pids, " ") != "1 1" {
+		t.Errorf("nslab run --pid --mount-proc: $$ and the PIDs in /proc = %q (code %d, stderr %q), want \"1 1\"", pids, r.code, r.stderr)
+	}
+}
+
+func TestRunMapRoot(t *testing.T) {
+	needNamespaces(t, ns.User)
+	r := call(t, "", "run", "--map-root", "--", "id", "-u")
+	if r.code != 0 || r.stdout != "0\n" {
+		t.Errorf("nslab run --map-root -- id -u = %d, %q, stderr %q; want 0, \"0\\n\"", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestLab(t *testing.T) {
+	r := call(t, "", "lab", "clitest")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	last := lines[len(lines)-1]
+	if r.code != 1 || !strings.Contains(last, "docs/labs/clitest.md#step-02") || strings.Contains(r.stdout, "#step-01\n") {
+		t.Errorf("nslab lab clitest = %d, last line %q; want 1 and a last line naming docs/labs/clitest.md#step-02 only\n%s", r.code, last, r.stdout)
+	}
+	r = call(t, "", "lab", "clitest", "--step", "1")
+	if r.code != 0 || !strings.Contains(r.stdout, "1 of 1 steps passed") {
+		t.Errorf("nslab lab clitest --step 1 = %d, stdout %q; want 0 and 1 of 1 passed", r.code, r.stdout)
+	}
+}
+
+func TestLabList(t *testing.T) {
+	r := call(t, "", "lab", "clitest", "--list")
+	want := []string{"clitest", "12 points", "01 passes", "5 points", "02 fails", "7 points"}
+	for _, w := range want {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("nslab lab clitest --list = %q, want it to contain %q", r.stdout, w)
+		}
+	}
+	if r.code != 0 || strings.Contains(r.stdout, "PASS") {
+		t.Errorf("nslab lab --list = %d and ran steps? %q", r.code, r.stdout)
+	}
+}
