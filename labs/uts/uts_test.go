@@ -1,7 +1,10 @@
+//go:build linux
+
 package uts_test
 
 import (
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/nslab/nslab/labs/uts"
@@ -13,28 +16,104 @@ func TestMain(m *testing.M) { labtest.Main(m) }
 
 func TestUTS(t *testing.T) {
 	labtest.Need(t, ns.UTS)
-	labtest.Step(t, uts.Lab, "01", func(t *testing.T) {
-		t.Parallel()
-		child, err := uts.StartInNewUTS(t.Context(), []string{"true"})
-		if err != nil {
-			labtest.Failf(t, uts.Lab, "01", "start a child in a new UTS namespace: %v", err)
+	labtest.Step(t, uts.Lab, "01", testNewNamespace)
+	labtest.Step(t, uts.Lab, "02", testSetNames)
+	labtest.Step(t, uts.Lab, "03", testHostUntouched)
+	labtest.Step(t, uts.Lab, "04", testJoin)
+	labtest.Step(t, uts.Lab, "05", testSharedChange)
+}
+
+func testNewNamespace(t *testing.T) {
+	t.Parallel()
+	child, err := uts.StartInNewUTS(t.Context(), []string{"true"})
+	if err != nil {
+		labtest.Failf(t, uts.Lab, "01", "start a child in a new UTS namespace: %v", err)
+	}
+	defer child.Stop()
+	host, err := ns.Of(ns.Self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := child.Namespaces()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ns.Kind{ns.UTS}
+	if os.Geteuid() != 0 {
+		want = []ns.Kind{ns.User, ns.UTS} // spawn adds a user namespace for an unprivileged caller
+	}
+	for _, k := range ns.Kinds {
+		h, _ := host.Get(k)
+		c, _ := got.Get(k)
+		switch isNew := slices.Contains(want, k); {
+		case isNew && h.Equal(c):
+			labtest.Failf(t, uts.Lab, "01", "the child's %s namespace %s is the host's; want a new one (New: []ns.Kind{ns.UTS})", k, c)
+		case !isNew && !h.Equal(c):
+			labtest.Failf(t, uts.Lab, "01", "the child's %s namespace is %s, the host's %s; want it shared (only the kinds asked for are new: %v)", k, c, h, want)
 		}
-		defer child.Stop()
-		host, err := ns.Of(ns.Self)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := child.Namespaces()
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := []ns.Kind{ns.UTS}
-		if os.Geteuid() != 0 {
-			want = []ns.Kind{ns.User, ns.UTS} // spawn adds a user namespace for an unprivileged caller
-		}
-		diff := ns.Diff(host, got)
-		if len(diff) != len(want) || diff[len(diff)-1] != ns.UTS {
-			labtest.Failf(t, uts.Lab, "01", "kinds new in the child: %v; want %v (only the kinds asked for: New: []ns.Kind{ns.UTS})", diff, want)
-		}
-	})
+	}
+}
+
+func testSetNames(t *testing.T) {
+	t.Parallel()
+	want := uts.LabNames()
+	child, err := uts.RenameInChild(t.Context(), want)
+	if err != nil {
+		labtest.Failf(t, uts.Lab, "02", "a child in a new UTS namespace calling SetNames(%s) failed: %v", want, err)
+	}
+	if child.Names != want {
+		labtest.Failf(t, uts.Lab, "02", "after SetNames(%s), uname(2) in the child returned %s; want the names it set (sethostname(2) and setdomainname(2), each given its own name)", want, child.Names)
+	}
+}
+
+func testHostUntouched(t *testing.T) {
+	t.Parallel()
+	want := uts.LabNames()
+	r, err := uts.HostUntouched(t.Context(), want)
+	if err != nil {
+		labtest.Failf(t, uts.Lab, "03", "read the host's names around a renamed child: %v", err)
+	}
+	if r.Before != r.Uname {
+		labtest.Failf(t, uts.Lab, "03", "HostNames() = %s; want %s, what uname(2) returns on the host (/proc/sys/kernel/hostname and domainname, without the trailing newline)", r.Before, r.Uname)
+	}
+	if r.Child.Names != want {
+		labtest.Failf(t, uts.Lab, "03", "the child named %s reported %s; the kernel did not keep the names in its new UTS namespace", want, r.Child.Names)
+	}
+	if r.After != r.Before {
+		labtest.Failf(t, uts.Lab, "03", "the host's names went from %s to %s while a child renamed its own UTS namespace; want them unchanged", r.Before, r.After)
+	}
+}
+
+func testJoin(t *testing.T) {
+	t.Parallel()
+	want := uts.LabNames()
+	r, err := uts.Join(t.Context(), want)
+	if err != nil {
+		labtest.Failf(t, uts.Lab, "04", "read the names of a holder's UTS namespace through NamesIn: %v", err)
+	}
+	if r.Got != want {
+		labtest.Failf(t, uts.Lab, "04", "NamesIn(holder PID %d) = %s; want the holder's %s (join its UTS namespace with setns(2) on the thread that calls uname(2))", r.Holder.PID, r.Got, want)
+	}
+	if r.OwnAfter != r.OwnBefore {
+		labtest.Failf(t, uts.Lab, "04", "after NamesIn the joiner's names are %s, before %s; want its own back (the thread must return to its own UTS namespace)", r.OwnAfter, r.OwnBefore)
+	}
+}
+
+func testSharedChange(t *testing.T) {
+	t.Parallel()
+	r, err := uts.Share(t.Context(), uts.LabNames())
+	if err != nil {
+		labtest.Failf(t, uts.Lab, "05", "two processes renaming a UTS namespace they share: %v", err)
+	}
+	f, _ := r.First.Get(ns.UTS)
+	s, _ := r.Second.Get(ns.UTS)
+	if !f.Equal(s) {
+		labtest.Failf(t, uts.Lab, "05", "the second process (StartJoined) is in UTS namespace %s, the first in %s; want the first's (Join, not New)", s, f)
+	}
+	if r.FirstSaw.Hostname != r.Name1 {
+		labtest.Failf(t, uts.Lab, "05", "the second set the hostname %q, then the first read %q; want the second's name", r.Name1, r.FirstSaw.Hostname)
+	}
+	if r.SecondSaw.Hostname != r.Name2 {
+		labtest.Failf(t, uts.Lab, "05", "the first set the hostname %q, then the second read %q; want the first's name", r.Name2, r.SecondSaw.Hostname)
+	}
 }
