@@ -251,3 +251,22 @@ func TestEveryKindAtOnce(t *testing.T) {
 	require.NoError(t, c.Release())
 	require.NoError(t, c.Wait())
 }
+
+func TestNoHoldRunsDirectlyWithPrivateMounts(t *testing.T) {
+	need(t, ns.Mnt, ns.PID)
+	var out bytes.Buffer
+	// Run sets NoHold: a command that needs no setup is executed without the shim.
+	err := spawn.Run(t.Context(), spawn.Config{
+		New: []ns.Kind{ns.Mnt, ns.PID}, Stdout: &out,
+		Args: []string{"sh", "-c", "echo $$; grep -c shared: /proc/self/mountinfo || true"},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "1\n0\n", out.String(), "PID 1, and no shared mount left in the new mount namespace")
+}
+
+func TestNoHoldSetupErrorIsReturnedByStart(t *testing.T) {
+	need(t, ns.UTS)
+	_, err := spawn.Start(t.Context(), spawn.Config{NoHold: true, Join: map[ns.Kind]int{ns.UTS: 1 << 30}, Args: []string{"true"}})
+	var se *spawn.SetupError
+	require.ErrorAs(t, err, &se)
+}

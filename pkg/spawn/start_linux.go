@@ -57,6 +57,7 @@ func Start(ctx context.Context, cfg Config) (*Child, error) {
 
 // Run starts the child, releases it and waits for it.
 func Run(ctx context.Context, cfg Config) error {
+	cfg.NoHold = true
 	c, err := Start(ctx, cfg)
 	if err != nil {
 		return err
@@ -132,6 +133,9 @@ func (sp spec) encode() string {
 }
 
 func (c *Child) start(ctx context.Context, cfg Config, sp spec) error {
+	if sp.direct(cfg.NoHold) {
+		return c.startDirect(ctx, cfg, sp)
+	}
 	goR, goW, err := os.Pipe()
 	if err != nil {
 		return fmt.Errorf("start %s: make pipe: %w", c.what, err)
@@ -152,20 +156,52 @@ func (c *Child) start(ctx context.Context, cfg Config, sp spec) error {
 		return startError(cfg, c.what, err)
 	}
 	c.goPipe, c.status = goW, statusR
+	if !cfg.NoHold {
+		return nil
+	}
+	if err := c.Release(); err != nil {
+		c.Wait() // reap the child that could not set itself up
+		return err
+	}
 	return nil
 }
 
-func command(ctx context.Context, cfg Config, sp spec, goR, statusW *os.File) *exec.Cmd {
-	argv0 := sp.describe()
-	cmd := exec.CommandContext(ctx, "/proc/self/exe")
-	cmd.Args = []string{argv0}
-	env := cfg.Env
-	if env == nil {
-		env = os.Environ()
+// startDirect executes the command itself in its new namespaces. The
+// syscall package makes a new mount namespace private when it is asked for
+// through Unshareflags, which it applies after the user namespace's maps.
+func (c *Child) startDirect(ctx context.Context, cfg Config, sp spec) error {
+	cmd := newCommand(ctx, cfg, sp.Path)
+	cmd.Args = sp.Args
+	cmd.Env = withoutSpec(cmd.Env)
+	attr := cmd.SysProcAttr
+	if cfg.has(ns.Mnt) {
+		attr.Cloneflags &^= ns.Mnt.CloneFlag()
+		attr.Unshareflags |= ns.Mnt.CloneFlag()
 	}
-	cmd.Env = append(withoutSpec(env), sp.encode())
-	cmd.Stdin, cmd.Stdout, cmd.Stderr, cmd.Dir = cfg.Stdin, cfg.Stdout, cfg.Stderr, cfg.Dir
+	c.cmd, c.released = cmd, true
+	if err := cmd.Start(); err != nil {
+		return startError(cfg, c.what, err)
+	}
+	return nil
+}
+
+// command is the shim: this binary again, told what to do through the environment.
+func command(ctx context.Context, cfg Config, sp spec, goR, statusW *os.File) *exec.Cmd {
+	cmd := newCommand(ctx, cfg, "/proc/self/exe")
+	cmd.Args = []string{sp.describe()}
+	cmd.Env = append(withoutSpec(cmd.Env), sp.encode())
 	cmd.ExtraFiles = []*os.File{goR, statusW} // fds 3 and 4 in the shim
+	return cmd
+}
+
+// newCommand prepares path with cfg's stdio, environment, namespaces and stop policy.
+func newCommand(ctx context.Context, cfg Config, path string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, path)
+	cmd.Env = cfg.Env
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr, cmd.Dir = cfg.Stdin, cfg.Stdout, cfg.Stderr, cfg.Dir
 	cmd.SysProcAttr = sysProcAttr(cfg)
 	stop := cfg.StopSignal
 	if stop == 0 {
