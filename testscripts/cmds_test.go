@@ -26,17 +26,25 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 	}
 }
 
-// cmdNsid: nsid VAR PID|self|@NAME KIND
+// cmdNsid: nsid [-inode] VAR PID|self|@NAME KIND
 func cmdNsid(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! nsid")
 	}
+	inode := len(args) > 0 && args[0] == "-inode"
+	if inode {
+		args = args[1:]
+	}
 	if len(args) != 3 {
-		ts.Fatalf("usage: nsid VAR PID|self|@NAME KIND")
+		ts.Fatalf("usage: nsid [-inode] VAR PID|self|@NAME KIND")
 	}
 	pid := resolvePID(ts, args[1])
 	id, err := ns.Get(pid, parseKind(ts, args[2]))
 	ts.Check(err)
+	if inode {
+		ts.Setenv(args[0], strconv.FormatUint(id.Inode, 10))
+		return
+	}
 	ts.Setenv(args[0], id.String())
 }
 

@@ -17,9 +17,10 @@
 //	    adding --user when its user namespace is not the runner's (so that an
 //	    unprivileged runner may enter what it created); stdout and stderr are
 //	    kept for `stdout`/`stderr`; `! nsexec` expects CMD (or nsenter) to fail.
-//	nsid VAR PID|self|@NAME KIND
+//	nsid [-inode] VAR PID|self|@NAME KIND
 //	    set $VAR to the process's namespace of KIND, as the kernel's link
-//	    text: uts:[4026531838].
+//	    text: uts:[4026531838]; with -inode, the number alone (4026531838),
+//	    to use in a regular expression.
 //	nsshare PID1 PID2 KIND...
 //	    assert that both processes are in the same namespace of each KIND
 //	    (same device and inode); `! nsshare` asserts a different one of each.
