@@ -80,7 +80,9 @@ func lookCommand(name string) error {
 func startFailure(cfg spawn.Config, err error) error {
 	var pe *spawn.PrivilegeError
 	if errors.As(err, &pe) && cfg.NoAutoUser && os.Geteuid() != 0 {
-		return fmt.Errorf("run: %w (without --user=false, nslab adds a user namespace that maps you to root)", err)
+		fixed := *pe
+		fixed.Fix = "run as root, or drop --user=false so that nslab adds a user namespace mapping you to root"
+		return fmt.Errorf("run: %w", &fixed)
 	}
 	return fmt.Errorf("run: %w", err)
 }
