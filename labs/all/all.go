@@ -3,5 +3,6 @@
 package all
 
 import (
+	_ "github.com/nslab/nslab/labs/ipc" // IPC namespaces
 	_ "github.com/nslab/nslab/labs/uts" // UTS namespaces
 )

@@ -1,0 +1,270 @@
+//go:build linux
+
+package ipc
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/nslab/nslab/pkg/ns"
+	"github.com/nslab/nslab/pkg/spawn"
+	"golang.org/x/sys/unix"
+)
+
+// The lab's entrypoints, run in children of the lab binary.
+const (
+	entryHolder = "ipc.holder" // the command loop of a Holder
+	entryJoin   = "ipc.join"   // step 04: a process in another IPC namespace that joins the holder's
+	entryMake   = "ipc.make"   // step 06: a short-lived creator of objects in its parent's IPC namespace
+)
+
+func init() {
+	spawn.Register(entryHolder, holderMain)
+	spawn.Register(entryJoin, joinMain)
+	spawn.Register(entryMake, makeMain)
+}
+
+// command is one holder command: it takes the words after its name and
+// returns the words of its answer.
+type command func(args []string) ([]string, error)
+
+// commands are the holder's commands, sorted by name; a key is a decimal int.
+var commands = map[string]command{
+	"create":    withKey(func(k int) ([]string, error) { return objectWords(CreateObjects(k)) }), // step 02
+	"joinfrom":  withKey(joinFrom),                                                               // step 04
+	"lookup":    withKey(func(k int) ([]string, error) { return objectWords(Lookup(k)) }),        // step 06
+	"make":      withKey(func(k int) ([]string, error) { return objectWords(makeObjects(k)) }),
+	"mqls":      mqList,
+	"mqmount":   withWord(func(dir string) ([]string, error) { return nil, MountMqueue(dir) }), // step 05
+	"mqopen":    withWord(mqCreate),                                                            // step 05
+	"mqprobe":   withWord(mqProbe),
+	"probe":     withKey(probe),
+	"recv":      withKey(func(k int) ([]string, error) { s, err := Receive(k); return []string{s}, err }), // step 03
+	"send":      send,                                                                                     // step 03
+	"spawnmake": withKey(spawnMake),                                                                       // step 06
+	"sysvipc":   sysvipc,
+}
+
+// holderMain answers one line per command line until stdin closes. A
+// learner's unwritten step panics out of it; the spawn shim turns that into
+// exit status 3 and one line on stderr, and the parent sees no answer.
+func holderMain([]string) int {
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		fmt.Println(answer(strings.Fields(sc.Text())))
+	}
+	return 0
+}
+
+func answer(words []string) string {
+	if len(words) == 0 {
+		return "err - empty command"
+	}
+	cmd, ok := commands[words[0]]
+	if !ok {
+		return fmt.Sprintf("err - unknown command %q", words[0])
+	}
+	out, err := cmd(words[1:])
+	if err != nil {
+		return fmt.Sprintf("err %s %s", Errno(err), strings.ReplaceAll(err.Error(), "\n", " "))
+	}
+	return strings.TrimSpace("ok " + strings.Join(out, " "))
+}
+
+func withKey(fn func(key int) ([]string, error)) command {
+	return func(args []string) ([]string, error) {
+		if len(args) != 1 {
+			return nil, fmt.Errorf("usage: KEY")
+		}
+		key, err := strconv.Atoi(args[0])
+		if err != nil {
+			return nil, fmt.Errorf("bad key %q: %w", args[0], err)
+		}
+		return fn(key)
+	}
+}
+
+func withWord(fn func(word string) ([]string, error)) command {
+	return func(args []string) ([]string, error) {
+		if len(args) != 1 {
+			return nil, fmt.Errorf("usage: WORD")
+		}
+		return fn(args[0])
+	}
+}
+
+func objectWords(o Objects, err error) ([]string, error) {
+	if err != nil {
+		return nil, err
+	}
+	return []string{strconv.Itoa(o.Msg), strconv.Itoa(o.Shm), strconv.Itoa(o.Sem)}, nil
+}
+
+// ParseObjects reads the answer of create, make and lookup.
+func ParseObjects(words []string) (Objects, error) {
+	var o Objects
+	if len(words) != 3 {
+		return o, fmt.Errorf("want three object IDs, got %q", words)
+	}
+	var errs [3]error
+	o.Msg, errs[0] = strconv.Atoi(words[0])
+	o.Shm, errs[1] = strconv.Atoi(words[1])
+	o.Sem, errs[2] = strconv.Atoi(words[2])
+	for _, err := range errs {
+		if err != nil {
+			return o, fmt.Errorf("object IDs %q: %w", words, err)
+		}
+	}
+	return o, nil
+}
+
+// makeObjects is the lab's own creation of the three objects, for the steps
+// that do not grade CreateObjects.
+func makeObjects(key int) (Objects, error) {
+	const flag = unix.IPC_CREAT | 0o600
+	var o Objects
+	var err error
+	if o.Msg, err = MsgGet(key, flag); err != nil {
+		return o, err
+	}
+	if o.Shm, err = ShmGet(key, unix.Getpagesize(), flag); err != nil {
+		return o, err
+	}
+	o.Sem, err = SemGet(key, 1, flag)
+	return o, err
+}
+
+// probe looks each kind of object up by key, as a check independent of the
+// learner's code: "msg=ID" or "msg=ENOENT", and so on.
+func probe(key int) ([]string, error) {
+	id1, err1 := MsgGet(key, 0)
+	id2, err2 := ShmGet(key, 0, 0)
+	id3, err3 := SemGet(key, 0, 0)
+	return []string{probeWord("msg", id1, err1), probeWord("shm", id2, err2), probeWord("sem", id3, err3)}, nil
+}
+
+func probeWord(kind string, id int, err error) string {
+	if err != nil {
+		return kind + "=" + Errno(err)
+	}
+	return kind + "=" + strconv.Itoa(id)
+}
+
+// sysvipc lists /proc/sysvipc as KIND:KEY:ID words.
+func sysvipc([]string) ([]string, error) {
+	entries, err := ReadSysVIPC()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(entries))
+	for i, e := range entries {
+		out[i] = fmt.Sprintf("%s:%d:%d", e.Kind, e.Key, e.ID)
+	}
+	return out, nil
+}
+
+func send(args []string) ([]string, error) {
+	if len(args) != 2 {
+		return nil, fmt.Errorf("usage: send KEY TEXT")
+	}
+	key, err := strconv.Atoi(args[0])
+	if err != nil {
+		return nil, fmt.Errorf("bad key %q: %w", args[0], err)
+	}
+	return nil, Send(key, args[1])
+}
+
+func mqCreate(name string) ([]string, error) {
+	fd, err := CreateQueue(name)
+	if err != nil {
+		return nil, err
+	}
+	unix.Close(fd)
+	return nil, nil
+}
+
+// mqProbe opens an existing POSIX queue, independently of the learner's code.
+func mqProbe(name string) ([]string, error) {
+	fd, err := mqOpen(name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	unix.Close(fd)
+	return nil, nil
+}
+
+// mqList lists a directory: the queues of an mqueue mount.
+func mqList(args []string) ([]string, error) {
+	if len(args) != 1 {
+		return nil, fmt.Errorf("usage: mqls DIR")
+	}
+	entries, err := os.ReadDir(args[0])
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// joinFrom starts a child in a new IPC namespace of its own that looks key
+// up there, then joins this holder's IPC namespace with JoinIPC and looks
+// again. It answers with the child's answer: "BEFORE ID".
+func joinFrom(key int) ([]string, error) {
+	return runChild(spawn.Config{New: []ns.Kind{ns.IPC}, Entrypoint: entryJoin, Args: []string{strconv.Itoa(os.Getpid()), strconv.Itoa(key)}})
+}
+
+// spawnMake runs a child in this holder's IPC namespace that creates the
+// three objects and exits; it answers with their IDs once the child is gone.
+func spawnMake(key int) ([]string, error) {
+	return runChild(spawn.Config{Entrypoint: entryMake, Args: []string{strconv.Itoa(key)}})
+}
+
+// runChild runs a child to its end and returns the words of its one line of output.
+func runChild(cfg spawn.Config) ([]string, error) {
+	var out, errb bytes.Buffer
+	cfg.Stdout, cfg.Stderr = &out, &errb
+	if err := spawn.Run(context.Background(), cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w: %s", cfg.Entrypoint, err, strings.TrimSpace(errb.String()))
+	}
+	words, err := parseReply(cfg.Entrypoint, out.String())
+	return words, err
+}
+
+// joinMain is the child of joinfrom: args are the holder's PID and the key.
+func joinMain(args []string) int {
+	pid, _ := strconv.Atoi(args[0])
+	key, _ := strconv.Atoi(args[1])
+	before := "found"
+	if _, err := MsgGet(key, 0); err != nil {
+		before = Errno(err)
+	}
+	id := -1
+	err := JoinIPC(pid, func() error {
+		var err error
+		id, err = MsgGet(key, 0)
+		return err
+	})
+	if err != nil {
+		fmt.Printf("err %s join the IPC namespace of PID %d: %v\n", Errno(err), pid, err)
+		return 0
+	}
+	fmt.Printf("ok %s %d\n", before, id)
+	return 0
+}
+
+// makeMain is the child of spawnmake: args are the key.
+func makeMain(args []string) int {
+	key, _ := strconv.Atoi(args[0])
+	fmt.Println(answer(append([]string{"make"}, strconv.Itoa(key))))
+	return 0
+}

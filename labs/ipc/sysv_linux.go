@@ -1,0 +1,122 @@
+//go:build linux
+
+package ipc
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Objects are the IDs of the three System V objects that share one key.
+type Objects struct {
+	Msg, Shm, Sem int // msqid, shmid, semid
+}
+
+func (o Objects) String() string {
+	return fmt.Sprintf("msqid %d, shmid %d, semid %d", o.Msg, o.Shm, o.Sem)
+}
+
+// NewKey returns a random System V key for one run of a step, so that runs
+// in parallel never share a key (and the host surely has none with it).
+func NewKey() int { return 0x10000 + rand.IntN(0x7fff0000) }
+
+// MsgGet is msgget(2): the message queue with key, created when flag has
+// IPC_CREAT. x/sys/unix has no wrapper for it.
+func MsgGet(key, flag int) (int, error) {
+	id, _, errno := unix.Syscall(unix.SYS_MSGGET, uintptr(key), uintptr(flag), 0)
+	if errno != 0 {
+		return -1, fmt.Errorf("msgget key %#x: %w", key, errno)
+	}
+	return int(id), nil
+}
+
+// SemGet is semget(2): the set of nsems semaphores with key.
+func SemGet(key, nsems, flag int) (int, error) {
+	id, _, errno := unix.Syscall(unix.SYS_SEMGET, uintptr(key), uintptr(nsems), uintptr(flag))
+	if errno != 0 {
+		return -1, fmt.Errorf("semget key %#x: %w", key, errno)
+	}
+	return int(id), nil
+}
+
+// ShmGet is shmget(2): the shared memory segment of size bytes with key.
+func ShmGet(key, size, flag int) (int, error) {
+	id, err := unix.SysvShmGet(key, size, flag)
+	if err != nil {
+		return -1, fmt.Errorf("shmget key %#x: %w", key, err)
+	}
+	return id, nil
+}
+
+// mqOpen is mq_open(2) as the kernel takes it: the name without the leading
+// slash that mq_open(3) wants, and no attributes (the defaults).
+func mqOpen(name string, flag int, mode uint32) (int, error) {
+	p, err := unix.BytePtrFromString(strings.TrimPrefix(name, "/"))
+	if err != nil {
+		return -1, fmt.Errorf("mq_open %q: %w", name, err)
+	}
+	fd, _, errno := unix.Syscall6(unix.SYS_MQ_OPEN, uintptr(unsafe.Pointer(p)), uintptr(flag), uintptr(mode), 0, 0, 0)
+	if errno != 0 {
+		return -1, fmt.Errorf("mq_open %q: %w", name, errno)
+	}
+	return int(fd), nil
+}
+
+// Entry is one line of /proc/sysvipc/{msg,shm,sem}: an object of the reader's IPC namespace.
+type Entry struct {
+	Kind string // msg, shm or sem
+	Key  int
+	ID   int
+}
+
+func (e Entry) String() string { return fmt.Sprintf("%s key %#x id %d", e.Kind, e.Key, e.ID) }
+
+// ReadSysVIPC lists the System V objects of the caller's IPC namespace, as ipcs(1) does.
+func ReadSysVIPC() ([]Entry, error) {
+	var all []Entry
+	for _, kind := range []string{"msg", "shm", "sem"} {
+		path := "/proc/sysvipc/" + kind
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		entries, err := ParseSysVIPC(kind, f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		all = append(all, entries...)
+	}
+	return all, nil
+}
+
+// ParseSysVIPC parses one /proc/sysvipc file: a heading line, then one line
+// per object whose first two columns are the key and the ID, in decimal.
+func ParseSysVIPC(kind string, r io.Reader) ([]Entry, error) {
+	var out []Entry
+	sc := bufio.NewScanner(r)
+	for first := true; sc.Scan(); first = false {
+		f := strings.Fields(sc.Text())
+		if first || len(f) == 0 {
+			continue
+		}
+		if len(f) < 2 {
+			return nil, fmt.Errorf("line %q: want key and id", sc.Text())
+		}
+		key, err1 := strconv.ParseInt(f[0], 10, 32)
+		id, err2 := strconv.Atoi(f[1])
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("line %q: key and id are not numbers", sc.Text())
+		}
+		out = append(out, Entry{Kind: kind, Key: int(key), ID: id})
+	}
+	return out, sc.Err()
+}
