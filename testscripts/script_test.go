@@ -2,9 +2,10 @@
 
 // The scenarios in this directory are testscript files (see
 // github.com/rogpeppe/go-internal/testscript): one behaviour per
-// category-first file, uts_hostname.txtar, ipc_msgqueue.txtar, ... The
-// subtest of each is TestScripts/FILE, so `go test ./testscripts -run
-// TestScripts/uts_` runs the UTS ones.
+// category-first file: uts_*.txtar for UTS namespaces, ipc_*.txtar for IPC
+// ones, cli_*.txtar for the nslab command's own behaviour. The subtest of
+// each is TestScripts/FILE, so `go test ./testscripts -run TestScripts/uts_`
+// runs the UTS ones.
 //
 // Programs on the scripts' PATH, besides the system's:
 //
@@ -14,8 +15,9 @@
 //
 //	nsexec PID|@NAME KIND... -- CMD [ARG...]
 //	    run CMD through nsenter(1) in the namespaces of KIND of the process,
-//	    adding --user when its user namespace is not the runner's (so that an
-//	    unprivileged runner may enter what it created); stdout and stderr are
+//	    adding --user --preserve-credentials when its user namespace is not
+//	    the runner's (so that an unprivileged runner may enter what it
+//	    created); stdout and stderr are
 //	    kept for `stdout`/`stderr`; `! nsexec` expects CMD (or nsenter) to fail.
 //	nsid [-inode] VAR PID|self|@NAME KIND
 //	    set $VAR to the process's namespace of KIND, as the kernel's link
