@@ -40,7 +40,7 @@ nslab inspects and creates Linux namespaces, and runs the course's labs.
 Commands:
   ns [--json] [--kind KINDS] [PID|self]...   the namespaces of processes, like ls -l /proc/PID/ns
   ns --all [--json] [--kind KINDS]           every namespace on the machine, like lsns(8)
-  run [NAMESPACE FLAGS] [--] [CMD [ARGS...]] run CMD in new namespaces, like unshare --fork(1)
+  run [NAMESPACE FLAGS] [--] [CMD [ARGS...]] run CMD in new namespaces, like unshare(1) --fork
   lab [NAME] [--step N] [--list]             run a lab, narrated step by step
   version                                    print the version
   help [COMMAND]                             print the usage of a command
@@ -55,6 +55,12 @@ run exits with the command's status (see nslab run --help).
 // returns its exit status. It never panics on user input: errors are one
 // line on stderr.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if stdout == nil {
+		stdout = io.Discard
+	}
+	if stderr == nil {
+		stderr = io.Discard
+	}
 	if len(args) == 0 {
 		return fail(stderr, usageErrorf("no command given (commands: ns run lab version help; see nslab --help)"))
 	}

@@ -12,7 +12,7 @@ import (
 const runUsage = `usage: nslab run [NAMESPACE FLAGS] [--hostname NAME] [--domainname NAME]
                  [--map-root] [--mount-proc] [--] [CMD [ARGS...]]
 
-Runs CMD in new namespaces, like unshare --fork(1): nslab stays the parent,
+Runs CMD in new namespaces, like unshare(1) --fork: nslab stays the parent,
 waits for CMD with its standard input and output attached, forwards SIGINT,
 SIGTERM and SIGHUP to it, and exits with its status. Without CMD, runs $SHELL
 (or /bin/sh). A new mount namespace is made private (mount --make-rprivate /)
