@@ -94,6 +94,7 @@ func joinHere(ctx context.Context, want Names) (r JoinReport, err error) {
 	if r.Joiner, err = ns.Of(ns.Self); err != nil {
 		return r, err
 	}
+	r.Joiner.PID = os.Getpid() // a PID the narration can print, rather than Self
 	if r.OwnBefore, err = uname(); err != nil {
 		return r, err
 	}

@@ -144,6 +144,7 @@ func runJoin(ctx context.Context, n *lab.Narrator) error {
 	n.Table(lab.Column{Title: "host (self)", Set: host},
 		lab.Column{Title: fmt.Sprintf("holder (PID %d)", r.Holder.PID), Set: r.Holder},
 		lab.Column{Title: fmt.Sprintf("joiner (PID %d)", r.Joiner.PID), Set: r.Joiner})
+	saySandbox(n, host, r.Joiner)
 	n.Say("one thread of the joiner entered the holder's uts namespace and read %s", r.Got)
 	n.Say("the joiner's own names: before %q, after %q", r.OwnBefore.Hostname, r.OwnAfter.Hostname)
 	if err := expect(n, r.Got == r.Want, "the joining thread reads the holder's names %s", r.Want); err != nil {
@@ -164,6 +165,7 @@ func runSharedChange(ctx context.Context, n *lab.Narrator) error {
 	n.Table(lab.Column{Title: "host (self)", Set: host},
 		lab.Column{Title: fmt.Sprintf("first (PID %d)", r.First.PID), Set: r.First},
 		lab.Column{Title: fmt.Sprintf("second (PID %d)", r.Second.PID), Set: r.Second})
+	saySandbox(n, host, r.First)
 	n.Say("the second set %q; the first then read %q", r.Name1, r.FirstSaw.Hostname)
 	n.Say("the first set %q; the second then read %q", r.Name2, r.SecondSaw.Hostname)
 	f, _ := r.First.Get(ns.UTS)
@@ -172,4 +174,13 @@ func runSharedChange(ctx context.Context, n *lab.Narrator) error {
 		return err
 	}
 	return expect(n, r.FirstSaw.Hostname == r.Name1 && r.SecondSaw.Hostname == r.Name2, "each saw the other's change")
+}
+
+// saySandbox explains the extra user namespace an unprivileged run shows.
+func saySandbox(n *lab.Narrator, host, in ns.Set) {
+	h, _ := host.Get(ns.User)
+	s, _ := in.Get(ns.User)
+	if !h.Equal(s) {
+		n.Say("without root the lab ran this in a sandbox, root in user namespace %s: setns(2) needs CAP_SYS_ADMIN in the user namespace owning the target", s)
+	}
 }
