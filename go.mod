@@ -9,7 +9,9 @@ require (
 
 require (
 	github.com/magefile/mage v1.17.2 // indirect
+	github.com/rogpeppe/go-internal v1.16.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/tools v0.26.0 // indirect
 )
 
 tool github.com/magefile/mage

@@ -346,7 +346,9 @@ func (c *Child) exitError(err error) error {
 	case st.ExitCode() != 0:
 		return &ExitError{What: c.what, PID: c.PID(), Code: st.ExitCode()}
 	}
-	if err != nil && !errors.Is(err, exec.ErrWaitDelay) {
+	// Status 0: a context cancelled as the child ended on its own, or pipes
+	// closed late (ErrWaitDelay), do not make it a failure.
+	if err != nil && !errors.Is(err, exec.ErrWaitDelay) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	return nil
