@@ -29,7 +29,7 @@ func TestRunConfig(t *testing.T) {
 		{name: "mount-proc implies mount", args: []string{"--pid", "--mount-proc", "ps"}, wantNew: []ns.Kind{ns.Mnt, ns.PID}, wantArgs: []string{"ps"}, mountProc: true},
 		{name: "map-root implies user", args: []string{"--map-root", "id"}, wantNew: []ns.Kind{ns.User}, wantArgs: []string{"id"}, mapRoot: true},
 		{name: "user alone stays unmapped", args: []string{"--user", "id"}, wantNew: []ns.Kind{ns.User}, wantArgs: []string{"id"}},
-		{name: "user with mount maps root", args: []string{"--user", "--mount", "id"}, wantNew: []ns.Kind{ns.Mnt, ns.User}, wantArgs: []string{"id"}, mapRoot: true},
+		{name: "user with mount stays unmapped, as with unshare", args: []string{"--user", "--mount", "id"}, wantNew: []ns.Kind{ns.Mnt, ns.User}, wantArgs: []string{"id"}},
 		{name: "user=false forbids the automatic user namespace", args: []string{"--net", "--user=false", "ip"}, wantNew: []ns.Kind{ns.Net}, wantArgs: []string{"ip"}, noAuto: true},
 		{name: "all", args: []string{"--all", "sh"}, supported: all, wantNew: []ns.Kind{ns.Cgroup, ns.IPC, ns.Mnt, ns.Net, ns.PID, ns.Time, ns.User, ns.UTS}, wantArgs: []string{"sh"}, mapRoot: true},
 		{name: "all without time on this kernel", args: []string{"--all", "sh"}, supported: noTime, wantNew: []ns.Kind{ns.Cgroup, ns.IPC, ns.Mnt, ns.Net, ns.PID, ns.User, ns.UTS}, wantArgs: []string{"sh"}, mapRoot: true},

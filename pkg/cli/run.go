@@ -23,9 +23,9 @@ Namespace flags:
   --all               every kind the running kernel has
   --hostname NAME     set the host name in the new UTS namespace (implies --uts)
   --domainname NAME   set the NIS domain name (implies --uts)
-  --map-root          map your UID and GID to root in a new user namespace (implies --user);
-                      implied by --user with --mount, --mount-proc, --hostname or
-                      --domainname (and so by --all), which need privilege inside
+  --map-root          map your UID and GID to root in a new user namespace (implies
+                      --user, and is implied by --all); with --user alone the
+                      command runs unmapped, as UID 65534 without capabilities
   --mount-proc        mount a fresh /proc, which shows the new PID namespace with
                       --pid (implies --mount)
   --user=false        never add a user namespace: without root, creating the
@@ -106,9 +106,9 @@ func (f runFlags) config(args []string, env runEnv) (spawn.Config, error) {
 		return spawn.Config{}, usageErrorf("run: --map-root needs a user namespace; drop --user=false")
 	}
 	want[ns.User] = (want[ns.User] || f.mapRoot) && !noUser
-	// The shim runs after the user namespace is made; unmapped, it has no
-	// capability left there to mount or set names.
-	mapRoot := f.mapRoot || want[ns.User] && (want[ns.Mnt] || f.hostname != "" || f.domainname != "")
+	// --user alone leaves the namespace unmapped, as unshare(1) does; --all
+	// maps root, so that the shell it starts can use what it was given.
+	mapRoot := f.mapRoot || f.all && want[ns.User]
 	if len(f.hostname) > 64 || len(f.domainname) > 64 {
 		return spawn.Config{}, usageErrorf("run: --hostname and --domainname take at most 64 bytes")
 	}

@@ -23,6 +23,7 @@ func execute(cfg spawn.Config, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
+	cfg.NoHold = true // nothing to inspect: skip the shim when the command needs no setup
 	child, err := spawn.Start(context.Background(), cfg)
 	if err != nil {
 		return fail(stderr, &exitError{code: exitNotStarted, err: startFailure(cfg, err)})

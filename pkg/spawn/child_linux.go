@@ -124,6 +124,9 @@ func run(sp spec) int {
 		return runEntrypoint(fn, sp.Args)
 	}
 	unix.CloseOnExec(fdStatus)
+	// Drop the ambient capabilities the shim was given (see sysProcAttr): the
+	// command's capabilities are computed by execve, as for unshare(1).
+	unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
 	err := unix.Exec(sp.Path, sp.Args, os.Environ())
 	report(fmt.Errorf("execute %s: %w", sp.Path, err))
 	if errors.Is(err, unix.ENOENT) {

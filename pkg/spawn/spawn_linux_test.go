@@ -270,3 +270,16 @@ func TestNoHoldSetupErrorIsReturnedByStart(t *testing.T) {
 	var se *spawn.SetupError
 	require.ErrorAs(t, err, &se)
 }
+
+func TestUnmappedUserNamespaceCanStillSetUp(t *testing.T) {
+	need(t, ns.User, ns.Mnt, ns.UTS)
+	var out bytes.Buffer
+	// No maps: the shim keeps its capabilities to make / private and set the
+	// hostname; the command, executed unmapped, has none, as under unshare --user.
+	err := spawn.Run(t.Context(), spawn.Config{
+		New: []ns.Kind{ns.User, ns.Mnt, ns.UTS}, Hostname: "unmapped", Stdout: &out,
+		Args: []string{"sh", "-c", "hostname; id -u; grep CapEff /proc/self/status"},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "unmapped\n65534\nCapEff:\t0000000000000000\n", out.String())
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -174,6 +175,7 @@ func (c *Child) startDirect(ctx context.Context, cfg Config, sp spec) error {
 	cmd.Args = sp.Args
 	cmd.Env = withoutSpec(cmd.Env)
 	attr := cmd.SysProcAttr
+	attr.AmbientCaps = nil // no shim: the command itself gets what unshare(1)'s would
 	if cfg.has(ns.Mnt) {
 		attr.Cloneflags &^= ns.Mnt.CloneFlag()
 		attr.Unshareflags |= ns.Mnt.CloneFlag()
@@ -227,7 +229,29 @@ func sysProcAttr(cfg Config) *syscall.SysProcAttr {
 	if attr.Pdeathsig == 0 {
 		attr.Pdeathsig = syscall.SIGKILL
 	}
+	if cfg.has(ns.User) {
+		// The shim is executed after clone. In a user namespace without maps
+		// its UID is not 0 there, so execve would drop the capabilities that
+		// clone gave it, and it could no longer mount or set names. As
+		// ambient capabilities they survive that execve; the shim clears them
+		// before it executes the command, which then gets what unshare(1)'s
+		// command would get.
+		attr.AmbientCaps = allCaps()
+	}
 	return attr
+}
+
+// allCaps lists every capability the running kernel knows.
+func allCaps() []uintptr {
+	last, err := strconv.Atoi(readSysctl("/proc/sys/kernel/cap_last_cap"))
+	if err != nil {
+		last = unix.CAP_LAST_CAP
+	}
+	caps := make([]uintptr, last+1)
+	for i := range caps {
+		caps[i] = uintptr(i)
+	}
+	return caps
 }
 
 func sysMaps(m []IDMap) []syscall.SysProcIDMap {
