@@ -40,9 +40,13 @@ mean_ns() {
 if command -v hyperfine >/dev/null; then
 	hyperfine -N --warmup 10 --runs "$n" --export-csv "$tmp/times.csv" \
 		-n unshare "$unshare_cmd" -n "nslab run" "$nslab_cmd"
-	# CSV columns: command,mean,stddev,… in seconds.
+	# CSV columns: command,mean,stddev,median,… in seconds. On a busy machine
+	# the median is steadier than the mean; both are printed.
 	u=$(awk -F, '$1 == "unshare" { printf "%d", $2 * 1e9 }' "$tmp/times.csv")
 	s=$(awk -F, '$1 == "nslab run" { printf "%d", $2 * 1e9 }' "$tmp/times.csv")
+	awk -F, '$1 == "unshare" { u = $4 } $1 == "nslab run" { s = $4 } END {
+		printf "median per start: unshare %.2f ms, nslab run %.2f ms, ratio nslab/unshare %.2f\n", u * 1e3, s * 1e3, s / u
+	}' "$tmp/times.csv" >"$tmp/median"
 else
 	echo "(hyperfine not installed: timing with a bash loop and date +%s%N)"
 	u=$(mean_ns $unshare_cmd)
@@ -53,6 +57,7 @@ echo
 awk -v u="$u" -v s="$s" 'BEGIN {
 	printf "mean per start: unshare %.2f ms, nslab run %.2f ms, ratio nslab/unshare %.2f\n", u / 1e6, s / 1e6, s / u
 }'
+[ -f "$tmp/median" ] && cat "$tmp/median"
 
 if [ -x /usr/bin/time ]; then
 	for cmd in "$unshare_cmd" "$nslab_cmd"; do
