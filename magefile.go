@@ -89,7 +89,7 @@ func runLabs(ctx context.Context, names ...string) error {
 		return err
 	}
 	if diff := host.Diff(before, after); len(diff) > 0 {
-		return fmt.Errorf("the lab changed the host (see docs/troubleshooting.md):\n  %s", strings.Join(diff, "\n  "))
+		return fmt.Errorf("the lab changed the host (see docs/troubleshooting.md#host-changed):\n  %s", strings.Join(diff, "\n  "))
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d step(s) failed", failed)
