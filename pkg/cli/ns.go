@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"os/user"
 	"slices"
 	"strconv"
 	"strings"
@@ -321,19 +321,37 @@ func FormatList(rows []infoJSON) string {
 	return b.String()
 }
 
-// userNames caches the user name of each UID; an unknown UID prints as its number.
+// userNames maps UIDs to user names from /etc/passwd; an unknown UID prints
+// as its number. (os/user would link the C library through cgo, and every
+// nslab start, the shim's included, would pay for the dynamic loader:
+// docs/performance.md.)
 type userNames map[int]string
 
 func (u userNames) of(uid int) string {
+	if len(u) == 0 {
+		if b, err := os.ReadFile("/etc/passwd"); err == nil {
+			maps.Copy(u, parsePasswd(string(b)))
+		}
+		u[-1] = "-1"
+	}
 	if name, ok := u[uid]; ok {
 		return name
 	}
-	name := strconv.Itoa(uid)
-	if uid >= 0 {
-		if usr, err := user.LookupId(name); err == nil {
-			name = usr.Username
+	return strconv.Itoa(uid)
+}
+
+// parsePasswd returns the first name of each UID in passwd(5) text.
+func parsePasswd(text string) map[int]string {
+	names := map[int]string{}
+	for _, line := range strings.Split(text, "\n") {
+		f := strings.Split(line, ":")
+		if len(f) < 3 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		uid, err := strconv.Atoi(f[2])
+		if _, dup := names[uid]; err == nil && !dup {
+			names[uid] = f[0]
 		}
 	}
-	u[uid] = name
-	return name
+	return names
 }

@@ -148,3 +148,16 @@ func TestOneLine(t *testing.T) {
 		t.Errorf("oneLine = %q, want %q", got, "a; b; c")
 	}
 }
+
+func TestParsePasswd(t *testing.T) {
+	text := "root:x:0:0:root:/root:/bin/bash\n" +
+		"# a comment:x:5:5\n" +
+		"nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n" +
+		"toor:x:0:0::/root:/bin/sh\n" +
+		"broken line\n" +
+		"bad:x:notanumber:0::/:/bin/sh\n"
+	want := map[int]string{0: "root", 65534: "nobody"}
+	if got := parsePasswd(text); !reflect.DeepEqual(got, want) {
+		t.Errorf("parsePasswd = %v, want %v", got, want)
+	}
+}

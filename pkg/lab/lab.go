@@ -42,8 +42,15 @@ func (s *Step) AnchorID() string { return "step-" + s.ID }
 // TestName is the name of the step's graded subtest: 01_new_namespace.
 func (s *Step) TestName() string { return s.ID + "_" + s.Slug }
 
-// TestFunc is the graded test function of the lab: TestUTS for uts.
-func (l *Lab) TestFunc() string { return "Test" + strings.ToUpper(l.Name[:1]) + l.Name[1:] }
+// TestFunc is the graded test function of the lab: the kernel's
+// abbreviations in capitals (TestUTS, TestIPC, TestPID), other names
+// capitalised (TestMount, TestNetwork).
+func (l *Lab) TestFunc() string {
+	if len(l.Name) <= 3 {
+		return "Test" + strings.ToUpper(l.Name)
+	}
+	return "Test" + strings.ToUpper(l.Name[:1]) + l.Name[1:]
+}
 
 // Step returns the step with the given ID ("1" and "01" both work).
 func (l *Lab) Step(id string) (*Step, error) {

@@ -46,6 +46,11 @@ func TestStepLookupAndNames(t *testing.T) {
 	if l.TestFunc() != "TestDemo" || l.Points() != 20 {
 		t.Errorf("TestFunc, Points = %q, %d; want TestDemo, 20", l.TestFunc(), l.Points())
 	}
+	for name, want := range map[string]string{"uts": "TestUTS", "ipc": "TestIPC", "pid": "TestPID", "mount": "TestMount", "network": "TestNetwork"} {
+		if got := (&Lab{Name: name}).TestFunc(); got != want {
+			t.Errorf("Lab{Name: %q}.TestFunc() = %q, want %q", name, got, want)
+		}
+	}
 }
 
 func TestRunNarratesEveryStepAndRecoversTODO(t *testing.T) {
