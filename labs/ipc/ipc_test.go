@@ -67,21 +67,7 @@ func testNewNamespace(t *testing.T) {
 		labtest.Failf(t, ipc.Lab, "01", "start a child in a new IPC namespace: %v", err)
 	}
 	defer child.Stop()
-	host, err := ns.Of(ns.Self)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := child.Namespaces()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []ns.Kind{ns.IPC}
-	if os.Geteuid() != 0 {
-		want = []ns.Kind{ns.IPC, ns.User} // spawn adds a user namespace for an unprivileged caller
-	}
-	if diff := ns.Diff(host, got); !slices.Equal(diff, want) {
-		labtest.Failf(t, ipc.Lab, "01", "kinds new in the child: %v; want %v (only the kinds asked for: New: []ns.Kind{ns.IPC})", diff, want)
-	}
+	labtest.NewKindsOnly(t, ipc.Lab, "01", child.PID(), ns.IPC)
 }
 
 func testInvisible(t *testing.T) {

@@ -67,33 +67,14 @@ var Lab = &lab.Lab{
 func init() { lab.Register(Lab) }
 
 // expect narrates a check and turns a failed one into the step's error.
-func expect(n *lab.Narrator, ok bool, format string, args ...any) error {
-	n.Check(ok, format, args...)
-	if !ok {
-		return fmt.Errorf(format, args...)
-	}
-	return nil
-}
-
 func runNewNamespace(ctx context.Context, n *lab.Narrator) error {
 	child, err := StartInNewUTS(ctx, []string{"true"})
 	if err != nil {
 		return err
 	}
 	defer child.Stop()
-	host, err := ns.Of(ns.Self)
-	if err != nil {
+	if err := n.NewKindsOnly(child.PID(), "child", ns.UTS); err != nil {
 		return err
-	}
-	got, err := child.Namespaces()
-	if err != nil {
-		return err
-	}
-	n.Compare(host, got, "child")
-	h, _ := host.Get(ns.UTS)
-	c, _ := got.Get(ns.UTS)
-	if err := expect(n, !h.Equal(c), "the child's uts namespace %s is not the host's %s", c, h); err != nil {
-		return fmt.Errorf("%w (did New include ns.UTS?)", err)
 	}
 	return child.Release()
 }
@@ -115,7 +96,7 @@ func runSetNames(ctx context.Context, n *lab.Narrator) error {
 		return err
 	}
 	n.Say("uname(2) here, on the host: %s", hostNames)
-	return expect(n, child.Names == want, "uname(2) in the child returns the names it set")
+	return n.Expect(child.Names == want, "uname(2) in the child returns the names it set")
 }
 
 func runHostUntouched(ctx context.Context, n *lab.Narrator) error {
@@ -126,10 +107,10 @@ func runHostUntouched(ctx context.Context, n *lab.Narrator) error {
 	n.Compare(r.Host, r.Child.Set, "child")
 	n.Say("the child's names: %s", r.Child.Names)
 	n.Say("the host's names from HostNames(): before %s, after %s; uname(2) says %s", r.Before, r.After, r.Uname)
-	if err := expect(n, r.Before == r.Uname, "HostNames() reads what uname(2) returns on the host"); err != nil {
+	if err := n.Expect(r.Before == r.Uname, "HostNames() reads what uname(2) returns on the host"); err != nil {
 		return err
 	}
-	return expect(n, r.After == r.Before && r.Child.Names != r.After, "the host kept its names while the child had others")
+	return n.Expect(r.After == r.Before && r.Child.Names != r.After, "the host kept its names while the child had others")
 }
 
 func runJoin(ctx context.Context, n *lab.Narrator) error {
@@ -147,10 +128,10 @@ func runJoin(ctx context.Context, n *lab.Narrator) error {
 	saySandbox(n, host, r.Joiner)
 	n.Say("one thread of the joiner entered the holder's uts namespace and read %s", r.Got)
 	n.Say("the joiner's own names: before %q, after %q", r.OwnBefore.Hostname, r.OwnAfter.Hostname)
-	if err := expect(n, r.Got == r.Want, "the joining thread reads the holder's names %s", r.Want); err != nil {
+	if err := n.Expect(r.Got == r.Want, "the joining thread reads the holder's names %s", r.Want); err != nil {
 		return err
 	}
-	return expect(n, r.OwnAfter == r.OwnBefore, "the joiner still has its own names after the visit")
+	return n.Expect(r.OwnAfter == r.OwnBefore, "the joiner still has its own names after the visit")
 }
 
 func runSharedChange(ctx context.Context, n *lab.Narrator) error {
@@ -170,10 +151,10 @@ func runSharedChange(ctx context.Context, n *lab.Narrator) error {
 	n.Say("the first set %q; the second then read %q", r.Name2, r.SecondSaw.Hostname)
 	f, _ := r.First.Get(ns.UTS)
 	s, _ := r.Second.Get(ns.UTS)
-	if err := expect(n, f.Equal(s), "both processes are in uts namespace %s", f); err != nil {
+	if err := n.Expect(f.Equal(s), "both processes are in uts namespace %s", f); err != nil {
 		return err
 	}
-	return expect(n, r.FirstSaw.Hostname == r.Name1 && r.SecondSaw.Hostname == r.Name2, "each saw the other's change")
+	return n.Expect(r.FirstSaw.Hostname == r.Name1 && r.SecondSaw.Hostname == r.Name2, "each saw the other's change")
 }
 
 // saySandbox explains the extra user namespace an unprivileged run shows.

@@ -3,8 +3,6 @@
 package uts_test
 
 import (
-	"os"
-	"slices"
 	"testing"
 
 	"github.com/nslab/nslab/labs/uts"
@@ -30,28 +28,7 @@ func testNewNamespace(t *testing.T) {
 		labtest.Failf(t, uts.Lab, "01", "start a child in a new UTS namespace: %v", err)
 	}
 	defer child.Stop()
-	host, err := ns.Of(ns.Self)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := child.Namespaces()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []ns.Kind{ns.UTS}
-	if os.Geteuid() != 0 {
-		want = []ns.Kind{ns.User, ns.UTS} // spawn adds a user namespace for an unprivileged caller
-	}
-	for _, k := range ns.Kinds {
-		h, _ := host.Get(k)
-		c, _ := got.Get(k)
-		switch isNew := slices.Contains(want, k); {
-		case isNew && h.Equal(c):
-			labtest.Failf(t, uts.Lab, "01", "the child's %s namespace %s is the host's; want a new one (New: []ns.Kind{ns.UTS})", k, c)
-		case !isNew && !h.Equal(c):
-			labtest.Failf(t, uts.Lab, "01", "the child's %s namespace is %s, the host's %s; want it shared (only the kinds asked for are new: %v)", k, c, h, want)
-		}
-	}
+	labtest.NewKindsOnly(t, uts.Lab, "01", child.PID(), ns.UTS)
 }
 
 func testSetNames(t *testing.T) {

@@ -3,6 +3,7 @@ package lab
 import (
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -30,6 +31,75 @@ func (n *Narrator) Check(ok bool, format string, args ...any) {
 		mark = "FAIL"
 	}
 	fmt.Fprintf(n.w, "   %s %s\n", mark, fmt.Sprintf(format, args...))
+}
+
+// Expect narrates a check like Check and returns it as an error when it
+// failed, for a step's Run to return.
+func (n *Narrator) Expect(ok bool, format string, args ...any) error {
+	n.Check(ok, format, args...)
+	if !ok {
+		return fmt.Errorf(format, args...)
+	}
+	return nil
+}
+
+// ComparePID reads the namespaces of the caller and of process pid, prints
+// them side by side, and returns both.
+func (n *Narrator) ComparePID(pid int, title string) (host, child ns.Set, err error) {
+	if host, err = ns.Of(ns.Self); err != nil {
+		return host, child, err
+	}
+	if child, err = ns.Of(pid); err != nil {
+		return host, child, err
+	}
+	n.Compare(host, child, title)
+	return host, child, nil
+}
+
+// NewKindsOnly narrates and checks the first step of every lab: process pid
+// is in a new namespace of each of kinds, and shares every other kind with
+// the caller, but for the user namespace pkg/spawn adds for a caller that
+// is not root.
+func (n *Narrator) NewKindsOnly(pid int, title string, kinds ...ns.Kind) error {
+	host, child, err := n.ComparePID(pid, title)
+	if err != nil {
+		return err
+	}
+	if err := CheckNewKinds(host, child, kinds...); err != nil {
+		n.Check(false, "%v", err)
+		return err
+	}
+	n.Check(true, "new: %v; every other kind is shared with the caller", kinds)
+	return nil
+}
+
+func unprivileged() bool { return os.Geteuid() != 0 }
+
+// CheckNewKinds returns an error naming the first kind that is shared but
+// should be new, or new but should be shared. A user namespace is allowed to
+// differ when the caller is not root (pkg/spawn adds one).
+func CheckNewKinds(host, child ns.Set, kinds ...ns.Kind) error {
+	for _, k := range ns.Kinds {
+		h, _ := host.Get(k)
+		c, _ := child.Get(k)
+		isNew := slices.ContainsFunc(kinds, func(x ns.Kind) bool { return x.Base() == k.Base() })
+		switch {
+		case isNew && h.Equal(c):
+			return fmt.Errorf("the child's %s namespace %s is the caller's; want a new one (did the Config's New include ns.%s?)", k, c, goName(k.Base()))
+		case !isNew && !h.Equal(c) && !(k == ns.User && unprivileged()):
+			return fmt.Errorf("the child's %s namespace is %s, the caller's %s; want it shared (only the kinds asked for, %v, are new)", k, c, h, kinds)
+		}
+	}
+	return nil
+}
+
+// goName is the name of the ns constant of kind k, for messages: UTS, Mnt, PIDForChildren.
+func goName(k ns.Kind) string {
+	switch k {
+	case ns.UTS, ns.IPC, ns.PID:
+		return strings.ToUpper(string(k))
+	}
+	return strings.ToUpper(string(k[:1])) + string(k[1:])
 }
 
 // Column is one process's namespaces with a heading, for Table.

@@ -74,6 +74,24 @@ func Step(t *testing.T, l *lab.Lab, id string, fn func(t *testing.T)) {
 	})
 }
 
+// NewKindsOnly fails step id unless process pid is in a new namespace of
+// each of kinds and shares every other kind with the test (but for the user
+// namespace pkg/spawn adds when the test is not root).
+func NewKindsOnly(t testing.TB, l *lab.Lab, id string, pid int, kinds ...ns.Kind) {
+	t.Helper()
+	host, err := ns.Of(ns.Self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child, err := ns.Of(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lab.CheckNewKinds(host, child, kinds...); err != nil {
+		Failf(t, l, id, "%v", err)
+	}
+}
+
 // Failf fails t with the shape every lab failure has: what the kernel was
 // expected to do, what was seen, and the step's section in the docs.
 func Failf(t testing.TB, l *lab.Lab, id string, format string, args ...any) {
