@@ -33,6 +33,18 @@ func (Lab) Uts(ctx context.Context) error { return runLabs(ctx, "uts") }
 // Ipc runs the IPC lab narrated, step by step.
 func (Lab) Ipc(ctx context.Context) error { return runLabs(ctx, "ipc") }
 
+// Mount runs the mount lab narrated, step by step.
+func (Lab) Mount(ctx context.Context) error { return runLabs(ctx, "mount") }
+
+// Pid runs the PID lab narrated, step by step.
+func (Lab) Pid(ctx context.Context) error { return runLabs(ctx, "pid") }
+
+// Network runs the network lab narrated, step by step.
+func (Lab) Network(ctx context.Context) error { return runLabs(ctx, "network") }
+
+// User runs the user lab narrated, step by step.
+func (Lab) User(ctx context.Context) error { return runLabs(ctx, "user") }
+
 // All runs every lab of the course that exists, in course order.
 func (Lab) All(ctx context.Context) error { return runLabs(ctx, labNames()...) }
 
@@ -43,6 +55,18 @@ func (Test) Uts() error { return testLabs("uts") }
 
 // Ipc runs the IPC lab's graded tests and scenarios.
 func (Test) Ipc() error { return testLabs("ipc") }
+
+// Mount runs the mount lab's graded tests and scenarios.
+func (Test) Mount() error { return testLabs("mount") }
+
+// Pid runs the PID lab's graded tests and scenarios.
+func (Test) Pid() error { return testLabs("pid") }
+
+// Network runs the network lab's graded tests and scenarios.
+func (Test) Network() error { return testLabs("network") }
+
+// User runs the user lab's graded tests and scenarios.
+func (Test) User() error { return testLabs("user") }
 
 // All runs the graded tests and scenarios of every lab.
 func (Test) All() error { return testLabs(labNames()...) }
