@@ -283,3 +283,34 @@ func TestUnmappedUserNamespaceCanStillSetUp(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "unmapped\n65534\nCapEff:\t0000000000000000\n", out.String())
 }
+
+func init() {
+	spawn.Register("spawntest.nest", func(args []string) int {
+		var out bytes.Buffer
+		err := spawn.Run(context.Background(), spawn.Config{New: []ns.Kind{ns.User}, MapRoot: true, Args: []string{"cat", "/proc/self/uid_map", "/proc/self/setgroups"}, Stdout: &out, Stderr: os.Stderr})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		fmt.Print(out.String())
+		return 0
+	})
+}
+
+// A user namespace made inside one whose setgroups is "deny" (as for an
+// unprivileged caller) inherits "deny": mapping root there must not try to
+// write "allow", which the kernel refuses.
+func TestNestedUserNamespaceMapsRoot(t *testing.T) {
+	need(t, ns.User)
+	var out, errs bytes.Buffer
+	err := spawn.Run(t.Context(), spawn.Config{New: []ns.Kind{ns.User}, MapRoot: true, Entrypoint: "spawntest.nest", Stdout: &out, Stderr: &errs})
+	require.NoError(t, err, errs.String())
+	fields := strings.Fields(out.String())
+	require.Len(t, fields, 4, "uid_map line and setgroups: %q", out.String())
+	assert.Equal(t, []string{"0", "0", "1"}, fields[:3], "the inner map: root of the middle namespace")
+	want := "allow"
+	if os.Geteuid() != 0 {
+		want = "deny"
+	}
+	assert.Equal(t, want, fields[3], "setgroups inherited")
+}

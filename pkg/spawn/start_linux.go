@@ -223,8 +223,10 @@ func sysProcAttr(cfg Config) *syscall.SysProcAttr {
 		Pdeathsig:   cfg.Pdeathsig,
 		UidMappings: sysMaps(cfg.UIDMap),
 		GidMappings: sysMaps(cfg.GIDMap),
-		// Only a privileged writer may leave setgroups allowed (user_namespaces(7)).
-		GidMappingsEnableSetgroups: os.Geteuid() == 0,
+		// Only a privileged writer may leave setgroups allowed, and only when
+		// its own user namespace allows it: a child inherits "deny", and
+		// writing "allow" then fails with EPERM (user_namespaces(7)).
+		GidMappingsEnableSetgroups: os.Geteuid() == 0 && readSysctl("/proc/self/setgroups") != "deny",
 	}
 	if attr.Pdeathsig == 0 {
 		attr.Pdeathsig = syscall.SIGKILL
