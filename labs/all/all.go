@@ -3,6 +3,7 @@
 package all
 
 import (
-	_ "github.com/nslab/nslab/labs/ipc" // IPC namespaces
-	_ "github.com/nslab/nslab/labs/uts" // UTS namespaces
+	_ "github.com/nslab/nslab/labs/ipc"  // IPC namespaces
+	_ "github.com/nslab/nslab/labs/user" // user namespaces
+	_ "github.com/nslab/nslab/labs/uts"  // UTS namespaces
 )
