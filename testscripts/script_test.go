@@ -46,7 +46,7 @@
 //	userns       user namespaces can be created here: as root, or unprivileged ones are allowed
 //
 // Variables set for every script: HOST_HOSTNAME, the host's hostname when
-// the script started.
+// the script started; HOST_UID and HOST_GID, the runner's effective UID and GID.
 //
 // The scripts never name the host, nor create IPC objects, mounts or links in
 // the host's namespaces: TestMain snapshots the host before and after the run
@@ -58,6 +58,7 @@ package testscripts
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -92,6 +93,8 @@ func setup(env *testscript.Env) error {
 		return fmt.Errorf("read the host's hostname: %w", err)
 	}
 	env.Setenv("HOST_HOSTNAME", name)
+	env.Setenv("HOST_UID", strconv.Itoa(os.Geteuid()))
+	env.Setenv("HOST_GID", strconv.Itoa(os.Getegid()))
 	env.Values[startedKey{}] = &started{procs: map[string]*proc{}}
 	return nil
 }
