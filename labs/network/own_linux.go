@@ -1,0 +1,92 @@
+//go:build linux
+
+package network
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+
+	"github.com/vishvananda/netlink"
+)
+
+// hostOrder is the byte order of /proc/net/route's hexadecimal words.
+var hostOrder = binary.NativeEndian
+
+// The lab's own versions of the learner's functions, for the steps that do
+// not grade them and for Pair: each uses an explicit netlink handle in the
+// caller's network namespace.
+
+func labVeth(name, peer string) error {
+	h, err := netlink.NewHandle()
+	if err != nil {
+		return fmt.Errorf("open a netlink handle: %w", err)
+	}
+	defer h.Close()
+	if err := h.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: name}, PeerName: peer}); err != nil {
+		return fmt.Errorf("add veth pair %s/%s: %w", name, peer, err)
+	}
+	return nil
+}
+
+// labMove moves link NAME to the network namespace of PID, by PID.
+func labMove(args []string) ([]string, error) {
+	if len(args) != 2 {
+		return nil, errors.New("usage: labmove NAME PID")
+	}
+	pid, err := strconv.Atoi(args[1])
+	if err != nil {
+		return nil, fmt.Errorf("bad PID %q: %w", args[1], err)
+	}
+	h, err := netlink.NewHandle()
+	if err != nil {
+		return nil, fmt.Errorf("open a netlink handle: %w", err)
+	}
+	defer h.Close()
+	l, err := h.LinkByName(args[0])
+	if err != nil {
+		return nil, fmt.Errorf("find link %s: %w", args[0], err)
+	}
+	if err := h.LinkSetNsPid(l, pid); err != nil {
+		return nil, fmt.Errorf("move link %s to the network namespace of PID %d: %w", args[0], pid, err)
+	}
+	return nil, nil
+}
+
+func labAddress(link string, addr netip.Prefix) error {
+	h, err := netlink.NewHandle()
+	if err != nil {
+		return fmt.Errorf("open a netlink handle: %w", err)
+	}
+	defer h.Close()
+	l, err := h.LinkByName(link)
+	if err != nil {
+		return fmt.Errorf("find link %s: %w", link, err)
+	}
+	if err := h.AddrAdd(l, &netlink.Addr{IPNet: ipNet(addr)}); err != nil {
+		return fmt.Errorf("add address %s to %s: %w", addr, link, err)
+	}
+	if err := h.LinkSetUp(l); err != nil {
+		return fmt.Errorf("set link %s up: %w", link, err)
+	}
+	return nil
+}
+
+func labRoute(link string, dst netip.Prefix) error {
+	h, err := netlink.NewHandle()
+	if err != nil {
+		return fmt.Errorf("open a netlink handle: %w", err)
+	}
+	defer h.Close()
+	l, err := h.LinkByName(link)
+	if err != nil {
+		return fmt.Errorf("find link %s: %w", link, err)
+	}
+	r := &netlink.Route{LinkIndex: l.Attrs().Index, Dst: ipNet(dst), Scope: netlink.SCOPE_LINK}
+	if err := h.RouteAdd(r); err != nil {
+		return fmt.Errorf("add route to %s via %s: %w", dst, link, err)
+	}
+	return nil
+}
