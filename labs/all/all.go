@@ -4,6 +4,7 @@ package all
 
 import (
 	_ "github.com/nslab/nslab/labs/ipc"     // IPC namespaces
+	_ "github.com/nslab/nslab/labs/mount"   // mount namespaces
 	_ "github.com/nslab/nslab/labs/network" // network namespaces
 	_ "github.com/nslab/nslab/labs/user"    // user namespaces
 	_ "github.com/nslab/nslab/labs/uts"     // UTS namespaces
