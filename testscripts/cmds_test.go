@@ -20,6 +20,7 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"nsexec":  cmdNsexec,
 		"nsid":    cmdNsid,
+		"nsnet":   cmdNsnet,
 		"nsshare": cmdNsshare,
 		"nsstart": cmdNsstart,
 		"nsstop":  cmdNsstop,

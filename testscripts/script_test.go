@@ -3,8 +3,8 @@
 // The scenarios in this directory are testscript files (see
 // github.com/rogpeppe/go-internal/testscript): one behaviour per
 // category-first file: uts_*.txtar for UTS namespaces, ipc_*.txtar for IPC
-// ones, cli_*.txtar for the nslab command's own behaviour. The subtest of
-// each is TestScripts/FILE, so `go test ./testscripts -run TestScripts/uts_`
+// ones, network_*.txtar for network ones, cli_*.txtar for the nslab
+// command's own behaviour. The subtest of each is TestScripts/FILE, so `go test ./testscripts -run TestScripts/uts_`
 // runs the UTS ones.
 //
 // Programs on the scripts' PATH, besides the system's:
@@ -23,6 +23,18 @@
 //	    set $VAR to the process's namespace of KIND, as the kernel's link
 //	    text: uts:[4026531838]; with -inode, the number alone (4026531838),
 //	    to use in a regular expression.
+//	nsnet pair B C
+//	    start the network lab's bastion and container (labs/network.Pair):
+//	    two network namespaces under one new user namespace, joined by a veth
+//	    pair that the lab's own code configures (not the learner's); set $B
+//	    and $C to their PIDs, $B_LINK and $C_LINK to the names of the two
+//	    ends, $B_ADDR and $C_ADDR to their addresses. Stopped when the script ends.
+//	nsnet tcp FROM TO
+//	    connect over TCP from one side of a pair to the other; stdout is the
+//	    server's answer: its network namespace and the client's address.
+//	nsnet stop B C
+//	    end container C of the pair with bastion B, and wait until the kernel
+//	    has destroyed the veth pair with C's network namespace.
 //	nsshare PID1 PID2 KIND...
 //	    assert that both processes are in the same namespace of each KIND
 //	    (same device and inode); `! nsshare` asserts a different one of each.
@@ -62,6 +74,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nslab/nslab/labs/network"
 	"github.com/nslab/nslab/pkg/cli"
 	"github.com/nslab/nslab/pkg/host"
 	"github.com/nslab/nslab/pkg/spawn"
@@ -96,6 +109,7 @@ func setup(env *testscript.Env) error {
 	env.Setenv("HOST_UID", strconv.Itoa(os.Geteuid()))
 	env.Setenv("HOST_GID", strconv.Itoa(os.Getegid()))
 	env.Values[startedKey{}] = &started{procs: map[string]*proc{}}
+	env.Values[pairsKey{}] = &pairs{m: map[string]*network.Pair{}}
 	return nil
 }
 
