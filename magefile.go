@@ -16,9 +16,11 @@ import (
 	"github.com/magefile/mage/sh"
 
 	_ "github.com/nslab/nslab/labs/all" // registers every lab with pkg/lab
+	"github.com/nslab/nslab/pkg/grade"
 	"github.com/nslab/nslab/pkg/host"
 	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/spawn"
+	"github.com/nslab/nslab/pkg/starter"
 )
 
 // The labs start their children by re-executing this binary (/proc/self/exe):
@@ -84,6 +86,142 @@ func Check() error {
 		return fmt.Errorf("files not formatted (run gofmt -w):\n%s", out)
 	}
 	return sh.RunV("go", "test", "./...")
+}
+
+// Starter writes the starter edition to dir: the repository's tracked files
+// with every solution region of the labs replaced by a stub that fails with
+// its step (see docs/instructors.md).
+func Starter(dir string) error {
+	regions, err := starter.Write(".", dir)
+	if err != nil {
+		return err
+	}
+	if err := starter.Check(regions, lab.All()); err != nil {
+		return err
+	}
+	fmt.Printf("starter edition in %s: %d solution regions stubbed in %d labs\n", dir, len(regions), len(lab.All()))
+	return nil
+}
+
+// Grade runs every lab's graded tests (as root through sudo -n when it can)
+// and scores them: a table here, results.json beside it, and in GitHub
+// Actions the job summary, annotations and the Classroom result. It fails
+// unless every step passes.
+func Grade(ctx context.Context) error {
+	r, err := grade.Run(ctx, grade.Config{Labs: lab.All(), Exec: sudoExec()})
+	if err != nil {
+		return err
+	}
+	if err := grade.Publish(os.Stdout, r, grade.EnvFromOS("results.json")); err != nil {
+		return err
+	}
+	if n := len(r.Steps) - r.Count(grade.Pass); n > 0 {
+		return fmt.Errorf("%d of %d steps do not pass yet (details in results.json)", n, len(r.Steps))
+	}
+	return nil
+}
+
+// Honesty proves the grading honest: the starter edition, generated into a
+// temporary directory, must score 0 with every step failing (not skipped,
+// not erroring), and the reference must score full marks.
+func Honesty(ctx context.Context) error {
+	dir, err := os.MkdirTemp("", "nslab-starter-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	regions, err := starter.Write(".", dir)
+	if err != nil {
+		return err
+	}
+	if err := starter.Check(regions, lab.All()); err != nil {
+		return err
+	}
+	type graded struct {
+		r   *grade.Report
+		err error
+	}
+	start := make(chan graded, 1)
+	go func() {
+		r, err := grade.Run(ctx, grade.Config{Dir: dir, Labs: lab.All(), Exec: sudoExec()})
+		start <- graded{r, err}
+	}()
+	ref, err := grade.Run(ctx, grade.Config{Labs: lab.All(), Exec: sudoExec()})
+	st := <-start
+	if err != nil {
+		return err
+	}
+	if st.err != nil {
+		return st.err
+	}
+	return errors.Join(honestStarter(st.r), honestReference(ref))
+}
+
+func honestStarter(r *grade.Report) error {
+	total, maxScore := r.Points()
+	fmt.Printf("starter edition: %d/%d points, %d of %d steps fail\n", total, maxScore, r.Count(grade.Fail), len(r.Steps))
+	var bad []string
+	for _, s := range r.Steps {
+		if s.Outcome != grade.Fail {
+			bad = append(bad, fmt.Sprintf("%s: %s, want fail: %s", s.Name(), s.Outcome, s.Message))
+		}
+	}
+	if total != 0 || len(bad) > 0 {
+		return fmt.Errorf("the starter edition is not graded 0 with every step failing:\n  %s", strings.Join(bad, "\n  "))
+	}
+	return nil
+}
+
+func honestReference(r *grade.Report) error {
+	total, maxScore := r.Points()
+	fmt.Printf("reference: %d/%d points, %d of %d steps pass\n", total, maxScore, r.Count(grade.Pass), len(r.Steps))
+	if total != maxScore || r.Count(grade.Pass) != len(r.Steps) {
+		r.WriteTable(os.Stdout)
+		return fmt.Errorf("the reference solutions do not get full marks")
+	}
+	return nil
+}
+
+// Hint shows the hints of a lab: the first hint of every step, or with
+// -step=N the hints of step N up to -level (1, the gentlest, by default;
+// the last nearly gives the answer away).
+func Hint(name string, step *string, level *int) error {
+	l, err := lab.Get(name)
+	if err != nil {
+		return err
+	}
+	if step == nil {
+		for _, s := range l.Steps {
+			fmt.Printf("step %s: %s\n  hint: %s\n", s.ID, s.Title, s.Hints[0])
+		}
+		fmt.Printf("\nmore for one step: go tool mage hint %s -step=N -level=2\n", name)
+		return nil
+	}
+	s, err := l.Step(*step)
+	if err != nil {
+		return err
+	}
+	n := 1
+	if level != nil {
+		n = min(max(*level, 1), len(s.Hints))
+	}
+	fmt.Printf("step %s: %s (%s)\n", s.ID, s.Title, l.Anchor(s))
+	for i := 0; i < n; i++ {
+		fmt.Printf("  hint %d of %d: %s\n", i+1, len(s.Hints), s.Hints[i])
+	}
+	if n < len(s.Hints) {
+		fmt.Printf("\nthe next hint: go tool mage hint %s -step=%s -level=%d\n", name, s.ID, n+1)
+	}
+	return nil
+}
+
+// sudoExec returns "sudo -n" for go test -exec when the caller is not root
+// and may use sudo without a password, as on GitHub's runners.
+func sudoExec() string {
+	if os.Geteuid() != 0 && exec.Command("sudo", "-n", "true").Run() == nil {
+		return "sudo -n"
+	}
+	return ""
 }
 
 func labNames() []string {

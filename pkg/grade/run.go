@@ -1,0 +1,103 @@
+package grade
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nslab/nslab/pkg/lab"
+	"github.com/nslab/nslab/pkg/starter"
+)
+
+// Config says what to grade and how.
+type Config struct {
+	Dir     string        // the module root; "" is the current directory
+	Labs    []*lab.Lab    // the labs to grade, in order (lab.All())
+	Exec    string        // a go test -exec program, such as "sudo -n"; "" runs the tests as the caller
+	Timeout time.Duration // the go test -timeout of each lab's test binary; 0 is DefaultTimeout
+}
+
+// DefaultTimeout is how long a lab's test binary may run: the labs take
+// seconds, so this only stops a step that hangs.
+const DefaultTimeout = 3 * time.Minute
+
+// Args returns the go command's arguments: the labs' graded tests only,
+// never cached, as JSON.
+func (c Config) Args() []string {
+	timeout := c.Timeout
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	funcs := make([]string, len(c.Labs))
+	for i, l := range c.Labs {
+		funcs[i] = l.TestFunc()
+	}
+	args := []string{"test", "-json", "-count=1", "-timeout", timeout.String(), "-run", "^(" + strings.Join(funcs, "|") + ")$"}
+	if c.Exec != "" {
+		args = append(args, "-exec", c.Exec)
+	}
+	return append(args, "./labs/...")
+}
+
+// Run runs the graded tests with go test -json and grades them. A test that
+// fails, or does not build or run, is part of the report, not an error; the
+// error is for a go command that printed nothing to grade.
+func Run(ctx context.Context, c Config) (*Report, error) {
+	if len(c.Labs) == 0 {
+		return nil, fmt.Errorf("grade: no labs are registered")
+	}
+	cmd := exec.CommandContext(ctx, "go", c.Args()...)
+	cmd.Dir = c.Dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runErr := cmd.Run()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	events, err := ReadEvents(&stdout)
+	if err != nil {
+		return nil, fmt.Errorf("read go test -json: %w", err)
+	}
+	if len(events) == 0 && runErr != nil {
+		return nil, fmt.Errorf("go %s in %s: %w: %s", strings.Join(c.Args(), " "), c.Dir, runErr, strings.TrimSpace(stderr.String()))
+	}
+	if stderr.Len() > 0 {
+		events = append(events, Event{Action: "output", Output: stderr.String()})
+	}
+	r := Score(c.Labs, events)
+	r.Locate(c.Dir)
+	return r, nil
+}
+
+// Locate fills in the file and line of each step's solution region, found
+// in the Go files of labs/<name> under dir. A file whose markers are broken
+// is passed over: the step is then reported without a place.
+func (r *Report) Locate(dir string) {
+	for _, l := range r.labs() {
+		files, _ := filepath.Glob(filepath.Join(dir, "labs", l.Name, "*.go"))
+		where := map[string]starter.Region{}
+		for _, f := range files {
+			src, err := os.ReadFile(f)
+			if err != nil {
+				continue
+			}
+			regions, _ := starter.Regions(f, src, l.Name)
+			for _, reg := range regions {
+				if _, seen := where[reg.Step]; !seen {
+					reg.File = filepath.ToSlash(filepath.Join("labs", l.Name, filepath.Base(f)))
+					where[reg.Step] = reg
+				}
+			}
+		}
+		for _, s := range r.Steps {
+			if reg, ok := where[s.Step.ID]; ok && s.Lab == l {
+				s.File, s.Line = reg.File, reg.Begin
+			}
+		}
+	}
+}

@@ -1,0 +1,95 @@
+package grade
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/nslab/nslab/pkg/lab"
+)
+
+// WriteTable prints the grade for a learner: a row per step (lab, step,
+// title, points, result), under each step that did not pass the first line
+// of the reason and the step's section in the docs, then a progress line per
+// lab and the total.
+func (r *Report) WriteTable(w io.Writer) {
+	titleW := len("title")
+	for _, s := range r.Steps {
+		titleW = max(titleW, len(s.Step.Title))
+	}
+	labW := len("lab")
+	for _, l := range r.labs() {
+		labW = max(labW, len(l.Name))
+	}
+	fmt.Fprintf(w, "%-*s  step  %-*s  points  result\n", labW, "lab", titleW, "title")
+	indent := strings.Repeat(" ", labW+8)
+	for _, s := range r.Steps {
+		fmt.Fprintf(w, "%-*s  %-4s  %-*s  %6s  %s\n", labW, s.Lab.Name, s.Step.ID, titleW, s.Step.Title,
+			fmt.Sprintf("%d/%d", s.Score, s.Step.Points), label(s.Outcome))
+		if s.Outcome != Pass {
+			fmt.Fprintf(w, "%s%s\n%ssee %s\n", indent, clip(s.Message, 160), indent, s.Lab.Anchor(s.Step))
+		}
+	}
+	fmt.Fprintln(w)
+	for _, l := range r.labs() {
+		got, total, passed, steps := r.labPoints(l)
+		fmt.Fprintf(w, "%-*s  [%s]  %3d/%-3d points  %d/%d steps\n", labW, l.Name, bar(got, total, 20), got, total, passed, steps)
+	}
+	for _, p := range r.Problems {
+		fmt.Fprintf(w, "problem: %s\n", clip(p, 300))
+	}
+	total, maxScore := r.Points()
+	fmt.Fprintf(w, "total: %d/%d points, %d of %d steps pass", total, maxScore, r.Count(Pass), len(r.Steps))
+	if n := r.Count(Skip) + r.Count(Error); n > 0 {
+		fmt.Fprintf(w, " (%d did not run)", n)
+	}
+	fmt.Fprintln(w)
+}
+
+func label(o Outcome) string {
+	if o == Pass {
+		return "pass"
+	}
+	return strings.ToUpper(string(o))
+}
+
+// labs returns the labs of the report in order.
+func (r *Report) labs() []*lab.Lab {
+	var labs []*lab.Lab
+	for _, s := range r.Steps {
+		if len(labs) == 0 || labs[len(labs)-1] != s.Lab {
+			labs = append(labs, s.Lab)
+		}
+	}
+	return labs
+}
+
+func (r *Report) labPoints(l *lab.Lab) (got, total, passed, steps int) {
+	for _, s := range r.Steps {
+		if s.Lab == l {
+			got, total, steps = got+s.Score, total+s.Step.Points, steps+1
+			if s.Outcome == Pass {
+				passed++
+			}
+		}
+	}
+	return got, total, passed, steps
+}
+
+// bar draws got out of total in width characters: [#####.....].
+func bar(got, total, width int) string {
+	n := 0
+	if total > 0 {
+		n = got * width / total
+	}
+	return strings.Repeat("#", n) + strings.Repeat(".", width-n)
+}
+
+// clip cuts s to at most n characters (runes), marking the cut.
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
