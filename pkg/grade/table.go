@@ -27,13 +27,14 @@ func (r *Report) WriteTable(w io.Writer) {
 		fmt.Fprintf(w, "%-*s  %-4s  %-*s  %6s  %s\n", labW, s.Lab.Name, s.Step.ID, titleW, s.Step.Title,
 			fmt.Sprintf("%d/%d", s.Score, s.Step.Points), label(s.Outcome))
 		if s.Outcome != Pass {
-			fmt.Fprintf(w, "%s%s\n%ssee %s\n", indent, clip(s.Message, 160), indent, s.Lab.Anchor(s.Step))
+			msg := strings.TrimSuffix(s.Message, " (see "+s.Lab.Anchor(s.Step)+")")
+			fmt.Fprintf(w, "%s%s\n%ssee %s\n", indent, clip(msg, 160), indent, s.Lab.Anchor(s.Step))
 		}
 	}
 	fmt.Fprintln(w)
 	for _, l := range r.labs() {
 		got, total, passed, steps := r.labPoints(l)
-		fmt.Fprintf(w, "%-*s  [%s]  %3d/%-3d points  %d/%d steps\n", labW, l.Name, bar(got, total, 20), got, total, passed, steps)
+		fmt.Fprintf(w, "%-*s  [%s]  %7s points  %d/%d steps pass\n", labW, l.Name, bar(got, total, 20), fmt.Sprintf("%d/%d", got, total), passed, steps)
 	}
 	for _, p := range r.Problems {
 		fmt.Fprintf(w, "problem: %s\n", clip(p, 300))
