@@ -137,24 +137,15 @@ func Honesty(ctx context.Context) error {
 	if err := starter.Check(regions, lab.All()); err != nil {
 		return err
 	}
-	type graded struct {
-		r   *grade.Report
-		err error
-	}
-	start := make(chan graded, 1)
-	go func() {
-		r, err := grade.Run(ctx, grade.Config{Dir: dir, Labs: lab.All(), Exec: sudoExec()})
-		start <- graded{r, err}
-	}()
-	ref, err := grade.Run(ctx, grade.Config{Labs: lab.All(), Exec: sudoExec()})
-	st := <-start
+	st, err := grade.Run(ctx, grade.Config{Dir: dir, Labs: lab.All(), Exec: sudoExec()})
 	if err != nil {
 		return err
 	}
-	if st.err != nil {
-		return st.err
+	ref, err := grade.Run(ctx, grade.Config{Labs: lab.All(), Exec: sudoExec()})
+	if err != nil {
+		return err
 	}
-	return errors.Join(honestStarter(st.r), honestReference(ref))
+	return errors.Join(honestStarter(st), honestReference(ref))
 }
 
 func honestStarter(r *grade.Report) error {
