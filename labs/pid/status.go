@@ -1,0 +1,81 @@
+package pid
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// StatusField returns the value of the line "NAME:\tVALUE" of
+// /proc/PID/status text, without surrounding blanks; ok is false when there is
+// no such line.
+func StatusField(status, name string) (value string, ok bool) {
+	for line := range strings.Lines(status) {
+		if rest, found := strings.CutPrefix(line, name+":"); found {
+			return strings.TrimSpace(rest), true
+		}
+	}
+	return "", false
+}
+
+// NSpidOf returns the PIDs of the NSpid line of /proc/PID/status text, from
+// the PID namespace of the proc mount that was read down to the process's
+// own. It is the lab's own reading, used where the learner's ParseNSpid is not
+// what is graded.
+func NSpidOf(status string) ([]int, error) {
+	v, ok := StatusField(status, "NSpid")
+	if !ok {
+		return nil, fmt.Errorf("no NSpid line in /proc/PID/status (Linux 4.1 or later has one)")
+	}
+	return atois(strings.Fields(v))
+}
+
+func atois(words []string) ([]int, error) {
+	if len(words) == 0 {
+		return nil, fmt.Errorf("no PIDs")
+	}
+	out := make([]int, len(words))
+	for i, w := range words {
+		n, err := strconv.Atoi(w)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%q is not a PID", w)
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
+// SigMask parses a signal mask of /proc/PID/status (SigCgt, SigIgn, …): 16
+// hexadecimal digits, bit N-1 set for signal N.
+func SigMask(hex string) (uint64, error) {
+	m, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
+	if err != nil {
+		return 0, fmt.Errorf("signal mask %q: %w", hex, err)
+	}
+	return m, nil
+}
+
+// Stat is what the lab reads from /proc/PID/stat.
+type Stat struct {
+	Comm  string // the command name, without its parentheses
+	State byte   // R, S, D, Z, T, …
+	PPID  int    // the parent's PID, as the reader's PID namespace sees it
+}
+
+// ParseStat parses /proc/PID/stat text. The command name may hold blanks and
+// parentheses, so the fields after it are found from the last ')'.
+func ParseStat(text string) (Stat, error) {
+	open, end := strings.IndexByte(text, '('), strings.LastIndexByte(text, ')')
+	if open < 0 || end < open {
+		return Stat{}, fmt.Errorf("stat %q: no (comm)", text)
+	}
+	f := strings.Fields(text[end+1:])
+	if len(f) < 2 || len(f[0]) != 1 {
+		return Stat{}, fmt.Errorf("stat %q: no state and parent after (comm)", text)
+	}
+	ppid, err := strconv.Atoi(f[1])
+	if err != nil {
+		return Stat{}, fmt.Errorf("stat %q: parent %q: %w", text, f[1], err)
+	}
+	return Stat{Comm: text[open+1 : end], State: f[0][0], PPID: ppid}, nil
+}
