@@ -3,7 +3,7 @@
 // The scenarios in this directory are testscript files (see
 // github.com/rogpeppe/go-internal/testscript): one behaviour per
 // category-first file: uts_*.txtar for UTS namespaces, ipc_*.txtar for IPC
-// ones, network_*.txtar for network ones, cli_*.txtar for the nslab
+// ones, network_*.txtar for network ones, pid_*.txtar for PID ones, cli_*.txtar for the nslab
 // command's own behaviour. The subtest of each is TestScripts/FILE, so
 // `go test ./testscripts -run TestScripts/uts_` runs the UTS ones.
 //
