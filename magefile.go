@@ -183,7 +183,7 @@ func Hint(name string, step *string, level *int) error {
 	}
 	if step == nil {
 		for _, s := range l.Steps {
-			fmt.Printf("step %s: %s\n  hint: %s\n", s.ID, s.Title, s.Hints[0])
+			fmt.Printf("step %s: %s\n  hint: %s\n", s.ID, s.Title, firstHint(s))
 		}
 		fmt.Printf("\nmore for one step: go tool mage hint %s -step=N -level=2\n", name)
 		return nil
@@ -191,6 +191,10 @@ func Hint(name string, step *string, level *int) error {
 	s, err := l.Step(*step)
 	if err != nil {
 		return err
+	}
+	if len(s.Hints) == 0 {
+		fmt.Printf("step %s has no hints: read %s\n", s.ID, l.Anchor(s))
+		return nil
 	}
 	n := 1
 	if level != nil {
@@ -204,6 +208,13 @@ func Hint(name string, step *string, level *int) error {
 		fmt.Printf("\nthe next hint: go tool mage hint %s -step=%s -level=%d\n", name, s.ID, n+1)
 	}
 	return nil
+}
+
+func firstHint(s *lab.Step) string {
+	if len(s.Hints) == 0 {
+		return "(none: read " + s.AnchorID() + " of the lab's page)"
+	}
+	return s.Hints[0]
 }
 
 // sudoExec returns "sudo -n" for go test -exec when the caller is not root
