@@ -5,7 +5,8 @@
 // The learner's code sits between "// BEGIN SOLUTION" and "// END SOLUTION"
 // in pid.go; each such function's doc comment names its step. The graded
 // tests are TestPID/NN_slug in pid_test.go; the steps, narrated, are in
-// steps.go. The children the lab starts are entrypoints (entry_linux.go),
+// steps.go. The children the lab starts are entrypoints (entry_linux.go,
+// and init_linux.go for the inits and the unsharing helpers),
 // and the scenarios that drive them and collect what they saw are in
 // scenario_linux.go. The parsers of /proc/PID/status and /proc/PID/stat are
 // pure (status.go) and tested without privilege.

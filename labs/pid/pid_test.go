@@ -109,7 +109,7 @@ func testNoEscape(t *testing.T) {
 	if err := pid.CheckReach(r); err != nil {
 		labtest.Failf(t, pid.Lab, "06", "%v", err)
 	}
-	// The reverse holds: the host reaches the child's init by its host PID.
+	// The child itself is init of its namespace: PID 1, which it may signal.
 	if r.PID != 1 {
 		labtest.Failf(t, pid.Lab, "06", "the child says it is PID %d; want 1", r.PID)
 	}

@@ -1,0 +1,315 @@
+//go:build linux
+
+package pid
+
+// The children of steps 03, 04, 05 and 07: inits, and the helpers that make
+// a PID namespace with unshare(2) and start an init and its siblings in it.
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/nslab/nslab/pkg/ns"
+	"github.com/nslab/nslab/pkg/spawn"
+	"golang.org/x/sys/unix"
+)
+
+// KillReport is what a sibling of init saw when it signalled PID 1.
+type KillReport struct {
+	PID     int               // the sibling's own PID in the namespace
+	Results map[string]string // signal name: "ok" or the errno of kill(1, sig)
+}
+
+// goInitMain is PID 1 of a new namespace and a Go program: it sends itself
+// SIGKILL, says it survived, then sends itself SIGTERM, for which the Go
+// runtime has a handler (steps.go explains what then happens).
+func goInitMain([]string) int {
+	// Inside, getpid() is 1, but /proc is still the host's: /proc/1 there
+	// is the host's init. The first NSpid field is this process on the host.
+	st, _ := readStatus("self")
+	pids, _ := NSpidOf(st)
+	catches := false
+	if len(pids) > 0 {
+		catches, _ = Catches(pids[0], unix.SIGTERM)
+	}
+	fmt.Printf("pid %d catches-SIGTERM %v kill-KILL %s\n", unix.Getpid(), catches, errnoName(unix.Kill(1, unix.SIGKILL)))
+	os.Stdout.Sync()
+	unix.Kill(1, unix.SIGTERM)
+	fmt.Println("survived SIGTERM")
+	return 0
+}
+
+// SignalReport is what the step 03 box saw: init (sleep) has no handlers;
+// a sibling in its namespace signals it in vain; the box, in the parent
+// namespace, kills it.
+type SignalReport struct {
+	InitPID        int  // init's PID as the box (and the host) sees it
+	InitCatchTERM  bool // Catches(init, SIGTERM)
+	BoxCatchTERM   bool // Catches(box, SIGTERM): a Go program has a handler
+	Sibling        KillReport
+	AliveAfter     bool   // init still running after the sibling's signals
+	StateAfter     string // init's state then, from /proc/PID/stat
+	KilledBy       string // the signal that ended init, sent from the parent namespace
+	CatchesErr     string
+	WaitAfterError string
+}
+
+// signalsMain runs in the caller's PID namespace (in a user namespace of its
+// own without root). It unshares CLONE_NEWPID on its locked thread, so that
+// the next children of that thread are init and a sibling of a new namespace.
+func signalsMain([]string) int {
+	runtime.LockOSThread() // never unlocked: the thread's children go to the new namespace
+	primeForks()
+	if err := unix.Unshare(unix.CLONE_NEWPID); err != nil {
+		return fail(fmt.Errorf("unshare(CLONE_NEWPID): %w", err))
+	}
+	init, err := spawn.Start(bgCtx, withKill(spawn.Config{Args: []string{"sleep", "1000"}, NoHold: true}))
+	if err != nil {
+		return fail(err)
+	}
+	defer init.Stop()
+	r := SignalReport{InitPID: init.PID()}
+	var errT, errB error
+	r.InitCatchTERM, errT = Catches(init.PID(), unix.SIGTERM)
+	r.BoxCatchTERM, errB = Catches(unix.Getpid(), unix.SIGTERM)
+	if err := errors.Join(errT, errB); err != nil {
+		r.CatchesErr = err.Error()
+	}
+	if err := runSibling(&r.Sibling); err != nil {
+		return fail(err)
+	}
+	r.AliveAfter = running(init.PID())
+	if st, err := readStat(init.PID()); err == nil {
+		r.StateAfter = string(st.State)
+	}
+	unix.Kill(init.PID(), unix.SIGKILL)
+	werr := init.Wait()
+	var ee *spawn.ExitError
+	if errors.As(werr, &ee) && ee.Signal != 0 {
+		r.KilledBy = unix.SignalName(ee.Signal)
+	} else {
+		r.WaitAfterError = fmt.Sprint(werr)
+	}
+	return emit(r)
+}
+
+// primeForks makes the Go runtime run, now, the check it runs once before
+// the first process it starts: whether clone(CLONE_PIDFD) works, which it
+// finds out by starting a child that exits at once. Done after
+// unshare(CLONE_NEWPID), that child would become the new namespace's init
+// and end it; every later fork into it would fail with ENOMEM.
+func primeForks() {
+	if p, err := os.FindProcess(os.Getpid()); err == nil {
+		p.Release()
+	}
+}
+
+// siblingScript signals PID 1 of its namespace with four signals and
+// prints its PID and the result of each.
+const siblingScript = `echo pid $$; for s in TERM INT HUP KILL; do if kill -s $s 1; then echo SIG$s ok; else echo SIG$s failed; fi; done`
+
+// runSibling starts, from the unshared thread, a second process in the new
+// namespace, sh, that signals PID 1 with SIGTERM, SIGINT, SIGHUP and SIGKILL.
+func runSibling(r *KillReport) error {
+	out, err := outsider("sh", "-c", siblingScript)
+	if err != nil {
+		return fmt.Errorf("sibling: %w", err)
+	}
+	r.Results = map[string]string{}
+	for line := range strings.Lines(out) {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 2 && f[0] == "pid":
+			r.PID, _ = strconv.Atoi(f[1])
+		case len(f) == 2:
+			r.Results[f[0]] = f[1]
+		}
+	}
+	return nil
+}
+
+// outsider runs a command from the calling thread and returns its output.
+// It has no Pdeathsig: Go's fork code, when asked for one, checks that the
+// parent is still there by comparing getppid(2) with the parent's PID, and
+// kills the child if they differ. A child whose parent is in another PID
+// namespace sees getppid() = 0 and would kill itself at once (an init
+// survives this, for the reason step 03 shows). The namespace's init has
+// Pdeathsig, and when it dies the kernel kills this child too.
+func outsider(args ...string) (string, error) {
+	var errb bytes.Buffer
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stderr = &errb
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("%s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
+	}
+	return string(out), nil
+}
+
+// running reports whether child pid has not ended, without reaping it.
+func running(pid int) bool {
+	var info unix.Siginfo
+	err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+	// With WNOHANG and no child ended, waitid(2) leaves the zeroed siginfo as it is.
+	return err == nil && info.Signo == 0
+}
+
+// orphanerMain starts cat on its own standard input, without Pdeathsig, prints
+// cat's PID and exits: cat becomes an orphan.
+func orphanerMain([]string) int {
+	cmd := exec.Command("cat")
+	cmd.Stdin = os.Stdin
+	if err := cmd.Start(); err != nil {
+		return fail(err)
+	}
+	fmt.Println(cmd.Process.Pid)
+	return 0
+}
+
+// reaperMain is init (PID 1, with its own /proc). It starts the orphaner,
+// then tells its parent, one line at a time, what happens to the orphan:
+//
+//	orphan PID PPID     the orphaner exited; the orphan's parent is now PPID
+//	zombie PID STATE    the orphan ended; not yet reaped, it is in STATE
+//	(waits for a line on stdin, so that the parent can look too)
+//	reaped PID STATUS   ReapOne returned it, with its exit status
+//	gone PID BOOL       whether /proc/PID disappeared
+func reaperMain([]string) int {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return fail(err)
+	}
+	orphan, err := startOrphaner(r)
+	r.Close()
+	if err != nil {
+		return fail(err)
+	}
+	st, err := readStat(orphan)
+	if err != nil {
+		return fail(err)
+	}
+	fmt.Printf("orphan %d %d\n", orphan, st.PPID)
+	w.Close() // cat reads EOF and exits
+	var info unix.Siginfo
+	if err := unix.Waitid(unix.P_PID, orphan, &info, unix.WEXITED|unix.WNOWAIT, nil); err != nil {
+		return fail(fmt.Errorf("waitid(%d, WNOWAIT): %w", orphan, err))
+	}
+	if st, err = readStat(orphan); err != nil {
+		return fail(err)
+	}
+	fmt.Printf("zombie %d %c\n", orphan, st.State)
+	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
+		return fail(fmt.Errorf("wait for the go-ahead to reap: %w", err))
+	}
+	pid, ws, err := ReapOne()
+	if err != nil {
+		return fail(err)
+	}
+	fmt.Printf("reaped %d %d\n", pid, ws.ExitStatus())
+	_, err = os.Stat("/proc/" + strconv.Itoa(orphan))
+	fmt.Printf("gone %d %v\n", orphan, os.IsNotExist(err))
+	return 0
+}
+
+// startOrphaner runs the orphaner with stdin as cat's input, reaps it, and
+// returns the orphan's PID.
+func startOrphaner(stdin *os.File) (int, error) {
+	var out, errb bytes.Buffer
+	err := spawn.Run(bgCtx, spawn.Config{Entrypoint: entryOrphaner, Stdin: stdin, Stdout: &out, Stderr: &errb})
+	if err != nil {
+		return 0, fmt.Errorf("orphaner: %w: %s", err, strings.TrimSpace(errb.String()))
+	}
+	return strconv.Atoi(strings.TrimSpace(out.String()))
+}
+
+// treeMain is init of a namespace with two sleeping children and a shell
+// whose background child is a grandchild; none of them has Pdeathsig. It
+// prints "ready" once they all exist, then waits to be killed.
+func treeMain([]string) int {
+	for range 2 {
+		if err := exec.Command("sleep", "1000").Start(); err != nil {
+			return fail(err)
+		}
+	}
+	sh := exec.Command("sh", "-c", "sleep 1000 & echo $!; wait")
+	out, err := sh.StdoutPipe()
+	if err != nil {
+		return fail(err)
+	}
+	if err := sh.Start(); err != nil {
+		return fail(err)
+	}
+	if _, err := bufio.NewReader(out).ReadString('\n'); err != nil {
+		return fail(fmt.Errorf("read the grandchild's PID: %w", err))
+	}
+	fmt.Println("ready")
+	io.Copy(io.Discard, os.Stdin)
+	return 0
+}
+
+// UnshareReport is what the step 07 box saw around UnshareForChildren.
+type UnshareReport struct {
+	TID, Threads          int    // the unsharing thread, and how many threads the process had
+	PIDBefore, PIDAfter   ns.ID  // /proc/thread-self/ns/pid
+	PFCBefore, PFCAfter   ns.ID  // /proc/thread-self/ns/pid_for_children
+	PFCEarly              string // opening pid_for_children after unshare, before any child: ENOENT
+	UnshareErr, SecondErr string
+	InitPID               int    // the first child started from the thread, as the box sees it
+	Second                Whoami // the second child's report about itself
+}
+
+// unshareMain calls UnshareForChildren on its locked thread, starts init
+// (sleep) and a second child from it, reports, and waits for its standard
+// input to close before it kills init and exits.
+func unshareMain([]string) int {
+	runtime.LockOSThread() // never unlocked
+	r := UnshareReport{TID: unix.Gettid()}
+	st, _ := readStatus("self")
+	r.Threads, _ = strconv.Atoi(fieldOr(st, "Threads"))
+	r.PIDBefore, _ = ns.GetPath("/proc/thread-self/ns/pid")
+	r.PFCBefore, _ = ns.GetPath("/proc/thread-self/ns/pid_for_children")
+	primeForks()
+	if err := UnshareForChildren(); err != nil {
+		r.UnshareErr = errnoName(err)
+		return emit(r)
+	}
+	r.PIDAfter, _ = ns.GetPath("/proc/thread-self/ns/pid")
+	_, err := ns.GetPath("/proc/thread-self/ns/pid_for_children")
+	r.PFCEarly = errnoName(err)
+	r.SecondErr = errnoName(unix.Unshare(unix.CLONE_NEWPID))
+	init, err := spawn.Start(bgCtx, withKill(spawn.Config{Args: []string{"sleep", "1000"}, NoHold: true}))
+	if err != nil {
+		return fail(err)
+	}
+	defer init.Stop()
+	r.InitPID = init.PID()
+	r.PFCAfter, _ = ns.GetPath("/proc/thread-self/ns/pid_for_children")
+	out, err := outsider("sh", "-c", "echo $$ $PPID; exec grep NSpid /proc/self/status")
+	if err != nil {
+		return fail(fmt.Errorf("second child: %w", err))
+	}
+	if _, err := fmt.Sscan(out, &r.Second.PID, &r.Second.PPID); err != nil {
+		return fail(fmt.Errorf("second child said %q: %w", out, err))
+	}
+	if r.Second.NSpid, err = NSpidOf(out); err != nil {
+		return fail(fmt.Errorf("second child said %q: %w", out, err))
+	}
+	if code := emit(r); code != 0 {
+		return code
+	}
+	io.Copy(io.Discard, os.Stdin)
+	return 0
+}
+
+func fieldOr(status, name string) string {
+	v, _ := StatusField(status, name)
+	return v
+}
