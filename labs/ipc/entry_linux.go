@@ -3,15 +3,14 @@
 package ipc
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/nslab/nslab/pkg/holder"
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
 	"golang.org/x/sys/unix"
@@ -30,17 +29,13 @@ func init() {
 	spawn.Register(entryMake, makeMain)
 }
 
-// command is one holder command: it takes the words after its name and
-// returns the words of its answer.
-type command func(args []string) ([]string, error)
-
 // commands are the holder's commands, sorted by name; a key is a decimal int.
-var commands = map[string]command{
+var commands = holder.Commands{
 	"create":    withKey(func(k int) ([]string, error) { return objectWords(CreateObjects(k)) }), // step 02
 	"joinfrom":  withKey(joinFrom),                                                               // step 04
 	"lookup":    withKey(func(k int) ([]string, error) { return objectWords(Lookup(k)) }),        // step 06
 	"make":      withKey(func(k int) ([]string, error) { return objectWords(makeObjects(k)) }),
-	"mqls":      mqList,
+	"mqls":      holder.ListDir,
 	"mqmount":   withWord(func(dir string) ([]string, error) { return nil, MountMqueue(dir) }), // step 05
 	"mqopen":    withWord(mqCreate),                                                            // step 05
 	"mqprobe":   withWord(mqProbe),
@@ -54,30 +49,9 @@ var commands = map[string]command{
 // holderMain answers one line per command line until stdin closes. A
 // learner's unwritten step panics out of it; the spawn shim turns that into
 // exit status 3 and one line on stderr, and the parent sees no answer.
-func holderMain([]string) int {
-	sc := bufio.NewScanner(os.Stdin)
-	for sc.Scan() {
-		fmt.Println(answer(strings.Fields(sc.Text())))
-	}
-	return 0
-}
+func holderMain([]string) int { return holder.Serve(commands.Answer) }
 
-func answer(words []string) string {
-	if len(words) == 0 {
-		return "err - empty command"
-	}
-	cmd, ok := commands[words[0]]
-	if !ok {
-		return fmt.Sprintf("err - unknown command %q", words[0])
-	}
-	out, err := cmd(words[1:])
-	if err != nil {
-		return fmt.Sprintf("err %s %s", Errno(err), strings.ReplaceAll(err.Error(), "\n", " "))
-	}
-	return strings.TrimSpace("ok " + strings.Join(out, " "))
-}
-
-func withKey(fn func(key int) ([]string, error)) command {
+func withKey(fn func(key int) ([]string, error)) holder.Command {
 	return func(args []string) ([]string, error) {
 		if len(args) != 1 {
 			return nil, fmt.Errorf("usage: KEY")
@@ -90,7 +64,7 @@ func withKey(fn func(key int) ([]string, error)) command {
 	}
 }
 
-func withWord(fn func(word string) ([]string, error)) command {
+func withWord(fn func(word string) ([]string, error)) holder.Command {
 	return func(args []string) ([]string, error) {
 		if len(args) != 1 {
 			return nil, fmt.Errorf("usage: WORD")
@@ -151,7 +125,7 @@ func probe(key int) ([]string, error) {
 
 func probeWord(kind string, id int, err error) string {
 	if err != nil {
-		return kind + "=" + Errno(err)
+		return kind + "=" + holder.Errno(err)
 	}
 	return kind + "=" + strconv.Itoa(id)
 }
@@ -199,23 +173,6 @@ func mqProbe(name string) ([]string, error) {
 	return nil, nil
 }
 
-// mqList lists a directory: the queues of an mqueue mount.
-func mqList(args []string) ([]string, error) {
-	if len(args) != 1 {
-		return nil, fmt.Errorf("usage: mqls DIR")
-	}
-	entries, err := os.ReadDir(args[0])
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, e := range entries {
-		out = append(out, e.Name())
-	}
-	slices.Sort(out)
-	return out, nil
-}
-
 // joinFrom starts a child in a new IPC namespace of its own that looks key
 // up there, then joins this holder's IPC namespace with JoinIPC and looks
 // again. It answers with the child's answer: "BEFORE ID".
@@ -236,8 +193,7 @@ func runChild(cfg spawn.Config) ([]string, error) {
 	if err := spawn.Run(context.Background(), cfg); err != nil {
 		return nil, fmt.Errorf("%s: %w: %s", cfg.Entrypoint, err, strings.TrimSpace(errb.String()))
 	}
-	words, err := parseReply(cfg.Entrypoint, out.String())
-	return words, err
+	return holder.ParseReply(cfg.Entrypoint, out.String())
 }
 
 // joinMain is the child of joinfrom: args are the holder's PID and the key.
@@ -246,7 +202,7 @@ func joinMain(args []string) int {
 	key, _ := strconv.Atoi(args[1])
 	before := "found"
 	if _, err := MsgGet(key, 0); err != nil {
-		before = Errno(err)
+		before = holder.Errno(err)
 	}
 	id := -1
 	err := JoinIPC(pid, func() error {
@@ -255,7 +211,7 @@ func joinMain(args []string) int {
 		return err
 	})
 	if err != nil {
-		fmt.Printf("err %s join the IPC namespace of PID %d: %v\n", Errno(err), pid, err)
+		fmt.Printf("err %s join the IPC namespace of PID %d: %v\n", holder.Errno(err), pid, err)
 		return 0
 	}
 	fmt.Printf("ok %s %d\n", before, id)
@@ -265,6 +221,6 @@ func joinMain(args []string) int {
 // makeMain is the child of spawnmake: args are the key.
 func makeMain(args []string) int {
 	key, _ := strconv.Atoi(args[0])
-	fmt.Println(answer(append([]string{"make"}, strconv.Itoa(key))))
+	fmt.Println(commands.Answer([]string{"make", strconv.Itoa(key)}))
 	return 0
 }

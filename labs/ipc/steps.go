@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/nslab/nslab/pkg/holder"
 	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/ns"
 	"golang.org/x/sys/unix"
@@ -173,7 +174,7 @@ func runSameKey(ctx context.Context, n *lab.Narrator) error {
 	n.Say("in A: Send(%#x, %q)", key, text)
 	_, err = b.Do("recv %d", key)
 	n.Say("in B: Receive(%#x): %v", key, err)
-	if Errno(err) != "ENOMSG" {
+	if holder.Errno(err) != "ENOMSG" {
 		return failf(n, "B's queue with key %#x should be empty (ENOMSG); got %v", key, err)
 	}
 	n.Check(true, "B has its own, empty queue with the same key")
@@ -240,8 +241,8 @@ func runPosixMqueue(ctx context.Context, n *lab.Narrator) error {
 	lsB, _ := b.Do("mqls %s", dir)
 	_, errB := b.Do("mqprobe %s", name)
 	n.Say("in A: CreateQueue(%q); ls %s shows %v", name, dir, lsA)
-	n.Say("in B: ls %s shows %v; mq_open(%q) gives %s", dir, lsB, name, Errno(errB))
-	if !slices.Contains(lsA, name[1:]) || slices.Contains(lsB, name[1:]) || Errno(errB) != "ENOENT" {
+	n.Say("in B: ls %s shows %v; mq_open(%q) gives %s", dir, lsB, name, holder.Errno(errB))
+	if !slices.Contains(lsA, name[1:]) || slices.Contains(lsB, name[1:]) || holder.Errno(errB) != "ENOENT" {
 		return failf(n, "queue %s should be in A's mqueue mount only", name)
 	}
 	n.Check(true, "A's POSIX queue does not exist in B")

@@ -3,17 +3,16 @@
 package mount
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/nslab/nslab/pkg/holder"
 	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/spawn"
 	"golang.org/x/sys/unix"
@@ -24,19 +23,15 @@ const entryHolder = "mount.holder"
 
 func init() { spawn.Register(entryHolder, holderMain) }
 
-// command is one holder command: it takes the words after its name and
-// returns the words of its answer.
-type command func(args []string) ([]string, error)
-
 // commands are the holder's commands, sorted by name.
-var commands = map[string]command{
+var commands = holder.Commands{
 	"bind":     two(func(a, b string) error { return BindMount(a, b) }), // step 05
 	"exec":     execCmd,
 	"labbind":  two(func(a, b string) error { return mountFS(a, b, "", unix.MS_BIND|unix.MS_REC, "") }),
 	"labprop":  two(labPropagation),
 	"labroot":  one(labRoot),
 	"labtmpfs": one(func(p string) error { return mountFS("tmpfs", p, "tmpfs", 0, "mode=755") }),
-	"ls":       list,
+	"ls":       holder.ListDir,
 	"mkdir":    one(mkdirCmd),
 	"pivot":    one(PivotRoot),                                             // step 07
 	"prop":     two(SetPropagation),                                        // step 05
@@ -50,11 +45,7 @@ var commands = map[string]command{
 // holderMain answers one line per command line until stdin closes.
 func holderMain([]string) int {
 	s := &server{peers: map[string]*peer{}}
-	sc := bufio.NewScanner(os.Stdin)
-	for sc.Scan() {
-		fmt.Println(s.answer(strings.Fields(sc.Text())))
-	}
-	return 0
+	return holder.Serve(s.answer)
 }
 
 type server struct{ peers map[string]*peer }
@@ -87,24 +78,18 @@ func (s *server) answer(words []string) string {
 	return answer(words)
 }
 
+// answer runs a command; an unwritten step's panic becomes its "err"
+// answer, so that the holder, and its peers, live on.
 func answer(words []string) string {
-	if len(words) == 0 {
-		return "err - empty command"
-	}
-	cmd, ok := commands[words[0]]
-	if !ok {
-		return fmt.Sprintf("err - unknown command %q", words[0])
-	}
-	var out []string
+	var line string
 	err := lab.Recover(func() error {
-		var err error
-		out, err = cmd(words[1:])
-		return err
+		line = commands.Answer(words)
+		return nil
 	})
 	if err != nil {
-		return fmt.Sprintf("err %s %s", Errno(err), strings.ReplaceAll(err.Error(), "\n", " "))
+		return holder.Reply(nil, err)
 	}
-	return strings.TrimSpace("ok " + strings.Join(out, " "))
+	return line
 }
 
 // newPeer starts a thread in a new mount namespace and answers with its TID.
@@ -121,7 +106,7 @@ func (s *server) newPeer(name string, private bool) string {
 			continue
 		}
 		if err != nil {
-			return fmt.Sprintf("err %s %s", Errno(err), err)
+			return holder.Reply(nil, err)
 		}
 		s.peers[name] = p
 		return fmt.Sprintf("ok %d", p.tid)
@@ -160,7 +145,7 @@ func (p *peer) run(private bool, ready chan<- error) {
 	}
 }
 
-func one(fn func(string) error) command {
+func one(fn func(string) error) holder.Command {
 	return func(args []string) ([]string, error) {
 		if len(args) != 1 {
 			return nil, fmt.Errorf("usage: PATH")
@@ -169,7 +154,7 @@ func one(fn func(string) error) command {
 	}
 }
 
-func two(fn func(a, b string) error) command {
+func two(fn func(a, b string) error) holder.Command {
 	return func(args []string) ([]string, error) {
 		if len(args) != 2 {
 			return nil, fmt.Errorf("usage: ARG ARG")
@@ -270,23 +255,6 @@ func statCmd(args []string) ([]string, error) {
 		return []string{"char"}, nil
 	}
 	return []string{"other"}, nil
-}
-
-// list names the entries of a directory, sorted.
-func list(args []string) ([]string, error) {
-	if len(args) != 1 {
-		return nil, fmt.Errorf("usage: ls DIR")
-	}
-	entries, err := os.ReadDir(args[0])
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, 0, len(entries))
-	for _, e := range entries {
-		out = append(out, e.Name())
-	}
-	slices.Sort(out)
-	return out, nil
 }
 
 // execCmd runs an external command from this thread and answers with the words of its output.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/nslab/nslab/pkg/holder"
 	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/ns"
 	"golang.org/x/sys/unix"
@@ -297,7 +298,7 @@ func runRootfs(ctx context.Context, n *lab.Narrator) error {
 	ls, _ := h.Do("ls /tmp/root")
 	n.Say("ls /tmp/root: %v", ls)
 	_, err = h.Do("write /tmp/root/usr/nslab-probe x")
-	return n.Expect(errors.Is(err, unix.EROFS), "the borrowed /usr is read-only (%s)", Errno(err))
+	return n.Expect(errors.Is(err, unix.EROFS), "the borrowed /usr is read-only (%s)", holder.Errno(err))
 }
 
 func runPivotRoot(ctx context.Context, n *lab.Narrator) error {
@@ -320,7 +321,7 @@ func runPivotRoot(ctx context.Context, n *lab.Narrator) error {
 	ls, _ := h.Do("ls /")
 	n.Say("ls / in the holder: %v", ls)
 	_, err = h.Do("stat /etc/hostname")
-	n.Say("stat /etc/hostname in the holder: %v", Errno(err))
+	n.Say("stat /etc/hostname in the holder: %v", holder.Errno(err))
 	return n.Expect(errors.Is(err, unix.ENOENT), "the host's files are out of reach")
 }
 
@@ -345,6 +346,6 @@ func runTeardown(ctx context.Context, n *lab.Narrator) error {
 		return err
 	}
 	_, err = h.Do("stat /tmp/t")
-	n.Say("after Teardown: %d mounts under /tmp/t; stat /tmp/t: %s", len(Under(ms, "/tmp/t")), Errno(err))
+	n.Say("after Teardown: %d mounts under /tmp/t; stat /tmp/t: %s", len(Under(ms, "/tmp/t")), holder.Errno(err))
 	return n.Expect(len(Under(ms, "/tmp/t")) == 0 && errors.Is(err, unix.ENOENT), "nothing mounted or left under /tmp/t")
 }

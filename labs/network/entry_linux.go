@@ -3,17 +3,16 @@
 package network
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"net/netip"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/nslab/nslab/pkg/holder"
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
 )
@@ -26,18 +25,14 @@ const Timeout = 5 * time.Second
 
 func init() { spawn.Register(entryHolder, holderMain) }
 
-// command is one holder command: it takes the words after its name and
-// returns the words of its answer.
-type command func(args []string) ([]string, error)
-
 // commands are the holder's commands, sorted by name. The learner's
 // functions are marked with their step; the rest is the lab's own code and
 // its independent witnesses (the net package of the standard library,
 // /proc/net/route), which do not use the learner's code.
-var commands map[string]command
+var commands holder.Commands
 
 func init() {
-	commands = map[string]command{
+	commands = holder.Commands{
 		"addr":     withLinkPrefix(AddAddress), // step 04
 		"addrs":    addrs,
 		"ctstart":  ctStart,
@@ -51,7 +46,7 @@ func init() {
 		"links":    links,
 		"linksof":  withPID(LinksOf),                                              // step 05
 		"loup":     func([]string) ([]string, error) { return nil, LoopbackUp() }, // step 01
-		"ls":       withWord(list),
+		"ls":       holder.ListDir,
 		"mountsys": withWord(func(dir string) ([]string, error) { return nil, MountSysfs(dir) }), // step 02
 		"move":     move,                                                                         // step 03
 		"netdev":   netdev,                                                                       // step 02
@@ -83,11 +78,7 @@ func holderMain(args []string) int {
 			container.Close()
 		}
 	}()
-	sc := bufio.NewScanner(os.Stdin)
-	for sc.Scan() {
-		fmt.Println(answer(strings.Fields(sc.Text())))
-	}
-	return 0
+	return holder.Serve(answer)
 }
 
 // ownNetNS fails when this process is in its parent's network namespace,
@@ -106,22 +97,12 @@ func ownNetNS(args []string) error {
 	return fmt.Errorf("network holder: refusing to run in the network namespace of its parent (PID %d, %s): the lab works only in namespaces it made", os.Getppid(), self)
 }
 
+// answer relays "ct CMD" to the container and runs every other command here.
 func answer(words []string) string {
-	if len(words) == 0 {
-		return "err - empty command"
-	}
-	if words[0] == "ct" {
+	if len(words) > 0 && words[0] == "ct" {
 		return relay(words[1:])
 	}
-	cmd, ok := commands[words[0]]
-	if !ok {
-		return fmt.Sprintf("err - unknown command %q", words[0])
-	}
-	out, err := cmd(words[1:])
-	if err != nil {
-		return fmt.Sprintf("err %s %s", Errno(err), strings.ReplaceAll(err.Error(), "\n", " "))
-	}
-	return strings.TrimSpace("ok " + strings.Join(out, " "))
+	return commands.Answer(words)
 }
 
 // relay passes a command to the container and returns its answer as it is.
@@ -136,7 +117,7 @@ func relay(words []string) string {
 	return line
 }
 
-func withWord(fn func(word string) ([]string, error)) command {
+func withWord(fn func(word string) ([]string, error)) holder.Command {
 	return func(args []string) ([]string, error) {
 		if len(args) != 1 {
 			return nil, errors.New("usage: WORD")
@@ -145,7 +126,7 @@ func withWord(fn func(word string) ([]string, error)) command {
 	}
 }
 
-func withTwo(fn func(a, b string) error) command {
+func withTwo(fn func(a, b string) error) holder.Command {
 	return func(args []string) ([]string, error) {
 		if len(args) != 2 {
 			return nil, errors.New("usage: NAME PEER")
@@ -154,7 +135,7 @@ func withTwo(fn func(a, b string) error) command {
 	}
 }
 
-func withPID(fn func(pid int) ([]string, error)) command {
+func withPID(fn func(pid int) ([]string, error)) holder.Command {
 	return func(args []string) ([]string, error) {
 		if len(args) != 1 {
 			return nil, errors.New("usage: PID")
@@ -168,7 +149,7 @@ func withPID(fn func(pid int) ([]string, error)) command {
 }
 
 // withLinkPrefix reads LINK PREFIX, refusing any prefix outside LabNet.
-func withLinkPrefix(fn func(link string, p netip.Prefix) error) command {
+func withLinkPrefix(fn func(link string, p netip.Prefix) error) holder.Command {
 	return func(args []string) ([]string, error) {
 		if len(args) != 2 {
 			return nil, errors.New("usage: LINK PREFIX")
@@ -216,17 +197,4 @@ func ctStop([]string) ([]string, error) {
 	err := container.Close()
 	container = nil
 	return nil, err
-}
-
-func list(dir string) ([]string, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, 0, len(entries))
-	for _, e := range entries {
-		out = append(out, e.Name())
-	}
-	slices.Sort(out)
-	return out, nil
 }
