@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,12 +21,7 @@ func TestMain(m *testing.M) { labtest.Main(m) }
 
 func TestIPC(t *testing.T) {
 	labtest.Need(t, ns.IPC)
-	labtest.Step(t, ipc.Lab, "01", testNewNamespace)
-	labtest.Step(t, ipc.Lab, "02", testInvisible)
-	labtest.Step(t, ipc.Lab, "03", testSameKey)
-	labtest.Step(t, ipc.Lab, "04", testJoin)
-	labtest.Step(t, ipc.Lab, "05", testPosixMqueue)
-	labtest.Step(t, ipc.Lab, "06", testGone)
+	labtest.Steps(t, ipc.Lab, testNewNamespace, testInvisible, testSameKey, testJoin, testPosixMqueue, testGone)
 }
 
 // holder starts a holder in new namespaces of kinds, stopped when t ends.
@@ -193,36 +186,6 @@ func testGone(t *testing.T) {
 	if got := do(t, f, "sysvipc"); len(got) != 0 {
 		labtest.Failf(t, ipc.Lab, "06", "/proc/sysvipc in a fresh IPC namespace lists %v; want nothing", got)
 	}
-}
-
-// TestAnchors checks that every step has its section in the lab's page.
-func TestAnchors(t *testing.T) {
-	t.Parallel()
-	page, err := os.ReadFile(docPath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range ipc.Lab.Steps {
-		anchor := fmt.Sprintf("<a id=%q></a>", s.AnchorID())
-		heading := fmt.Sprintf("## Step %s: %s", s.ID, s.Title)
-		if !strings.Contains(string(page), anchor+"\n"+heading+"\n") {
-			t.Errorf("%s has no %q followed by %q", ipc.Lab.Doc(), anchor, heading)
-		}
-	}
-}
-
-// docPath finds the lab's page from the package directory, where go test
-// runs, or from this source file, for a test binary run elsewhere.
-func docPath(t *testing.T) string {
-	rel := filepath.Join("..", "..", ipc.Lab.Doc())
-	if _, err := os.Stat(rel); err == nil {
-		return rel
-	}
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		t.Skipf("skip: %s is not in ../.. and the source file is unknown", ipc.Lab.Doc())
-	}
-	return filepath.Join(filepath.Dir(file), rel)
 }
 
 func TestParseSysVIPC(t *testing.T) {

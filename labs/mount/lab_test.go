@@ -3,44 +3,16 @@
 package mount_test
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/nslab/nslab/labs/mount"
+	"github.com/nslab/nslab/pkg/lab/labtest"
 )
 
-// TestLabShape checks that the steps are numbered 01.. in order and that the
-// docs page has the section every failure message points to.
-func TestLabShape(t *testing.T) {
-	_, self, _, _ := runtime.Caller(0)
-	page, err := os.ReadFile(filepath.Join(filepath.Dir(self), "..", "..", mount.Lab.Doc()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	total := 0
-	for i, s := range mount.Lab.Steps {
-		if want := fmt.Sprintf("%02d", i+1); s.ID != want {
-			t.Errorf("step %d has ID %q, want %q", i, s.ID, want)
-		}
-		anchor := fmt.Sprintf("<a id=%q></a>", s.AnchorID())
-		heading := fmt.Sprintf("## Step %s: %s", s.ID, s.Title)
-		if !strings.Contains(string(page), anchor+"\n"+heading+"\n") {
-			t.Errorf("%s has no %q followed by %q", mount.Lab.Doc(), anchor, heading)
-		}
-		if s.Run == nil || s.Explain == "" || len(s.Hints) == 0 || s.Points <= 0 {
-			t.Errorf("step %s lacks a Run, an Explain, hints or points", s.ID)
-		}
-		total += s.Points
-	}
-	if total != 100 {
-		t.Errorf("the lab is worth %d points, want 100", total)
-	}
-}
+// TestLabShape checks the steps and the docs page (labtest.CheckLab).
+func TestLabShape(t *testing.T) { labtest.CheckLab(t, mount.Lab, 100) }
 
 func TestParseMountinfo(t *testing.T) {
 	tests := []struct {

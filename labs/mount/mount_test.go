@@ -21,14 +21,8 @@ func TestMain(m *testing.M) { labtest.Main(m) }
 
 func TestMount(t *testing.T) {
 	labtest.Need(t, ns.Mnt)
-	labtest.Step(t, mount.Lab, "01", testNewNamespace)
-	labtest.Step(t, mount.Lab, "02", testReadPropagation)
-	labtest.Step(t, mount.Lab, "03", testPrivateFirst)
-	labtest.Step(t, mount.Lab, "04", testTmpfs)
-	labtest.Step(t, mount.Lab, "05", testPropagationTypes)
-	labtest.Step(t, mount.Lab, "06", testRootfs)
-	labtest.Step(t, mount.Lab, "07", testPivotRoot)
-	labtest.Step(t, mount.Lab, "08", testTeardown)
+	labtest.Steps(t, mount.Lab,
+		testNewNamespace, testReadPropagation, testPrivateFirst, testTmpfs, testPropagationTypes, testRootfs, testPivotRoot, testTeardown)
 }
 
 var lab = mount.Lab

@@ -16,14 +16,8 @@ func TestMain(m *testing.M) { labtest.Main(m) }
 
 func TestPID(t *testing.T) {
 	labtest.Need(t, ns.PID)
-	labtest.Step(t, pid.Lab, "01", testNewNamespace)
-	labtest.Step(t, pid.Lab, "02", testProcMount)
-	labtest.Step(t, pid.Lab, "03", testInitSignals)
-	labtest.Step(t, pid.Lab, "04", testOrphans)
-	labtest.Step(t, pid.Lab, "05", testInitDeath)
-	labtest.Step(t, pid.Lab, "06", testNoEscape)
-	labtest.Step(t, pid.Lab, "07", testUnshare)
-	labtest.Step(t, pid.Lab, "08", testNested)
+	labtest.Steps(t, pid.Lab,
+		testNewNamespace, testProcMount, testInitSignals, testOrphans, testInitDeath, testNoEscape, testUnshare, testNested)
 }
 
 func testNewNamespace(t *testing.T) {

@@ -3,57 +3,21 @@
 package user_test
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
-	"runtime"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/nslab/nslab/labs/user"
+	"github.com/nslab/nslab/pkg/lab/labtest"
 	"github.com/nslab/nslab/pkg/spawn"
 )
 
-// TestLabShape checks that the steps are numbered 01.. in order and that the
-// docs page has the section every failure message points to.
+// TestLabShape checks the steps and the docs page (labtest.CheckLab), and
+// that the lab is known by its name and test function.
 func TestLabShape(t *testing.T) {
-	page, err := os.ReadFile(repoFile(user.Lab.Doc()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	total := 0
-	for i, s := range user.Lab.Steps {
-		if want := fmt.Sprintf("%02d", i+1); s.ID != want {
-			t.Errorf("step %d has ID %q, want %q", i, s.ID, want)
-		}
-		if anchor := fmt.Sprintf("<a id=%q></a>", s.AnchorID()); !strings.Contains(string(page), anchor) {
-			t.Errorf("%s has no %s for step %s", user.Lab.Doc(), anchor, s.ID)
-		}
-		if heading := fmt.Sprintf("## Step %s: %s", s.ID, s.Title); !strings.Contains(string(page), heading) {
-			t.Errorf("%s has no heading %q", user.Lab.Doc(), heading)
-		}
-		if s.Run == nil || s.Explain == "" || len(s.Hints) == 0 || s.Points <= 0 {
-			t.Errorf("step %s lacks a Run, an Explain, hints or points", s.ID)
-		}
-		total += s.Points
-	}
-	if total != 50 {
-		t.Errorf("the lab is worth %d points, want 50", total)
-	}
+	labtest.CheckLab(t, user.Lab, 50)
 	if user.Lab.TestFunc() != "TestUser" {
 		t.Errorf("TestFunc() = %q, want TestUser", user.Lab.TestFunc())
 	}
-}
-
-// repoFile finds path from the repository root through this file's source
-// path, so that a test binary run from another directory finds it too.
-func repoFile(path string) string {
-	_, self, _, ok := runtime.Caller(0)
-	if !ok {
-		return filepath.Join("..", "..", path)
-	}
-	return filepath.Join(filepath.Dir(self), "..", "..", path)
 }
 
 func TestParseStatus(t *testing.T) {

@@ -20,11 +20,7 @@ func TestMain(m *testing.M) { labtest.Main(m) }
 
 func TestUser(t *testing.T) {
 	labtest.Need(t, ns.User)
-	labtest.Step(t, user.Lab, "01", testUnmapped)
-	labtest.Step(t, user.Lab, "02", testMapRoot)
-	labtest.Step(t, user.Lab, "03", testOwnedPower)
-	labtest.Step(t, user.Lab, "04", testFileOwner)
-	labtest.Step(t, user.Lab, "05", testOwnership)
+	labtest.Steps(t, user.Lab, testUnmapped, testMapRoot, testOwnedPower, testFileOwner, testOwnership)
 }
 
 func testUnmapped(t *testing.T) {

@@ -3,54 +3,15 @@
 package uts_test
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/nslab/nslab/labs/uts"
+	"github.com/nslab/nslab/pkg/lab/labtest"
 )
 
-// TestLabShape checks that the steps are numbered 01.. in order and that the
-// docs page has the section every failure message points to.
-func TestLabShape(t *testing.T) {
-	page, err := os.ReadFile(repoFile(uts.Lab.Doc()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	total := 0
-	for i, s := range uts.Lab.Steps {
-		if want := fmt.Sprintf("%02d", i+1); s.ID != want {
-			t.Errorf("step %d has ID %q, want %q", i, s.ID, want)
-		}
-		if anchor := fmt.Sprintf("<a id=%q></a>", s.AnchorID()); !strings.Contains(string(page), anchor) {
-			t.Errorf("%s has no %s for step %s", uts.Lab.Doc(), anchor, s.ID)
-		}
-		if heading := fmt.Sprintf("## Step %s: %s", s.ID, s.Title); !strings.Contains(string(page), heading) {
-			t.Errorf("%s has no heading %q", uts.Lab.Doc(), heading)
-		}
-		if s.Run == nil || s.Explain == "" || len(s.Hints) == 0 || s.Points <= 0 {
-			t.Errorf("step %s lacks a Run, an Explain, hints or points", s.ID)
-		}
-		total += s.Points
-	}
-	if total != 50 {
-		t.Errorf("the lab is worth %d points, want 50", total)
-	}
-}
-
-// repoFile finds path from the repository root through this file's source
-// path, so that a test binary run from another directory (as another user)
-// finds it too.
-func repoFile(path string) string {
-	_, self, _, ok := runtime.Caller(0)
-	if !ok {
-		return filepath.Join("..", "..", path)
-	}
-	return filepath.Join(filepath.Dir(self), "..", "..", path)
-}
+// TestLabShape checks the steps and the docs page (labtest.CheckLab).
+func TestLabShape(t *testing.T) { labtest.CheckLab(t, uts.Lab, 50) }
 
 func TestParseNames(t *testing.T) {
 	tests := []struct {

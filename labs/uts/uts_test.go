@@ -14,11 +14,7 @@ func TestMain(m *testing.M) { labtest.Main(m) }
 
 func TestUTS(t *testing.T) {
 	labtest.Need(t, ns.UTS)
-	labtest.Step(t, uts.Lab, "01", testNewNamespace)
-	labtest.Step(t, uts.Lab, "02", testSetNames)
-	labtest.Step(t, uts.Lab, "03", testHostUntouched)
-	labtest.Step(t, uts.Lab, "04", testJoin)
-	labtest.Step(t, uts.Lab, "05", testSharedChange)
+	labtest.Steps(t, uts.Lab, testNewNamespace, testSetNames, testHostUntouched, testJoin, testSharedChange)
 }
 
 func testNewNamespace(t *testing.T) {

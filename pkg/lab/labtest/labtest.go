@@ -1,7 +1,8 @@
 // Package labtest holds what every lab's tests share: a TestMain that runs
 // the spawn shim and proves the host was left as found, a skip with the
-// exact reason when namespaces cannot be made here, and the runner of graded
-// steps that turns an unwritten step into a clean failure.
+// exact reason when namespaces cannot be made here, the runner of graded
+// steps that turns an unwritten step into a clean failure, and CheckLab, the
+// check of a lab's steps against its docs page.
 package labtest
 
 import (
@@ -72,6 +73,27 @@ func Step(t *testing.T, l *lab.Lab, id string, fn func(t *testing.T)) {
 			t.Fatalf("%v", err)
 		}
 	})
+}
+
+// Steps runs the graded subtests of every step of l, in order: fns[i] is
+// the test of l.Steps[i] (see Step). It fails when fns and the steps differ
+// in number, so that no step goes ungraded.
+func Steps(t *testing.T, l *lab.Lab, fns ...func(t *testing.T)) {
+	t.Helper()
+	if err := sameCount(l, len(fns)); err != nil {
+		t.Fatal(err)
+	}
+	for i, fn := range fns {
+		Step(t, l, l.Steps[i].ID, fn)
+	}
+}
+
+// sameCount says whether n step tests fit lab l.
+func sameCount(l *lab.Lab, n int) error {
+	if n != len(l.Steps) {
+		return fmt.Errorf("lab %s has %d steps, but %d step tests were given", l.Name, len(l.Steps), n)
+	}
+	return nil
 }
 
 // NewKindsOnly fails step id unless process pid is in a new namespace of
