@@ -86,12 +86,6 @@ var Lab = &lab.Lab{
 
 func init() { lab.Register(Lab) }
 
-// failf narrates a failed check and returns it as the step's error.
-func failf(n *lab.Narrator, format string, args ...any) error {
-	n.Check(false, format, args...)
-	return fmt.Errorf(format, args...)
-}
-
 func runNewNamespace(ctx context.Context, n *lab.Narrator) error {
 	child, err := StartInNewIPC(ctx, []string{"true"})
 	if err != nil {
@@ -153,7 +147,7 @@ func runInvisible(ctx context.Context, n *lab.Narrator) error {
 	}
 	n.Say("in B: the get calls with key %#x and no IPC_CREAT give %v", key, probeB)
 	if len(listA) != 3 || len(listB) != 0 || !slices.Equal(probeB, []string{"msg=ENOENT", "shm=ENOENT", "sem=ENOENT"}) {
-		return failf(n, "the objects of A should be all of A's list and none of B's")
+		return n.Failf("the objects of A should be all of A's list and none of B's")
 	}
 	n.Check(true, "the three objects of A are invisible from B")
 	return nil
@@ -175,7 +169,7 @@ func runSameKey(ctx context.Context, n *lab.Narrator) error {
 	_, err = b.Do("recv %d", key)
 	n.Say("in B: Receive(%#x): %v", key, err)
 	if holder.Errno(err) != "ENOMSG" {
-		return failf(n, "B's queue with key %#x should be empty (ENOMSG); got %v", key, err)
+		return n.Failf("B's queue with key %#x should be empty (ENOMSG); got %v", key, err)
 	}
 	n.Check(true, "B has its own, empty queue with the same key")
 	got, err := a.Do("recv %d", key)
@@ -184,7 +178,7 @@ func runSameKey(ctx context.Context, n *lab.Narrator) error {
 	}
 	n.Say("in A: Receive(%#x) = %q", key, got)
 	if !slices.Equal(got, []string{text}) {
-		return failf(n, "A should get back %q; got %q", text, got)
+		return n.Failf("A should get back %q; got %q", text, got)
 	}
 	n.Check(true, "the message stayed in A's queue")
 	return nil
@@ -209,7 +203,7 @@ func runJoin(ctx context.Context, n *lab.Narrator) error {
 	n.Say("a child of A in a new IPC namespace of its own: msgget(%#x, 0) gives %s", key, got[0])
 	n.Say("the same child after JoinIPC(%d): msgget(%#x, 0) = %s", a.PID(), key, got[1])
 	if got[0] != "ENOENT" || got[1] != made[0] {
-		return failf(n, "the joined thread should find msqid %s (and nothing before joining); got %v", made[0], got)
+		return n.Failf("the joined thread should find msqid %s (and nothing before joining); got %v", made[0], got)
 	}
 	n.Check(true, "after setns(2) the thread sees A's queue")
 	return nil
@@ -243,7 +237,7 @@ func runPosixMqueue(ctx context.Context, n *lab.Narrator) error {
 	n.Say("in A: CreateQueue(%q); ls %s shows %v", name, dir, lsA)
 	n.Say("in B: ls %s shows %v; mq_open(%q) gives %s", dir, lsB, name, holder.Errno(errB))
 	if !slices.Contains(lsA, name[1:]) || slices.Contains(lsB, name[1:]) || holder.Errno(errB) != "ENOENT" {
-		return failf(n, "queue %s should be in A's mqueue mount only", name)
+		return n.Failf("queue %s should be in A's mqueue mount only", name)
 	}
 	n.Check(true, "A's POSIX queue does not exist in B")
 	return nil
@@ -294,7 +288,7 @@ func lookFresh(ctx context.Context, n *lab.Narrator, key int, old ns.ID) error {
 	_, err = f.Do("lookup %d", key)
 	n.Say("in it: Lookup(%#x): %v", key, err)
 	if !errors.Is(err, unix.ENOENT) {
-		return failf(n, "a fresh namespace should have nothing with key %#x; got %v", key, err)
+		return n.Failf("a fresh namespace should have nothing with key %#x; got %v", key, err)
 	}
 	n.Check(true, "no process can reach the old objects: they ended with their namespace")
 	return nil

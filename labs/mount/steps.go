@@ -96,10 +96,6 @@ var Lab = &lab.Lab{
 
 func init() { lab.Register(Lab) }
 
-func failf(n *lab.Narrator, format string, args ...any) error {
-	return n.Expect(false, format, args...)
-}
-
 // lastErr runs the commands in h in order, stopping at the first error.
 func lastErr(h *Holder, cmds ...string) error {
 	for _, c := range cmds {
@@ -161,7 +157,7 @@ func runReadPropagation(ctx context.Context, n *lab.Narrator) error {
 		m, _ := Find(ms, w.point)
 		p, err := ParsePropagation(m.Optional)
 		if err != nil {
-			return failf(n, "ParsePropagation(%q): %v", m.Optional, err)
+			return n.Failf("ParsePropagation(%q): %v", m.Optional, err)
 		}
 		n.Say("%-9s %-7s optional fields %-12q -> %s", "H"+map[string]string{"": "", "b": "'s peer B"}[w.peer], w.point, m.Optional, p)
 	}
@@ -191,7 +187,7 @@ func runPrivateFirst(ctx context.Context, n *lab.Narrator) error {
 	}
 	n.Say("a thread that only unshared CLONE_NEWNS mounted /tmp/leak; in H's table: %v", present(ms, "/tmp/leak"))
 	if err := h.Peer("c", true); err != nil {
-		return failf(n, "EnterPrivateMountNS: %v", err)
+		return n.Failf("EnterPrivateMountNS: %v", err)
 	}
 	if err := lastErr(h, "@c mkdir /tmp/right", "@c labtmpfs /tmp/right"); err != nil {
 		return err
@@ -215,7 +211,7 @@ func runTmpfs(ctx context.Context, n *lab.Narrator) error {
 	}
 	defer h.Stop()
 	if _, err := h.Do("tmpfs /tmp 1024"); err != nil {
-		return failf(n, "MountTmpfs(/tmp, 1024): %v", err)
+		return n.Failf("MountTmpfs(/tmp, 1024): %v", err)
 	}
 	ms, err := h.Mounts("")
 	if err != nil {
@@ -248,7 +244,7 @@ func runPropagationTypes(ctx context.Context, n *lab.Narrator) error {
 	}
 	for _, typ := range types {
 		if err := lastErr(h, "mkdir /tmp/"+typ, "labtmpfs /tmp/"+typ, "prop /tmp/"+typ+" shared"); err != nil {
-			return failf(n, "%v", err)
+			return n.Failf("%v", err)
 		}
 	}
 	if err := h.Peer("b", false); err != nil {
@@ -256,7 +252,7 @@ func runPropagationTypes(ctx context.Context, n *lab.Narrator) error {
 	}
 	for _, typ := range types {
 		if err := lastErr(h, "@b prop /tmp/"+typ+" "+typ, "mkdir /tmp/"+typ+"/from-h", "labtmpfs /tmp/"+typ+"/from-h", "mkdir /tmp/"+typ+"/from-b", "@b labtmpfs /tmp/"+typ+"/from-b"); err != nil {
-			return failf(n, "%v", err)
+			return n.Failf("%v", err)
 		}
 	}
 	a, err1 := h.Mounts("")
@@ -286,7 +282,7 @@ func runRootfs(ctx context.Context, n *lab.Narrator) error {
 		return err
 	}
 	if _, err := h.Do("rootfs /tmp/root"); err != nil {
-		return failf(n, "BuildRootfs(/tmp/root): %v", err)
+		return n.Failf("BuildRootfs(/tmp/root): %v", err)
 	}
 	ms, err := h.Mounts("")
 	if err != nil {
@@ -311,7 +307,7 @@ func runPivotRoot(ctx context.Context, n *lab.Narrator) error {
 		return err
 	}
 	if _, err := h.Do("pivot /tmp/root"); err != nil {
-		return failf(n, "PivotRoot(/tmp/root): %v", err)
+		return n.Failf("PivotRoot(/tmp/root): %v", err)
 	}
 	ms, err := h.Mounts("")
 	if err != nil {
@@ -340,7 +336,7 @@ func runTeardown(ctx context.Context, n *lab.Narrator) error {
 	}
 	n.Say("under /tmp/t: %v", Table(Under(ms, "/tmp/t")))
 	if _, err := h.Do("teardown /tmp/t"); err != nil {
-		return failf(n, "Teardown(/tmp/t): %v", err)
+		return n.Failf("Teardown(/tmp/t): %v", err)
 	}
 	if ms, err = h.Mounts(""); err != nil {
 		return err

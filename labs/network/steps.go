@@ -76,12 +76,6 @@ var Lab = &lab.Lab{
 
 func init() { lab.Register(Lab) }
 
-// failf narrates a failed check and returns it as the step's error.
-func failf(n *lab.Narrator, format string, args ...any) error {
-	n.Check(false, format, args...)
-	return fmt.Errorf(format, args...)
-}
-
 func runLoopback(ctx context.Context, n *lab.Narrator) error {
 	h, err := StartHolder(ctx, false, ns.Net)
 	if err != nil {
@@ -101,22 +95,22 @@ func runLoopback(ctx context.Context, n *lab.Narrator) error {
 	}
 	n.Say("in the new namespace: links %v, lo is %s", ls, st[0])
 	if !slices.Equal(ls, []string{"lo"}) || st[0] != "down" {
-		return failf(n, "a new network namespace should hold lo alone, down; got %v, lo %s", ls, st[0])
+		return n.Failf("a new network namespace should hold lo alone, down; got %v, lo %s", ls, st[0])
 	}
 	_, err = h.Do("tcpself")
 	n.Say("TCP to 127.0.0.1 with lo down: %v", err)
 	if err == nil {
-		return failf(n, "TCP on 127.0.0.1 worked with lo down")
+		return n.Failf("TCP on 127.0.0.1 worked with lo down")
 	}
 	if _, err := h.Do("loup"); err != nil {
-		return failf(n, "LoopbackUp() in the new namespace: %v; want lo up", err)
+		return n.Failf("LoopbackUp() in the new namespace: %v; want lo up", err)
 	}
 	if st, err = h.Do("state lo"); err != nil || st[0] != "up" {
-		return failf(n, "after LoopbackUp(), lo is %v (%v); want up (IFF_UP)", st, err)
+		return n.Failf("after LoopbackUp(), lo is %v (%v); want up (IFF_UP)", st, err)
 	}
 	got, err := h.Do("tcpself")
 	if err != nil {
-		return failf(n, "after LoopbackUp(), TCP from 127.0.0.1 to 127.0.0.1 in the namespace: %v; want a connection", err)
+		return n.Failf("after LoopbackUp(), TCP from 127.0.0.1 to 127.0.0.1 in the namespace: %v; want a connection", err)
 	}
 	own, err := ns.Get(h.PID(), ns.Net)
 	if err != nil {
@@ -145,15 +139,15 @@ func runOwnDevices(ctx context.Context, n *lab.Narrator) error {
 	n.Say("in A (PID %d) the lab made a veth pair %s/%s; B (PID %d) has lo only", a.PID(), x, y, b.PID())
 	devA, err := a.Do("netdev")
 	if err != nil {
-		return failf(n, "DeviceNames(/proc/net/dev) in A: %v", err)
+		return n.Failf("DeviceNames(/proc/net/dev) in A: %v", err)
 	}
 	devB, err := b.Do("netdev")
 	if err != nil {
-		return failf(n, "DeviceNames(/proc/net/dev) in B: %v", err)
+		return n.Failf("DeviceNames(/proc/net/dev) in B: %v", err)
 	}
 	n.Say("/proc/net/dev read in A: %v; in B: %v", devA, devB)
 	if !slices.Equal(devA, wantA) || !slices.Equal(devB, []string{"lo"}) {
-		return failf(n, "/proc/net/dev should list %v in A and [lo] in B", wantA)
+		return n.Failf("/proc/net/dev should list %v in A and [lo] in B", wantA)
 	}
 	n.Check(true, "/proc/net/dev shows the reader's own namespace")
 	return sysfsViews(n, a, b, wantA)
@@ -169,17 +163,17 @@ func sysfsViews(n *lab.Narrator, a, b *Holder, wantA []string) error {
 	defer os.Remove(dir)
 	for _, h := range []*Holder{a, b} {
 		if _, err := h.Do("mountsys %s", dir); err != nil {
-			return failf(n, "MountSysfs(%s) in PID %d: %v", dir, h.PID(), err)
+			return n.Failf("MountSysfs(%s) in PID %d: %v", dir, h.PID(), err)
 		}
 	}
 	lsA, err1 := a.Do("ls %s", filepath.Join(dir, "class/net"))
 	lsB, err2 := b.Do("ls %s", filepath.Join(dir, "class/net"))
 	if err := errors.Join(err1, err2); err != nil {
-		return failf(n, "list class/net of the new sysfs mounts: %v", err)
+		return n.Failf("list class/net of the new sysfs mounts: %v", err)
 	}
 	n.Say("sysfs mounted on %s: class/net in A lists %v, in B %v", dir, lsA, lsB)
 	if !slices.Equal(lsA, wantA) || !slices.Equal(lsB, []string{"lo"}) {
-		return failf(n, "a fresh sysfs should list %v in A and [lo] in B", wantA)
+		return n.Failf("a fresh sysfs should list %v in A and [lo] in B", wantA)
 	}
 	entries, _ := os.ReadDir(dir)
 	return n.Expect(len(entries) == 0, "each sysfs shows its mounter's namespace; the host sees %s empty", dir)
@@ -217,7 +211,7 @@ func runVeth(ctx context.Context, n *lab.Narrator) error {
 	defer p.Stop()
 	bl, cl := p.BastionLink, p.ContainerLink
 	if _, err := p.Bastion.Do("veth %s %s", bl, cl); err != nil {
-		return failf(n, "CreateVeth(%s, %s) in the bastion: %v", bl, cl, err)
+		return n.Failf("CreateVeth(%s, %s) in the bastion: %v", bl, cl, err)
 	}
 	ls, err := p.Bastion.Do("links")
 	if err != nil {
@@ -226,10 +220,10 @@ func runVeth(ctx context.Context, n *lab.Narrator) error {
 	kind, _ := p.Bastion.Do("kind %s", bl)
 	n.Say("CreateVeth(%s, %s): the bastion's links are %v (%s is a %v)", bl, cl, ls, bl, kind)
 	if !slices.Equal(ls, sorted("lo", bl, cl)) || !slices.Equal(kind, []string{"veth"}) {
-		return failf(n, "after CreateVeth the bastion should hold lo and the veth pair %s/%s", bl, cl)
+		return n.Failf("after CreateVeth the bastion should hold lo and the veth pair %s/%s", bl, cl)
 	}
 	if _, err := p.Bastion.Do("move %s %d", cl, p.ContainerPID); err != nil {
-		return failf(n, "MoveLink(%s, %d) in the bastion: %v", cl, p.ContainerPID, err)
+		return n.Failf("MoveLink(%s, %d) in the bastion: %v", cl, p.ContainerPID, err)
 	}
 	lb, err1 := p.Bastion.Do("links")
 	lc, err2 := p.Container("links")
@@ -238,7 +232,7 @@ func runVeth(ctx context.Context, n *lab.Narrator) error {
 	}
 	n.Say("MoveLink(%s, %d): the bastion's links are %v, the container's %v", cl, p.ContainerPID, lb, lc)
 	if !slices.Equal(lb, sorted("lo", bl)) || !slices.Equal(lc, sorted("lo", cl)) {
-		return failf(n, "after MoveLink the bastion should hold [lo %s] and the container [lo %s]", bl, cl)
+		return n.Failf("after MoveLink the bastion should hold [lo %s] and the container [lo %s]", bl, cl)
 	}
 	n.Check(true, "one end in each namespace: %s left the bastion when it moved", cl)
 	return nil
@@ -273,10 +267,10 @@ func runTraffic(ctx context.Context, n *lab.Narrator) error {
 // addresses gives each end its address with AddAddress and checks them.
 func addresses(n *lab.Narrator, p *Pair) error {
 	if _, err := p.Bastion.Do("addr %s %s", p.BastionLink, BastionAddr); err != nil {
-		return failf(n, "AddAddress(%s, %s) in the bastion: %v", p.BastionLink, BastionAddr, err)
+		return n.Failf("AddAddress(%s, %s) in the bastion: %v", p.BastionLink, BastionAddr, err)
 	}
 	if _, err := p.Container("addr %s %s", p.ContainerLink, ContainerAddr); err != nil {
-		return failf(n, "AddAddress(%s, %s) in the container: %v", p.ContainerLink, ContainerAddr, err)
+		return n.Failf("AddAddress(%s, %s) in the container: %v", p.ContainerLink, ContainerAddr, err)
 	}
 	ab, err1 := p.Bastion.Do("addrs")
 	ac, err2 := p.Container("addrs")
@@ -288,7 +282,7 @@ func addresses(n *lab.Narrator, p *Pair) error {
 	n.Say("addresses: bastion %v (%s %s), container %v (%s %s)", ab, p.BastionLink, sb[0], ac, p.ContainerLink, sc[0])
 	wb, wc := p.BastionLink+"="+BastionAddr.String(), p.ContainerLink+"="+ContainerAddr.String()
 	if !slices.Equal(ab, []string{wb}) || !slices.Equal(ac, []string{wc}) || sb[0] != "up" || sc[0] != "up" {
-		return failf(n, "want %s in the bastion and %s in the container, both links up", wb, wc)
+		return n.Failf("want %s in the bastion and %s in the container, both links up", wb, wc)
 	}
 	return nil
 }
@@ -300,7 +294,7 @@ func noRouteYet(n *lab.Narrator, p *Pair) error {
 	_, err := p.Container("dial %s %d", BastionAddr.Addr(), port)
 	n.Say("the container connects to %s before any route: %v", BastionAddr.Addr(), err)
 	if !errors.Is(err, unix.ENETUNREACH) {
-		return failf(n, "with only /32 addresses the container should have no route to %s (ENETUNREACH); got %v", BastionAddr.Addr(), err)
+		return n.Failf("with only /32 addresses the container should have no route to %s (ENETUNREACH); got %v", BastionAddr.Addr(), err)
 	}
 	return nil
 }
@@ -308,10 +302,10 @@ func noRouteYet(n *lab.Narrator, p *Pair) error {
 // addRoutes routes each side's address out of its end with AddRoute.
 func addRoutes(n *lab.Narrator, p *Pair) error {
 	if _, err := p.Bastion.Do("route %s %s", p.BastionLink, ContainerAddr); err != nil {
-		return failf(n, "AddRoute(%s, %s) in the bastion: %v", p.BastionLink, ContainerAddr, err)
+		return n.Failf("AddRoute(%s, %s) in the bastion: %v", p.BastionLink, ContainerAddr, err)
 	}
 	if _, err := p.Container("route %s %s", p.ContainerLink, BastionAddr); err != nil {
-		return failf(n, "AddRoute(%s, %s) in the container: %v", p.ContainerLink, BastionAddr, err)
+		return n.Failf("AddRoute(%s, %s) in the container: %v", p.ContainerLink, BastionAddr, err)
 	}
 	rb, err1 := p.Bastion.Do("routes")
 	rc, err2 := p.Container("routes")
@@ -321,7 +315,7 @@ func addRoutes(n *lab.Narrator, p *Pair) error {
 	n.Say("/proc/net/route: bastion %v, container %v", rb, rc)
 	wb, wc := ContainerAddr.String()+"@"+p.BastionLink, BastionAddr.String()+"@"+p.ContainerLink
 	if !slices.Contains(rb, wb) || !slices.Contains(rc, wc) {
-		return failf(n, "want a route %s in the bastion and %s in the container", wb, wc)
+		return n.Failf("want a route %s in the bastion and %s in the container", wb, wc)
 	}
 	return nil
 }
@@ -339,11 +333,11 @@ func bothWays(n *lab.Narrator, p *Pair) error {
 		}
 		netns, from, err := p.TCP(toContainer)
 		if err != nil {
-			return failf(n, "TCP to the %s: %v", server, err)
+			return n.Failf("TCP to the %s: %v", server, err)
 		}
 		n.Say("TCP to the %s: it answered from %s and saw the client at %s", server, netns, from)
 		if netns != want.String() || from != client.String() {
-			return failf(n, "the %s should answer from %s and see %s; got %s and %s", server, want, client, netns, from)
+			return n.Failf("the %s should answer from %s and see %s; got %s and %s", server, want, client, netns, from)
 		}
 	}
 	n.Check(true, "TCP flows both ways over the veth pair")
@@ -380,11 +374,11 @@ func runMovedAndGone(ctx context.Context, n *lab.Narrator) error {
 func linksOf(n *lab.Narrator, p *Pair, pid int, who string, want []string) error {
 	got, err := p.Bastion.Do("linksof %d", pid)
 	if err != nil {
-		return failf(n, "LinksOf(%d) (the %s) in the bastion: %v", pid, who, err)
+		return n.Failf("LinksOf(%d) (the %s) in the bastion: %v", pid, who, err)
 	}
 	n.Say("LinksOf(%d), the %s: %v", pid, who, got)
 	if !slices.Equal(got, want) {
-		return failf(n, "LinksOf(%d) should list the %s's links %v; got %v", pid, who, want, got)
+		return n.Failf("LinksOf(%d) should list the %s's links %v; got %v", pid, who, want, got)
 	}
 	return nil
 }
@@ -400,7 +394,7 @@ func destroyed(n *lab.Narrator, p *Pair) error {
 	}
 	n.Say("the container, the last process of %s, exited", old)
 	if _, err := p.Bastion.Do("waitgone %s", p.BastionLink); err != nil {
-		return failf(n, "%s should vanish from the bastion with its peer's namespace: %v (does something, such as an unclosed namespace handle, keep %s alive?)", p.BastionLink, err, old)
+		return n.Failf("%s should vanish from the bastion with its peer's namespace: %v (does something, such as an unclosed namespace handle, keep %s alive?)", p.BastionLink, err, old)
 	}
 	if err := linksOf(n, p, p.BastionPID(), "bastion", []string{"lo"}); err != nil {
 		return err

@@ -66,7 +66,6 @@ var Lab = &lab.Lab{
 
 func init() { lab.Register(Lab) }
 
-// expect narrates a check and turns a failed one into the step's error.
 func runNewNamespace(ctx context.Context, n *lab.Narrator) error {
 	child, err := StartInNewUTS(ctx, []string{"true"})
 	if err != nil {

@@ -97,3 +97,17 @@ func TestFormatTableMarksDifferences(t *testing.T) {
 		t.Errorf("uts row %q: want both IDs, marked as differing", lines[2])
 	}
 }
+
+func TestExpectAndFailf(t *testing.T) {
+	var b bytes.Buffer
+	n := NewNarrator(&b)
+	if err := n.Expect(true, "kept %d", 1); err != nil {
+		t.Errorf("Expect(true) = %v; want nil", err)
+	}
+	if err := n.Failf("lost %s", "it"); err == nil || err.Error() != "lost it" {
+		t.Errorf("Failf = %v; want the error \"lost it\"", err)
+	}
+	if want := "   ok   kept 1\n   FAIL lost it\n"; b.String() != want {
+		t.Errorf("narrated %q, want %q", b.String(), want)
+	}
+}

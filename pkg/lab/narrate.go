@@ -43,6 +43,12 @@ func (n *Narrator) Expect(ok bool, format string, args ...any) error {
 	return nil
 }
 
+// Failf narrates a failed check and returns it as the step's error:
+// Expect(false, format, args...).
+func (n *Narrator) Failf(format string, args ...any) error {
+	return n.Expect(false, format, args...)
+}
+
 // ComparePID reads the namespaces of the caller and of process pid, prints
 // them side by side, and returns both.
 func (n *Narrator) ComparePID(pid int, title string) (host, child ns.Set, err error) {
