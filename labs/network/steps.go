@@ -203,6 +203,20 @@ func startPair(ctx context.Context, n *lab.Narrator) (*Pair, error) {
 	return p, nil
 }
 
+// startPairWithVeth starts the pair and has the lab (not the learner) make
+// the veth pair in the bastion, for the steps that build on step 03.
+func startPairWithVeth(ctx context.Context, n *lab.Narrator) (*Pair, error) {
+	p, err := startPair(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := p.Bastion.Do("labveth %s %s", p.BastionLink, p.ContainerLink); err != nil {
+		p.Stop()
+		return nil, err
+	}
+	return p, nil
+}
+
 func runVeth(ctx context.Context, n *lab.Narrator) error {
 	p, err := startPair(ctx, n)
 	if err != nil {
@@ -239,15 +253,12 @@ func runVeth(ctx context.Context, n *lab.Narrator) error {
 }
 
 func runTraffic(ctx context.Context, n *lab.Narrator) error {
-	p, err := startPair(ctx, n)
+	p, err := startPairWithVeth(ctx, n)
 	if err != nil {
 		return err
 	}
 	defer p.Stop()
 	bl, cl := p.BastionLink, p.ContainerLink
-	if _, err := p.Bastion.Do("labveth %s %s", bl, cl); err != nil {
-		return err
-	}
 	if _, err := p.Bastion.Do("labmove %s %d", cl, p.ContainerPID); err != nil {
 		return err
 	}
@@ -345,15 +356,12 @@ func bothWays(n *lab.Narrator, p *Pair) error {
 }
 
 func runMovedAndGone(ctx context.Context, n *lab.Narrator) error {
-	p, err := startPair(ctx, n)
+	p, err := startPairWithVeth(ctx, n)
 	if err != nil {
 		return err
 	}
 	defer p.Stop()
 	bl, cl := p.BastionLink, p.ContainerLink
-	if _, err := p.Bastion.Do("labveth %s %s", bl, cl); err != nil {
-		return err
-	}
 	if err := linksOf(n, p, p.BastionPID(), "bastion", sorted("lo", bl, cl)); err != nil {
 		return err
 	}
