@@ -19,17 +19,24 @@ import (
 // be returned to its namespaces, it is never handed back to the Go scheduler:
 // the goroutine exits while locked and the runtime discards the thread.
 func Do(pid int, kinds []Kind, fn func() error) error {
+	return do(pid, ProcDir(pid), kinds, fn)
+}
+
+// DoDir is Do for the process whose /proc directory is dir (see OfDir).
+func DoDir(dir string, kinds []Kind, fn func() error) error { return do(0, dir, kinds, fn) }
+
+func do(pid int, dir string, kinds []Kind, fn func() error) error {
 	for _, k := range kinds {
 		if k.Base() == Mnt || k.Base() == User {
-			return fmt.Errorf("join %s namespace of PID %d: setns(2) of a %s namespace needs a single-threaded process; use nsenter(1) or a child process", k, pid, k)
+			return fmt.Errorf("join %s namespace of %s: setns(2) of a %s namespace needs a single-threaded process; use nsenter(1) or a child process", k, dir, k)
 		}
 	}
 	done := make(chan error, 1)
-	go func() { done <- doLocked(pid, kinds, fn) }()
+	go func() { done <- doLocked(pid, dir, kinds, fn) }()
 	return <-done
 }
 
-func doLocked(pid int, kinds []Kind, fn func() error) error {
+func doLocked(pid int, dir string, kinds []Kind, fn func() error) error {
 	runtime.LockOSThread()
 	var saved []*Handle
 	restore := func() error {
@@ -41,7 +48,7 @@ func doLocked(pid int, kinds []Kind, fn func() error) error {
 		}
 		return nil
 	}
-	err := enterAll(pid, kinds, &saved)
+	err := enterAll(pid, dir, kinds, &saved)
 	if err == nil {
 		err = fn()
 	}
@@ -52,13 +59,13 @@ func doLocked(pid int, kinds []Kind, fn func() error) error {
 	return err
 }
 
-func enterAll(pid int, kinds []Kind, saved *[]*Handle) error {
+func enterAll(pid int, dir string, kinds []Kind, saved *[]*Handle) error {
 	for _, k := range kinds {
 		own, err := OpenPath("/proc/thread-self/ns/" + string(threadKind(k)))
 		if err != nil {
 			return err
 		}
-		target, err := Open(pid, k)
+		target, err := openIn(pid, dir, k)
 		if err != nil {
 			own.Close()
 			return err
@@ -67,7 +74,7 @@ func enterAll(pid int, kinds []Kind, saved *[]*Handle) error {
 		target.Close()
 		if err != nil {
 			own.Close()
-			return &Error{Op: "setns", PID: pid, Path: Path(pid, k), Err: err}
+			return &Error{Op: "setns", PID: pid, Path: dir + "/ns/" + string(k), Err: err}
 		}
 		*saved = append(*saved, own)
 	}
@@ -83,4 +90,12 @@ func threadKind(k Kind) Kind {
 		return TimeForChildren
 	}
 	return k
+}
+
+// openIn opens namespace k of pid, or of the process whose /proc directory is dir when pid is 0.
+func openIn(pid int, dir string, k Kind) (*Handle, error) {
+	if pid != 0 {
+		return Open(pid, k)
+	}
+	return OpenPath(dir + "/ns/" + string(k))
 }

@@ -50,9 +50,24 @@ func Of(pid int) (Set, error) {
 	if err := checkProcess(pid); err != nil {
 		return Set{}, err
 	}
+	return ofDir(pid, ProcDir(pid))
+}
+
+// OfDir is Of for the process whose /proc directory is dir, such as
+// /proc/4242/root/proc/7: process 7 as the procfs that process 4242 sees
+// shows it (another PID namespace's numbering). Set.PID is 0 (unknown here).
+func OfDir(dir string) (Set, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		return Set{}, classify("read", 0, dir, err, ErrNoProcess)
+	}
+	return ofDir(0, dir)
+}
+
+func ofDir(pid int, dir string) (Set, error) {
 	s := Set{PID: pid, IDs: make(map[Kind]ID, len(Kinds))}
 	for _, k := range Kinds {
-		id, err := stat(pid, k)
+		id, err := statPath(pid, dir+"/ns/"+string(k), k)
 		switch {
 		case errors.Is(err, ErrAbsent):
 			s.Absent = append(s.Absent, k)
@@ -78,8 +93,9 @@ func checkProcess(pid int) error {
 }
 
 // stat reads one namespace of a process known to have existed a moment ago.
-func stat(pid int, k Kind) (ID, error) {
-	path := Path(pid, k)
+func stat(pid int, k Kind) (ID, error) { return statPath(pid, Path(pid, k), k) }
+
+func statPath(pid int, path string, k Kind) (ID, error) {
 	var st unix.Stat_t
 	if err := unix.Stat(path, &st); err != nil {
 		if errors.Is(err, unix.ENOENT) && !Supported(k) {

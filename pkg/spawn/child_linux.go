@@ -120,7 +120,9 @@ func run(sp spec) int {
 			report(fmt.Errorf("no entrypoint %q in this binary", sp.Entrypoint))
 			return exitHeld
 		}
-		unix.Close(fdStatus)
+		if !sp.Bare {
+			unix.Close(fdStatus)
+		}
 		return runEntrypoint(fn, sp.Args)
 	}
 	unix.CloseOnExec(fdStatus)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"syscall"
 	"time"
@@ -63,6 +64,11 @@ type Config struct {
 	// Dir is the child's working directory; empty means the caller's.
 	Dir string
 
+	// ExtraFiles are open files the child inherits: an Entrypoint finds them
+	// as file descriptors 5, 6, … (3 and 4 belong to the shim), in order.
+	// Nil means none. They need an Entrypoint.
+	ExtraFiles []*os.File
+
 	// Pdeathsig is sent to the child when the caller dies; 0 means SIGKILL,
 	// so that a child never outlives its parent.
 	Pdeathsig syscall.Signal
@@ -108,6 +114,8 @@ func (c Config) validate() error {
 		return errors.New("spawn: no command: set Args or Entrypoint")
 	case (c.Hostname != "" || c.Domainname != "") && !c.has(ns.UTS) && c.Join[ns.UTS] == 0:
 		return errors.New("spawn: a hostname or domain name needs a new UTS namespace (add uts to New), or the host's would change")
+	case len(c.ExtraFiles) > 0 && c.Entrypoint == "":
+		return errors.New("spawn: ExtraFiles need an Entrypoint (an external command would find them at fds it does not expect)")
 	case len(c.Hostname) > 64 || len(c.Domainname) > 64:
 		return fmt.Errorf("spawn: hostname %q or domain name %q is longer than 64 bytes", c.Hostname, c.Domainname)
 	}
@@ -151,4 +159,5 @@ type spec struct {
 	MountProc  bool            `json:"mount_proc,omitempty"`
 	Join       map[ns.Kind]int `json:"join,omitempty"`
 	NoHold     bool            `json:"no_hold,omitempty"` // already released (second exec after a join)
+	Bare       bool            `json:"bare,omitempty"`    // no go or status pipe: fds 3 and up are the caller's (EntrypointCommand)
 }

@@ -192,8 +192,26 @@ func command(ctx context.Context, cfg Config, sp spec, goR, statusW *os.File) *e
 	cmd := newCommand(ctx, cfg, "/proc/self/exe")
 	cmd.Args = []string{sp.describe()}
 	cmd.Env = append(withoutSpec(cmd.Env), sp.encode())
-	cmd.ExtraFiles = []*os.File{goR, statusW} // fds 3 and 4 in the shim
+	cmd.ExtraFiles = append([]*os.File{goR, statusW}, cfg.ExtraFiles...) // fds 3 and 4 in the shim, then the caller's
 	return cmd
+}
+
+// EntrypointCommand returns a command that runs the registered entrypoint
+// name with args in a new process of this binary, in the caller's
+// namespaces, at once and without the shim's pipes: its ExtraFiles are fds 3,
+// 4, … of the entrypoint. It is for a caller that waits for its children
+// itself (an init reaping with wait4(-1)), where Start's Child would race it
+// for the exit status. Set the command's stdio, files and attributes, then Start it.
+func EntrypointCommand(name string, args []string) (*exec.Cmd, error) {
+	if _, ok := lookup(name); !ok {
+		return nil, fmt.Errorf("spawn: no entrypoint %q registered in this binary (registered: %v)", name, Entrypoints())
+	}
+	sp := spec{Entrypoint: name, Args: args, NoHold: true, Bare: true}
+	cmd := exec.Command("/proc/self/exe")
+	cmd.Args = []string{sp.describe()}
+	cmd.Env = append(withoutSpec(os.Environ()), sp.encode())
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	return cmd, nil
 }
 
 // newCommand prepares path with cfg's stdio, environment, namespaces and stop policy.
@@ -239,8 +257,25 @@ func sysProcAttr(cfg Config) *syscall.SysProcAttr {
 		// before it executes the command, which then gets what unshare(1)'s
 		// command would get.
 		attr.AmbientCaps = allCaps()
+		// A map that gives root inside to another ID than the caller's
+		// leaves the caller's own IDs unmapped: the child would keep them
+		// (seen inside as 65534, and still the owner of the caller's files
+		// outside). It becomes root of its namespace before it runs anything.
+		if root, ok := hostIDOf(cfg.UIDMap, 0); ok && root != os.Geteuid() {
+			attr.Credential = &syscall.Credential{Uid: 0, Gid: 0}
+		}
 	}
 	return attr
+}
+
+// hostIDOf returns the ID outside that id inside maps to.
+func hostIDOf(m []IDMap, id int) (int, bool) {
+	for _, x := range m {
+		if id >= x.ContainerID && id < x.ContainerID+x.Size {
+			return x.HostID + id - x.ContainerID, true
+		}
+	}
+	return 0, false
 }
 
 // allCaps lists every capability the running kernel knows.

@@ -1,0 +1,163 @@
+//go:build linux
+
+package labhost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/nslab/nslab/pkg/ns"
+	"github.com/nslab/nslab/pkg/spawn"
+)
+
+// EnvBare names the escape hatch: NSLAB_BARE=1 runs lab code on the bare
+// machine, in a process of its own but in the caller's namespaces
+// (docs/safety.md#bare says what that risks).
+const EnvBare = "NSLAB_BARE"
+
+// Bare reports whether the escape hatch is set.
+func Bare() bool { return os.Getenv(EnvBare) == "1" }
+
+// Kinds returns the namespaces a lab host gets on this kernel.
+func Kinds() []ns.Kind {
+	kinds := []ns.Kind{ns.User, ns.UTS, ns.IPC, ns.Mnt, ns.Net, ns.PID}
+	if ns.Supported(ns.Cgroup) {
+		kinds = append(kinds, ns.Cgroup)
+	}
+	return kinds
+}
+
+// Check says whether a lab host can be made here, and what to do when not.
+func Check() error {
+	if Bare() {
+		return nil
+	}
+	return spawn.Check(Kinds()...)
+}
+
+// Options is what runs in a lab host.
+type Options struct {
+	// Entrypoint is a name registered with spawn.Register: the lab host's
+	// init starts it as its only child (PID 2) and ends when it ends.
+	Entrypoint string
+	Args       []string
+
+	// Stdout and Stderr receive what everything in the lab host prints; nil discards it.
+	Stdout, Stderr io.Writer
+
+	// ExtraFiles become file descriptors 3, 4, … of the entrypoint.
+	ExtraFiles []*os.File
+
+	// Env is the environment inside; nil means Environ().
+	Env []string
+}
+
+// Host is a running lab host.
+type Host struct {
+	child *spawn.Child
+	bare  bool
+}
+
+// Start makes a lab host and starts o.Entrypoint in it. With NSLAB_BARE=1
+// the same init and entrypoint run in the caller's namespaces instead.
+func Start(ctx context.Context, o Options) (*Host, error) {
+	if o.Entrypoint == "" {
+		return nil, errors.New("labhost: no entrypoint to run")
+	}
+	env := o.Env
+	if env == nil {
+		env = Environ()
+	}
+	mode := modeHost
+	if Bare() {
+		mode = modeBare
+	}
+	args := append([]string{mode, strconv.Itoa(len(o.ExtraFiles)), o.Entrypoint}, o.Args...)
+	cfg := spawn.Config{
+		Entrypoint: entryInit, Args: args, Env: env, Dir: "/",
+		Stdout: o.Stdout, Stderr: o.Stderr, ExtraFiles: o.ExtraFiles,
+		NoHold: true, StopSignal: syscall.SIGKILL,
+	}
+	if mode == modeHost {
+		cfg.New, cfg.MountProc, cfg.NoAutoUser = Kinds(), true, true
+		cfg.UIDMap, cfg.GIDMap = Maps()
+	}
+	child, err := spawn.Start(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("start a lab host: %w", err)
+	}
+	return &Host{child: child, bare: mode == modeBare}, nil
+}
+
+// PID is the lab host's init, as the caller sees it.
+func (h *Host) PID() int { return h.child.PID() }
+
+// Proc is the lab host's /proc as the caller reads it: a PID in it is a PID
+// of the lab host (2 is the entrypoint).
+func (h *Host) Proc() string {
+	if h.bare {
+		return "/proc"
+	}
+	return "/proc/" + strconv.Itoa(h.PID()) + "/root/proc"
+}
+
+// ProcDir is the /proc directory of process pid of the lab host.
+func (h *Host) ProcDir(pid int) string { return h.Proc() + "/" + strconv.Itoa(pid) }
+
+// Wait waits for the lab host to end: nil when its entrypoint returned 0.
+func (h *Host) Wait() error { return h.child.Wait() }
+
+// Stop kills the lab host's init, and with it every process inside, and reaps it.
+func (h *Host) Stop() error { return h.child.Stop() }
+
+// Maps returns the lab host's user namespace maps: as root, its root and
+// the IDs after it map to root's subordinate range (/etc/subuid, /etc/subgid)
+// or to FallbackBase, IDs that own nothing on the machine; otherwise the
+// caller alone is mapped, to root.
+func Maps() (uid, gid []spawn.IDMap) {
+	if os.Geteuid() != 0 {
+		return []spawn.IDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}},
+			[]spawn.IDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}}
+	}
+	return []spawn.IDMap{rangeMap("/etc/subuid")}, []spawn.IDMap{rangeMap("/etc/subgid")}
+}
+
+func rangeMap(path string) spawn.IDMap {
+	r := Range{Base: FallbackBase, Size: Size}
+	if f, err := os.Open(path); err == nil {
+		if sub, ok := SubordinateRange(f, "root"); ok {
+			r = sub
+		}
+		f.Close()
+	}
+	return spawn.IDMap{ContainerID: 0, HostID: r.Base, Size: r.Size}
+}
+
+// Environ is the caller's environment without what lab code must never
+// read: the CI's tokens and secrets, and GitHub's files for outputs.
+func Environ() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !secret(name) {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+func secret(name string) bool {
+	upper := strings.ToUpper(name)
+	for _, w := range []string{"TOKEN", "SECRET", "PASSWORD", "CREDENTIAL", "KEY"} {
+		if strings.Contains(upper, w) {
+			return true
+		}
+	}
+	return strings.HasPrefix(upper, "GITHUB_") || strings.HasPrefix(upper, "ACTIONS_") || strings.HasPrefix(upper, "RUNNER_")
+}
