@@ -25,8 +25,12 @@ type Step struct {
 	Points  int      // what the step is worth in grading
 	Explain string   // one line shown while the step runs
 	Hints   []string // tiered: the first is gentle, the last nearly gives it away
-	// Run performs the step with the learner's code and narrates it; an error
-	// means the kernel did not do what the step expects.
+	// Do is the step's scenario (see lab.Do): its run half calls the
+	// learner's code in a lab host, its check half makes the verdict in the harness.
+	Do Scenario
+	// Run is the old shape of a step, for a lab not yet in the new one: it
+	// performs the step with the learner's code and narrates it, in the lab
+	// host; an error means the kernel did not do what the step expects.
 	Run func(ctx context.Context, n *Narrator) error
 }
 

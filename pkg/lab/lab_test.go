@@ -53,26 +53,6 @@ func TestStepLookupAndNames(t *testing.T) {
 	}
 }
 
-func TestRunNarratesEveryStepAndRecoversTODO(t *testing.T) {
-	var out bytes.Buffer
-	results, err := Run(context.Background(), sampleLab(), &out, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(results) != 3 || Failed(results) != 2 {
-		t.Fatalf("results = %+v; want 3 with 2 failed", results)
-	}
-	var ni *NotImplemented
-	if !errors.As(results[1].Err, &ni) || ni.Step != "02" {
-		t.Errorf("step 02 error = %v; want a NotImplemented for step 02", results[1].Err)
-	}
-	for _, want := range []string{"PASS step 01", "FAIL step 02", "docs/labs/demo.md#step-02", "FAIL step 03: kernel said no"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("narration lacks %q:\n%s", want, out.String())
-		}
-	}
-}
-
 func TestRecoverLetsOtherPanicsThrough(t *testing.T) {
 	defer func() {
 		if r := recover(); r != "boom" {

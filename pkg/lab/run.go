@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // Result is the outcome of one step run narrated.
@@ -40,14 +41,25 @@ func runStep(ctx context.Context, l *Lab, s *Step, w io.Writer) Result {
 	if s.Explain != "" {
 		fmt.Fprintf(w, "   %s\n", s.Explain)
 	}
-	n := NewNarrator(w)
-	err := Recover(func() error { return s.Run(ctx, n) })
+	o := Exec(ctx, l, s, NewNarrator(w))
+	if o.Output != "" {
+		fmt.Fprintf(w, "   what the step's code printed:\n%s", indentLines(o.Output, "   "))
+	}
+	err := o.Err
 	if err != nil {
 		fmt.Fprintf(w, "   FAIL step %s: %v\n        read %s\n", s.ID, err, l.Anchor(s))
 	} else {
 		fmt.Fprintf(w, "   PASS step %s\n", s.ID)
 	}
 	return Result{Step: s, Err: err}
+}
+
+func indentLines(text, prefix string) string {
+	var b strings.Builder
+	for line := range strings.Lines(text) {
+		b.WriteString(prefix + line)
+	}
+	return b.String()
 }
 
 // Failed counts the results with an error.

@@ -340,6 +340,13 @@ func kindList(kinds []ns.Kind) string {
 	return strings.Join(s, ",")
 }
 
+// Released reports whether the child was let run (by Release, NoHold, Wait or Stop).
+func (c *Child) Released() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.released
+}
+
 // PID returns the child's PID in the caller's PID namespace.
 func (c *Child) PID() int { return c.cmd.Process.Pid }
 

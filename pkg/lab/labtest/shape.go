@@ -13,7 +13,7 @@ import (
 )
 
 // CheckLab checks the shape every lab has: steps numbered 01, 02, … in
-// order, with unique slugs, each with a Run, an Explain, hints and points,
+// order, with unique slugs, each with a Do, an Explain, hints and points,
 // worth points in all; and in the lab's page, docs/labs/NAME.md from the
 // module root, each step's anchor <a id="step-NN"></a> on the line before
 // its heading "## Step NN: Title", the section every failure points to.
@@ -53,8 +53,8 @@ func shapeProblems(l *lab.Lab, page string, points int) []string {
 			out = append(out, fmt.Sprintf("%s: slug %q is also step %s's", at, s.Slug, prev))
 		}
 		slugs[s.Slug] = s.ID
-		if s.Slug == "" || s.Run == nil || s.Explain == "" || len(s.Hints) == 0 || s.Points <= 0 {
-			out = append(out, fmt.Sprintf("%s: lacks a slug, a Run, an Explain, hints or points", at))
+		if s.Slug == "" || (s.Do == nil && s.Run == nil) || s.Explain == "" || len(s.Hints) == 0 || s.Points <= 0 {
+			out = append(out, fmt.Sprintf("%s: lacks a slug, a Do, an Explain, hints or points", at))
 		}
 		anchor := fmt.Sprintf("<a id=%q></a>", s.AnchorID())
 		heading := fmt.Sprintf("## Step %s: %s", s.ID, s.Title)

@@ -37,7 +37,7 @@ func TestShapeProblems(t *testing.T) {
 		{name: "slug", page: demoPage, points: 50, edit: func(l *lab.Lab) { l.Steps[1].Slug = "first" },
 			want: []string{`step 02 (docs/labs/demo.md): slug "first" is also step 01's`}},
 		{name: "incomplete", page: demoPage, points: 50, edit: func(l *lab.Lab) { l.Steps[0].Hints = nil },
-			want: []string{"step 01 (docs/labs/demo.md): lacks a slug, a Run, an Explain, hints or points"}},
+			want: []string{"step 01 (docs/labs/demo.md): lacks a slug, a Do, an Explain, hints or points"}},
 		{name: "title", page: demoPage, points: 50, edit: func(l *lab.Lab) { l.Steps[0].Title = "Other" },
 			want: []string{`step 01 (docs/labs/demo.md): the page has 0 times "<a id=\"step-01\"></a>" followed by "## Step 01: Other"`}},
 		{name: "anchor apart from heading", page: strings.Replace(demoPage, "</a>\n## Step 02", "</a>\n\n## Step 02", 1), points: 50,

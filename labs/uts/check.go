@@ -1,0 +1,109 @@
+//go:build linux
+
+package uts
+
+import (
+	"fmt"
+
+	"github.com/nslab/nslab/pkg/lab"
+	"github.com/nslab/nslab/pkg/ns"
+	"golang.org/x/sys/unix"
+)
+
+// The check halves of the steps: in the harness, they verify the reports
+// of run.go against the kernel where it still holds the facts, narrate, and
+// return what the kernel was expected to do and did not.
+
+func checkNewNamespace(c *lab.Check, r NewNamespace) error {
+	return c.NewKindsOnly(r.PID, "child", ns.UTS)
+}
+
+func checkSetNames(c *lab.Check, r SetNamesReport) error {
+	if host, err := c.Host(); err == nil {
+		c.Compare(host, r.Child.Set, "child")
+	}
+	c.Say("the child called SetNames(%s); uname(2) in the child returned %s", r.Want, r.Child.Names)
+	if err := hostKept(c, r.Want); err != nil {
+		return err
+	}
+	if r.Child.Names != r.Want {
+		return c.Failf("after SetNames(%s), uname(2) in the child returned %s; want the names it set (sethostname(2) and setdomainname(2), each given its own name)", r.Want, r.Child.Names)
+	}
+	c.Check(true, "uname(2) in the child returns the names it set")
+	return nil
+}
+
+func checkHostUntouched(c *lab.Check, r UntouchedReport) error {
+	c.Compare(r.Host, r.Child.Set, "child")
+	c.Say("the child's names: %s", r.Child.Names)
+	c.Say("the host's names from HostNames(): before %s, after %s; uname(2) says %s", r.Before, r.After, r.Uname)
+	switch {
+	case r.Before != r.Uname:
+		return c.Failf("HostNames() = %s; want %s, what uname(2) returns on the host (/proc/sys/kernel/hostname and domainname, without the trailing newline)", r.Before, r.Uname)
+	case r.Child.Names.Hostname == r.Uname.Hostname:
+		return c.Failf("the child named by the lab reported %s, the host's names; the kernel did not give it a UTS namespace of its own", r.Child.Names)
+	case r.After != r.Before:
+		return c.Failf("the host's names went from %s to %s while a child renamed its own UTS namespace; want them unchanged", r.Before, r.After)
+	}
+	if err := hostKept(c, r.Child.Names); err != nil {
+		return err
+	}
+	c.Check(true, "the host kept its names while the child had others")
+	return nil
+}
+
+func checkJoin(c *lab.Check, r JoinReport) error {
+	c.Table(lab.Column{Title: fmt.Sprintf("holder (PID %d)", r.Holder.PID), Set: r.Holder},
+		lab.Column{Title: fmt.Sprintf("joiner (PID %d)", r.Joiner.PID), Set: r.Joiner})
+	c.Say("one thread of the joiner entered the holder's uts namespace and read %s", r.Got)
+	c.Say("the joiner's own names: before %q, after %q", r.OwnBefore.Hostname, r.OwnAfter.Hostname)
+	if r.Got != r.Want {
+		return c.Failf("NamesIn(holder PID %d) = %s; want the holder's %s (join its UTS namespace with setns(2) on the thread that calls uname(2))", r.Holder.PID, r.Got, r.Want)
+	}
+	if r.OwnAfter != r.OwnBefore {
+		return c.Failf("after NamesIn the joiner's names are %s, before %s; want its own back (the thread must return to its own UTS namespace)", r.OwnAfter, r.OwnBefore)
+	}
+	c.Check(true, "the joining thread read the holder's names %s and came back", r.Want)
+	return hostKept(c, r.Want)
+}
+
+func checkSharedChange(c *lab.Check, r ShareReport) error {
+	c.Table(lab.Column{Title: fmt.Sprintf("first (PID %d)", r.First.PID), Set: r.First},
+		lab.Column{Title: fmt.Sprintf("second (PID %d)", r.Second.PID), Set: r.Second})
+	c.Say("the second set %q; the first then read %q", r.Name1, r.FirstSaw.Hostname)
+	c.Say("the first set %q; the second then read %q", r.Name2, r.SecondSaw.Hostname)
+	f, _ := r.First.Get(ns.UTS)
+	s, _ := r.Second.Get(ns.UTS)
+	switch {
+	case f.IsZero() || !f.Equal(s):
+		return c.Failf("the second process (StartJoined) is in UTS namespace %s, the first in %s; want the first's (Join, not New)", s, f)
+	case r.FirstSaw.Hostname != r.Name1:
+		return c.Failf("the second set the hostname %q, then the first read %q; want the second's name", r.Name1, r.FirstSaw.Hostname)
+	case r.SecondSaw.Hostname != r.Name2:
+		return c.Failf("the first set the hostname %q, then the second read %q; want the first's name", r.Name2, r.SecondSaw.Hostname)
+	}
+	c.Check(true, "both processes are in uts namespace %s, and each saw the other's change", f)
+	return hostKept(c, Names{Hostname: r.Name1})
+}
+
+// hostKept checks, from the harness, that the lab host's own UTS namespace
+// (the runner's) does not carry a name the step gave to a namespace of its
+// own: code that renamed its parent's namespace fails here.
+func hostKept(c *lab.Check, given Names) error {
+	var host Names
+	err := c.Do(c.Runner, []ns.Kind{ns.UTS}, func() error {
+		var u unix.Utsname
+		if err := unix.Uname(&u); err != nil {
+			return err
+		}
+		host = Names{Hostname: unix.ByteSliceToString(u.Nodename[:]), Domainname: unix.ByteSliceToString(u.Domainname[:])}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read the lab host's names: %w", err)
+	}
+	if host.Hostname == given.Hostname {
+		return c.Failf("the lab host itself (the step's runner, PID %d) is now named %s: the code renamed its parent's UTS namespace, not one of its own (a child in a new UTS namespace must rename only that one)", c.Runner, host)
+	}
+	return nil
+}

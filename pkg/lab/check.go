@@ -1,0 +1,92 @@
+package lab
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/nslab/nslab/pkg/ns"
+)
+
+// Check is what a step's check half gets in the harness: the narration, and
+// the lab host as the harness sees it from outside. PIDs in a report are the
+// lab host's; Check turns them into paths the harness can read.
+type Check struct {
+	*Narrator
+	// Runner is the PID, in the lab host, of the process that ran the
+	// step's learner code: the "host" that its children are compared with.
+	Runner int
+	// proc is the lab host's /proc, as the harness reads it (/proc/PID/root/proc).
+	proc string
+}
+
+// NewCheck returns a Check of a lab host whose /proc the harness reads at proc.
+func NewCheck(n *Narrator, proc string, runner int) *Check {
+	return &Check{Narrator: n, Runner: runner, proc: proc}
+}
+
+// ProcDir is the /proc directory of process pid of the lab host, as the harness reads it.
+func (c *Check) ProcDir(pid int) string {
+	if pid == ns.Self {
+		pid = c.Runner
+	}
+	return c.proc + "/" + strconv.Itoa(pid)
+}
+
+// NS reads the namespaces of process pid of the lab host (ns.Self: the runner).
+func (c *Check) NS(pid int) (ns.Set, error) {
+	if pid <= 0 && pid != ns.Self {
+		return ns.Set{}, fmt.Errorf("read the namespaces of PID %d: not a process", pid)
+	}
+	s, err := ns.OfDir(c.ProcDir(pid))
+	if pid == ns.Self {
+		pid = c.Runner
+	}
+	s.PID = pid
+	return s, err
+}
+
+// Host reads the namespaces of the runner: the host of the step.
+func (c *Check) Host() (ns.Set, error) { return c.NS(c.Runner) }
+
+// ReadFile reads /proc/PID/name of process pid of the lab host.
+func (c *Check) ReadFile(pid int, name string) (string, error) {
+	b, err := os.ReadFile(c.ProcDir(pid) + "/" + name)
+	return string(b), err
+}
+
+// Do runs fn on a thread of the harness that has joined the namespaces of
+// kinds of process pid of the lab host (see ns.Do).
+func (c *Check) Do(pid int, kinds []ns.Kind, fn func() error) error {
+	return ns.DoDir(c.ProcDir(pid), kinds, fn)
+}
+
+// NewKindsOnly narrates and checks the first step of every lab: process pid
+// of the lab host is in a new namespace of each of kinds and shares every
+// other kind with the runner.
+func (c *Check) NewKindsOnly(pid int, title string, kinds ...ns.Kind) error {
+	host, err := c.Host()
+	if err != nil {
+		return err
+	}
+	child, err := c.NS(pid)
+	if err != nil {
+		return fmt.Errorf("read the namespaces of the child, PID %d: %w", pid, err)
+	}
+	c.Table(Column{Title: fmt.Sprintf("host (PID %d)", host.PID), Set: host}, Column{Title: fmt.Sprintf("%s (PID %d)", title, pid), Set: child})
+	if err := CheckNewKinds(host, child, kinds...); err != nil {
+		c.Check(false, "%v", err)
+		return err
+	}
+	c.Check(true, "new: %s; every other kind is shared with the caller", kindNames(kinds))
+	return nil
+}
+
+func kindNames(kinds []ns.Kind) string {
+	s := make([]string, len(kinds))
+	for i, k := range kinds {
+		s[i] = string(k)
+	}
+	return strings.Join(s, ", ")
+}
