@@ -93,29 +93,24 @@ func answer(cmd string, args []string, w io.Writer) error {
 	return writeNames(w, n)
 }
 
-// guardArg is the caller's UTS namespace, "DEV:INODE", passed to a child
-// that renames: the child refuses to rename that one. A child cannot read its
-// parent's /proc/PID/ns from inside a user namespace, so it is told.
+// guardArg is the caller's UTS namespace (ns.ID.Arg), passed to a child
+// that renames: the child refuses to rename that one.
 func guardArg() (string, error) {
 	id, err := ns.Get(ns.Self, ns.UTS)
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%d:%d", id.Dev, id.Inode), nil
+	return id.Arg(), nil
 }
 
-// checkOwnUTS refuses to rename the UTS namespace parent ("DEV:INODE", from
-// guardArg): the lab's children rename only namespaces the lab made, never
-// the host's.
+// checkOwnUTS refuses to rename the UTS namespace parent (from guardArg):
+// the lab's children rename only namespaces the lab made, never the host's.
 func checkOwnUTS(parent string) error {
 	own, err := ns.Get(ns.Self, ns.UTS)
 	if err != nil {
 		return err
 	}
-	if fmt.Sprintf("%d:%d", own.Dev, own.Inode) == parent {
-		return fmt.Errorf("refuse to rename: PID %d is in its parent's uts namespace %s, not one the lab made", os.Getpid(), own)
-	}
-	return nil
+	return ns.NotIn(own, parent, "rename")
 }
 
 func fail(err error) int {

@@ -149,4 +149,3 @@ func finish(h *labhost.Host) {
 	case <-time.After(5 * time.Second):
 	}
 }
-
