@@ -75,6 +75,11 @@ func execStep(ctx context.Context, l *Lab, s *Step, n *Narrator, out *capBuffer)
 		return Outcome{Err: err}
 	}
 	defer h.Stop() // the lab host's init: every process of the step dies with it
+	if _, err := doneW.Write([]byte{1}); err != nil {
+		doneW.Close()
+		h.Wait()
+		return Outcome{Err: ended(err, out.String())}
+	}
 	env, o := await(ctx, h, repR, limit, out)
 	if o != nil {
 		doneW.Close()

@@ -18,8 +18,9 @@ import (
 )
 
 // entryStep is the runner: the process of a lab host that runs one step's
-// learner code. fd 3 carries its envelope to the harness; fd 4 stays open
-// until the harness has checked the report.
+// learner code. fd 4 brings one byte when the harness is ready (EOF before
+// it: abandoned), then stays open until the harness has checked the report;
+// fd 3 carries the envelope to the harness.
 const entryStep = "lab.step"
 
 func init() { spawn.Register(entryStep, runnerMain) }
@@ -28,6 +29,9 @@ func runnerMain(args []string) int {
 	unix.CloseOnExec(3) // nothing the step starts may inherit the harness's pipes
 	unix.CloseOnExec(4)
 	report, done := os.NewFile(3, "report"), os.NewFile(4, "done")
+	if !awaitGo(done) {
+		return 0
+	}
 	env := envelope{PID: os.Getpid()}
 	cleanup := &Cleanup{}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -47,6 +51,13 @@ func runnerMain(args []string) int {
 	cancel()
 	cleanup.Run()
 	return 0
+}
+
+// awaitGo blocks until the harness says go (one byte) or gives up (EOF).
+func awaitGo(f *os.File) bool {
+	var b [1]byte
+	n, _ := f.Read(b[:])
+	return n == 1
 }
 
 // runStepHere runs the run half of step id of lab name and fills env.

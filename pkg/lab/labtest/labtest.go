@@ -155,5 +155,9 @@ func Failf(t testing.TB, l *lab.Lab, id string, format string, args ...any) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Fatalf("%s (see %s)", fmt.Sprintf(format, args...), l.Anchor(s))
+	msg := fmt.Sprintf(format, args...)
+	if !strings.Contains(msg, l.Anchor(s)) {
+		msg += " (see " + l.Anchor(s) + ")"
+	}
+	t.Fatal(msg)
 }
