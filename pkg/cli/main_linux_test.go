@@ -16,9 +16,12 @@ import (
 )
 
 // The test binary is re-executed as the shim of every child that run starts.
+// The lab is registered in init, before spawn.Init: a step's runner is this
+// binary re-executed, and finds the lab in the registry.
+func init() { lab.Register(testLab) }
+
 func TestMain(m *testing.M) {
 	spawn.Init()
-	lab.Register(testLab)
 	os.Exit(m.Run())
 }
 
