@@ -12,6 +12,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// MaxProcs is the RLIMIT_NPROC of a lab host: how many processes (threads
+// count) the lab host's user may have on the machine at once.
+const MaxProcs = 8192
+
 const (
 	entryInit = "labhost.init"
 	modeHost  = "host" // in the lab host's new namespaces: set them up
@@ -58,6 +62,14 @@ func furnish() error {
 		if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777"); err != nil {
 			return fmt.Errorf("mount tmpfs on %s: %w", dir, err)
 		}
+	}
+	// A fork bomb stays a lab host's problem: the machine's root, or the
+	// machine's user, is not the lab host's root (RLIMIT_NPROC counts the
+	// real user's processes, and only a capability of the machine's user
+	// namespace lifts it).
+	lim := unix.Rlimit{Cur: MaxProcs, Max: MaxProcs}
+	if err := unix.Setrlimit(unix.RLIMIT_NPROC, &lim); err != nil {
+		return fmt.Errorf("limit processes to %d: %w", MaxProcs, err)
 	}
 	if _, err := os.Stat("/dev/mqueue"); err == nil {
 		if err := unix.Mount("mqueue", "/dev/mqueue", "mqueue", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {

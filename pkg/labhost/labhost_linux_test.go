@@ -38,6 +38,7 @@ type seen struct {
 	LoUp           bool
 	TouchErr       string // creating a file in a directory of the machine's root
 	Env            []string
+	NPROC          uint64 // RLIMIT_NPROC
 }
 
 func probe(args []string) int {
@@ -58,6 +59,9 @@ func probe(args []string) int {
 		s.TouchErr = errors.Unwrap(err).Error()
 	}
 	s.Env = os.Environ()
+	var lim unix.Rlimit
+	unix.Getrlimit(unix.RLIMIT_NPROC, &lim)
+	s.NPROC = lim.Max
 	f := os.NewFile(3, "report")
 	json.NewEncoder(f).Encode(s)
 	f.Close()
@@ -92,6 +96,7 @@ func TestLabHost(t *testing.T) {
 	assert.True(t, s.TmpFS, "/tmp is a tmpfs of the lab host")
 	assert.True(t, s.LoUp, "lo is up")
 	assert.NotContains(t, strings.Join(s.Env, " "), "GITHUB_TOKEN")
+	assert.EqualValues(t, labhost.MaxProcs, s.NPROC, "a fork bomb meets RLIMIT_NPROC")
 	if os.Geteuid() == 0 {
 		assert.Equal(t, "permission denied", s.TouchErr, "root of the lab host owns nothing on the machine")
 	}
