@@ -114,7 +114,7 @@ func setup(env *testscript.Env) error {
 }
 
 // hostGuard runs the tests between two snapshots of the host and fails the
-// run when the scripts left anything behind (DESIGN.md, Safety rules).
+// run when the scripts left anything behind (docs/safety.md#machine-changed).
 type hostGuard struct{ m *testing.M }
 
 func (g hostGuard) Run() int {
@@ -130,7 +130,7 @@ func (g hostGuard) Run() int {
 		return 2
 	}
 	if diff := host.Diff(before, after); len(diff) > 0 {
-		fmt.Fprintf(os.Stderr, "FAIL: the scenarios changed the host (DESIGN.md, Safety rules):\n  %s\n", strings.Join(diff, "\n  "))
+		fmt.Fprintf(os.Stderr, "FAIL: the machine changed while the scenarios ran; a bug of the scenarios (see docs/safety.md#machine-changed):\n  %s\n", strings.Join(diff, "\n  "))
 		return 1
 	}
 	return code
