@@ -10,7 +10,7 @@ import (
 // Do runs fn on an OS thread that has joined the namespaces of kinds of
 // process pid, as nsenter(1) does, then returns the thread to its own
 // namespaces. Only kinds that a thread of a multi-threaded process may join
-// are accepted: cgroup, ipc, net, uts (and pid or time, which change only what
+// are accepted: cgroup, ipc, net, uts (and pid, which changes only what
 // the thread's children get). Mount and user namespaces need a single-threaded
 // process; for those, start a child with nsenter(1) or in a new namespace.
 //
@@ -27,7 +27,7 @@ func DoDir(dir string, kinds []Kind, fn func() error) error { return do(0, dir, 
 
 func do(pid int, dir string, kinds []Kind, fn func() error) error {
 	for _, k := range kinds {
-		if k.Base() == Mnt || k.Base() == User {
+		if k.Base() == Mnt || k.Base() == User || k.Base() == Time {
 			return fmt.Errorf("join %s namespace of %s: setns(2) of a %s namespace needs a single-threaded process; use nsenter(1) or a child process", k, dir, k)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"syscall"
 	"testing"
@@ -214,4 +215,19 @@ func TestDoJoinsUTS(t *testing.T) {
 func TestDoRefusesMountAndUser(t *testing.T) {
 	err := ns.Do(ns.Self, []ns.Kind{ns.Mnt}, func() error { return nil })
 	require.ErrorContains(t, err, "single-threaded")
+}
+
+// The kernel's own answer, which Do refuses in advance: setns(2) of a time
+// namespace from a multi-threaded process is EUSERS, locked thread or not.
+func TestTimeSetnsNeedsOneThread(t *testing.T) {
+	if !ns.Supported(ns.Time) || os.Geteuid() != 0 {
+		t.Skip("skip: needs time namespaces and root (setns needs CAP_SYS_ADMIN)")
+	}
+	require.ErrorContains(t, ns.Do(ns.Self, []ns.Kind{ns.Time}, func() error { return nil }), "single-threaded")
+	h, err := ns.Open(ns.Self, ns.Time)
+	require.NoError(t, err)
+	defer h.Close()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	assert.ErrorIs(t, unix.Setns(h.Fd(), unix.CLONE_NEWTIME), unix.EUSERS)
 }

@@ -49,7 +49,7 @@ type Config struct {
 	MountProc bool
 
 	// Join lists namespaces of other processes to enter (setns(2)) before the
-	// child runs, by kind and PID. Only cgroup, ipc, net, time and uts
+	// child runs, by kind and PID. Only cgroup, ipc, net and uts
 	// namespaces can be joined this way.
 	Join map[ns.Kind]int
 
@@ -85,8 +85,10 @@ type Config struct {
 	StopDelay  time.Duration
 }
 
-// joinable are the kinds that a multi-threaded shim can enter before it runs the child.
-var joinable = []ns.Kind{ns.Cgroup, ns.IPC, ns.Net, ns.Time, ns.UTS}
+// joinable are the kinds that a multi-threaded shim can enter before it runs
+// the child. Mount, user and time namespaces need a single-threaded caller
+// (setns(2) answers EINVAL, EINVAL and EUSERS), which a Go program never is.
+var joinable = []ns.Kind{ns.Cgroup, ns.IPC, ns.Net, ns.UTS}
 
 // kinds returns the distinct base kinds of New, in the order of ns.Kinds.
 func (c Config) kinds() []ns.Kind {
@@ -126,7 +128,7 @@ func (c Config) validate() error {
 	}
 	for k, pid := range c.Join {
 		if !slices.Contains(joinable, k) {
-			return fmt.Errorf("spawn: cannot join a %s namespace from Go (only %v); use nsenter(1)", k, joinable)
+			return fmt.Errorf("spawn: cannot join a %s namespace from Go (only %v): setns(2) of a %s namespace needs a single-threaded process; use nsenter(1) (see docs/troubleshooting.md#setns-einval)", k, joinable, k)
 		}
 		if c.has(k) {
 			return fmt.Errorf("spawn: both a new %s namespace and the one of PID %d asked for", k, pid)

@@ -23,6 +23,7 @@ func TestValidate(t *testing.T) {
 		{name: "long hostname", cfg: Config{New: []ns.Kind{ns.UTS}, Hostname: strings.Repeat("h", 65), Args: []string{"true"}}, err: "longer than 64 bytes"},
 		{name: "unregistered entrypoint", cfg: Config{Entrypoint: "nope"}, err: `no entrypoint "nope"`},
 		{name: "join mnt", cfg: Config{Join: map[ns.Kind]int{ns.Mnt: 1}, Args: []string{"true"}}, err: "cannot join a mnt namespace"},
+		{name: "join time", cfg: Config{Join: map[ns.Kind]int{ns.Time: 1}, Args: []string{"true"}}, err: "setns(2) of a time namespace needs a single-threaded process"},
 		{name: "join and new", cfg: Config{New: []ns.Kind{ns.UTS}, Join: map[ns.Kind]int{ns.UTS: 1}, Args: []string{"true"}}, err: "both a new uts namespace"},
 	}
 	for _, tt := range tests {
