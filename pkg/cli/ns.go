@@ -21,7 +21,9 @@ With one process (default: self, the nslab process), prints its namespaces
 as ls -l /proc/PID/ns shows them: the kind, the link text (uts:[4026531838])
 and the device and inode numbers of the nsfs file (as stat -L -c '%d %i').
 With two or more, prints them side by side and marks the kinds whose
-namespace differs from the first process's.
+namespace differs from the first process's. A process whose children's time
+namespace (time_for_children) has clock offsets gets a line with them, as
+/proc/PID/timens_offsets shows them (time_offsets in the JSON).
 
 With --all, lists every namespace that a readable process is in, like
 lsns(8): NS TYPE NPROCS PID USER OWNER_UID COMMAND, where PID is the lowest
@@ -142,22 +144,38 @@ func (o nsOptions) wanted(k ns.Kind) bool {
 
 func showProcesses(w io.Writer, opts nsOptions) error {
 	sets := make([]ns.Set, len(opts.pids))
+	offsets := make([]*ns.Offsets, len(opts.pids))
 	for i, pid := range opts.pids {
 		s, err := ns.Of(pid)
 		if err != nil {
 			return err
 		}
 		sets[i] = filterSet(s, opts)
+		if o, err := ns.TimeOffsets(pid); err == nil && opts.wanted(ns.TimeForChildren) {
+			offsets[i] = &o
+		}
 	}
-	switch {
-	case opts.json:
-		return writeJSON(w, setsJSON(sets))
-	case len(sets) == 1:
-		_, err := io.WriteString(w, FormatSet(sets[0]))
-		return err
+	if opts.json {
+		return writeJSON(w, setsJSON(sets, offsets))
 	}
-	_, err := io.WriteString(w, FormatSets(sets))
+	text := FormatSets(sets)
+	if len(sets) == 1 {
+		text = FormatSet(sets[0])
+	}
+	_, err := io.WriteString(w, text+FormatOffsets(sets, offsets))
 	return err
+}
+
+// FormatOffsets renders the clock offsets of the processes whose
+// time_for_children namespace has any: one line each.
+func FormatOffsets(sets []ns.Set, offsets []*ns.Offsets) string {
+	var b strings.Builder
+	for i, o := range offsets {
+		if o != nil && *o != (ns.Offsets{}) {
+			fmt.Fprintf(&b, "%s: time_for_children offsets: %s\n", title(sets[i].PID), o)
+		}
+	}
+	return b.String()
 }
 
 func filterSet(s ns.Set, opts nsOptions) ns.Set {
@@ -250,12 +268,15 @@ type processJSON struct {
 	PID        int                 `json:"pid"`
 	Namespaces map[string]nsIDJSON `json:"namespaces"`
 	Absent     []string            `json:"absent"`
+	// TimeOffsets are the clock offsets of the process's time_for_children
+	// namespace (/proc/PID/timens_offsets), when the kernel shows them.
+	TimeOffsets *ns.Offsets `json:"time_offsets,omitempty"`
 }
 
-func setsJSON(sets []ns.Set) []processJSON {
+func setsJSON(sets []ns.Set, offsets []*ns.Offsets) []processJSON {
 	out := make([]processJSON, len(sets))
 	for i, s := range sets {
-		p := processJSON{PID: s.PID, Namespaces: map[string]nsIDJSON{}, Absent: []string{}}
+		p := processJSON{PID: s.PID, Namespaces: map[string]nsIDJSON{}, Absent: []string{}, TimeOffsets: offsets[i]}
 		if s.PID == ns.Self {
 			p.PID = os.Getpid()
 		}

@@ -3,11 +3,14 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
@@ -140,5 +143,45 @@ func TestNSAllTable(t *testing.T) {
 		if f := strings.Fields(l); len(f) < 7 || f[1] != "uts" {
 			t.Errorf("row %q: want 7 columns of type uts", l)
 		}
+	}
+}
+
+// TestNSTimeOffsets: a process that unshare(1) left with a new time
+// namespace for its children (offsets written, no process inside yet) shows
+// them, in the table and in the JSON, as /proc/PID/timens_offsets does.
+func TestNSTimeOffsets(t *testing.T) {
+	if !ns.Supported(ns.Time) || os.Geteuid() != 0 {
+		t.Skip("skip: needs time namespaces and root (unshare --time --boottime)")
+	}
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("skip: unshare(1) from util-linux is the witness here")
+	}
+	// The shell's own time_for_children is the new namespace; sleep, its
+	// child, is inside, so the shell's offsets are those of that namespace.
+	cmd := exec.CommandContext(t.Context(), "unshare", "--time", "--boottime", "31536000", "--", "sh", "-c", "sleep 30 & echo $$; wait")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	var pid int
+	if _, err := fmt.Fscan(out, &pid); err != nil {
+		t.Fatalf("read the shell's PID: %v", err)
+	}
+	want, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/timens_offsets")
+	if err != nil || !strings.Contains(string(want), "31536000") {
+		t.Fatalf("witness: /proc/%d/timens_offsets = %q, %v; want a boottime of 31536000", pid, want, err)
+	}
+	r := call(t, "", "ns", strconv.Itoa(pid))
+	if r.code != 0 || !strings.Contains(r.stdout, "time_for_children offsets: monotonic 0s, boottime 8760h0m0s") {
+		t.Errorf("nslab ns %d = %d, %q; want the offsets line", pid, r.code, r.stdout)
+	}
+	r = call(t, "", "ns", "--json", strconv.Itoa(pid))
+	var got []processJSON
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || len(got) != 1 || got[0].TimeOffsets == nil || got[0].TimeOffsets.Boottime != 31536000*time.Second {
+		t.Errorf("nslab ns --json %d = %q (%v); want time_offsets with boottime_ns 31536000000000000", pid, r.stdout, err)
 	}
 }

@@ -117,3 +117,14 @@ func classify(op string, pid int, path string, err, gone error) error {
 	}
 	return &Error{Op: op, PID: pid, Path: path, Err: err}
 }
+
+// TimeOffsets reads the clock offsets of the time namespace that process
+// pid's children are born in (its time_for_children), from /proc/PID/timens_offsets.
+func TimeOffsets(pid int) (Offsets, error) {
+	path := ProcDir(pid) + "/timens_offsets"
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Offsets{}, classify("read", pid, path, err, ErrExited)
+	}
+	return ParseOffsets(string(b))
+}
