@@ -18,6 +18,9 @@ type Check struct {
 	// Runner is the PID, in the lab host, of the process that ran the
 	// step's learner code: the "host" that its children are compared with.
 	Runner int
+	// Cgroup is the lab host's own cgroup v2 directory as the harness sees
+	// it, for a step with Step.Cgroup; "" otherwise.
+	Cgroup string
 	// proc is the lab host's /proc, as the harness reads it (/proc/PID/root/proc).
 	proc string
 }

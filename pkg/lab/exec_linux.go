@@ -55,6 +55,11 @@ func execStep(ctx context.Context, l *Lab, s *Step, n *Narrator, out *capBuffer)
 	if err != nil {
 		return Outcome{Err: err}
 	}
+	if s.Cgroup {
+		if err := labhost.CheckCgroup(); err != nil {
+			return Outcome{Skip: "the step needs a cgroup of its own: " + err.Error()}
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	repR, repW, err := os.Pipe()
@@ -67,7 +72,7 @@ func execStep(ctx context.Context, l *Lab, s *Step, n *Narrator, out *capBuffer)
 		repW.Close()
 		return Outcome{Err: fmt.Errorf("make pipe: %w", err)}
 	}
-	h, err := labhost.Start(ctx, labhost.Options{Entrypoint: entryStep, Args: []string{l.Name, s.ID}, Stdout: out, Stderr: out, ExtraFiles: []*os.File{repW, doneR}})
+	h, err := labhost.Start(ctx, labhost.Options{Entrypoint: entryStep, Args: []string{l.Name, s.ID}, Stdout: out, Stderr: out, ExtraFiles: []*os.File{repW, doneR}, Cgroup: s.Cgroup})
 	repW.Close()
 	doneR.Close()
 	if err != nil {
@@ -141,6 +146,7 @@ func verdict(l *Lab, s *Step, n *Narrator, h *labhost.Host, env *envelope) error
 		return nil // a step in the old shape: its run half narrated and decided
 	}
 	c := NewCheck(n, h.Proc(), env.PID)
+	c.Cgroup = h.Cgroup()
 	return Recover(func() error { return s.Do.check(c, env.Report) })
 }
 

@@ -25,6 +25,10 @@ type Step struct {
 	Points  int      // what the step is worth in grading
 	Explain string   // one line shown while the step runs
 	Hints   []string // tiered: the first is gentle, the last nearly gives it away
+	// Cgroup gives the step's lab host a cgroup v2 directory of its own
+	// (labhost.Options.Cgroup). Where none can be made, the step is skipped
+	// with the reason.
+	Cgroup bool
 	// Do is the step's scenario (see lab.Do): its run half calls the
 	// learner's code in a lab host, its check half makes the verdict in the harness.
 	Do Scenario

@@ -21,7 +21,8 @@ type envelope struct {
 
 // Outcome is what became of one step run by Exec.
 type Outcome struct {
-	Err      error         // nil when the step passed
+	Err      error         // nil when the step passed (or was skipped)
+	Skip     string        // why the step could not run here; "" when it ran
 	Output   string        // what the step's processes printed, made safe to show (Safe)
 	Timeout  bool          // the step was cut at its time limit
 	Duration time.Duration // from start to verdict

@@ -10,7 +10,8 @@ import (
 // Result is the outcome of one step run narrated.
 type Result struct {
 	Step *Step
-	Err  error // nil when the step did what it should
+	Err  error  // nil when the step did what it should
+	Skip string // why the step could not run here
 }
 
 // Run runs the steps of l (all, or only the one with ID only) in order,
@@ -46,6 +47,10 @@ func runStep(ctx context.Context, l *Lab, s *Step, w io.Writer) Result {
 		fmt.Fprintf(w, "   what the step's code printed:\n%s", indentLines(o.Output, "   "))
 	}
 	err := o.Err
+	if o.Skip != "" {
+		fmt.Fprintf(w, "   SKIP step %s: %s\n", s.ID, o.Skip)
+		return Result{Step: s, Skip: o.Skip}
+	}
 	if err != nil {
 		fmt.Fprintf(w, "   FAIL step %s: %v\n        read %s\n", s.ID, err, l.Anchor(s))
 	} else {

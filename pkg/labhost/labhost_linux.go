@@ -56,12 +56,19 @@ type Options struct {
 
 	// Env is the environment inside; nil means Environ().
 	Env []string
+
+	// Cgroup gives the lab host a cgroup v2 directory of its own, delegated
+	// to its root and removed when the lab host stops: the lab host starts in
+	// it, so its cgroup namespace is rooted there. CheckCgroup says whether
+	// one can be made.
+	Cgroup bool
 }
 
 // Host is a running lab host.
 type Host struct {
-	child *spawn.Child
-	bare  bool
+	child  *spawn.Child
+	bare   bool
+	cgroup string // the delegated cgroup, as the caller sees it
 }
 
 // Start makes a lab host and starts o.Entrypoint in it. With NSLAB_BARE=1
@@ -88,11 +95,36 @@ func Start(ctx context.Context, o Options) (*Host, error) {
 		cfg.New, cfg.MountProc, cfg.NoAutoUser = Kinds(), true, true
 		cfg.UIDMap, cfg.GIDMap = Maps()
 	}
+	h := &Host{bare: mode == modeBare}
+	var err error
+	if o.Cgroup {
+		if err := CheckCgroup(); err != nil {
+			return nil, fmt.Errorf("give the lab host a cgroup: %w", err)
+		}
+		if h.cgroup, err = delegateCgroup(cfg.UIDMap[0].HostID, cfg.GIDMap[0].HostID); err != nil {
+			return nil, fmt.Errorf("give the lab host a cgroup: %w", err)
+		}
+		cfg.CgroupDir = h.cgroup
+	}
 	child, err := spawn.Start(ctx, cfg)
 	if err != nil {
+		h.removeCgroup()
 		return nil, fmt.Errorf("start a lab host: %w", err)
 	}
-	return &Host{child: child, bare: mode == modeBare}, nil
+	h.child = child
+	return h, nil
+}
+
+// Cgroup is the lab host's delegated cgroup as the caller sees it, or "".
+func (h *Host) Cgroup() string { return h.cgroup }
+
+func (h *Host) removeCgroup() error {
+	if h.cgroup == "" {
+		return nil
+	}
+	err := removeCgroup(h.cgroup)
+	removeParent(h.cgroup)
+	return err
 }
 
 // PID is the lab host's init, as the caller sees it.
@@ -113,8 +145,15 @@ func (h *Host) ProcDir(pid int) string { return h.Proc() + "/" + strconv.Itoa(pi
 // Wait waits for the lab host to end: nil when its entrypoint returned 0.
 func (h *Host) Wait() error { return h.child.Wait() }
 
-// Stop kills the lab host's init, and with it every process inside, and reaps it.
-func (h *Host) Stop() error { return h.child.Stop() }
+// Stop kills the lab host's init, and with it every process inside, reaps
+// it, and removes its cgroup.
+func (h *Host) Stop() error {
+	err := h.child.Stop()
+	if cerr := h.removeCgroup(); err == nil {
+		err = cerr
+	}
+	return err
+}
 
 // Maps returns the lab host's user namespace maps: as root, its root and
 // the IDs after it map to root's subordinate range (/etc/subuid, /etc/subgid)

@@ -151,3 +151,44 @@ func init() {
 		return 0
 	})
 }
+
+func TestLabHostCgroup(t *testing.T) {
+	need(t)
+	if err := labhost.CheckCgroup(); err != nil {
+		t.Skipf("skip: %v", err)
+	}
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	hold, release, err := os.Pipe()
+	require.NoError(t, err)
+	h, err := labhost.Start(t.Context(), labhost.Options{Entrypoint: "labhost.test.cgroup", ExtraFiles: []*os.File{w, hold}, Cgroup: true})
+	w.Close()
+	hold.Close()
+	require.NoError(t, err)
+	defer h.Stop()
+	var inside string
+	require.NoError(t, json.NewDecoder(r).Decode(&inside))
+	assert.Contains(t, inside, "0::/\n", "the lab host's cgroup namespace is rooted at its own cgroup")
+	procs, err := os.ReadFile(filepath.Join(h.Cgroup(), "cgroup.procs"))
+	require.NoError(t, err)
+	assert.Contains(t, strings.Fields(string(procs)), strconv.Itoa(h.PID()), "the init started in the delegated cgroup")
+	var st unix.Stat_t
+	require.NoError(t, unix.Stat(h.Cgroup(), &st))
+	uid, _ := labhost.Maps()
+	assert.EqualValues(t, uid[0].HostID, st.Uid, "the cgroup belongs to the lab host's root")
+	release.Close()
+	require.NoError(t, h.Wait())
+	require.NoError(t, h.Stop())
+	_, err = os.Stat(h.Cgroup())
+	assert.True(t, os.IsNotExist(err), "the cgroup is removed with the lab host")
+}
+
+func init() {
+	spawn.Register("labhost.test.cgroup", func([]string) int {
+		b, _ := os.ReadFile("/proc/self/cgroup")
+		json.NewEncoder(os.NewFile(3, "ready")).Encode(string(b))
+		var x [1]byte
+		os.NewFile(4, "hold").Read(x[:])
+		return 0
+	})
+}

@@ -19,6 +19,7 @@ type Options struct {
 	Stdout, Stderr io.Writer
 	ExtraFiles     []*os.File
 	Env            []string
+	Cgroup         bool
 }
 
 type Host struct{}
@@ -31,3 +32,6 @@ func (h *Host) Proc() string                              { return "" }
 func (h *Host) ProcDir(pid int) string                    { return "" }
 func (h *Host) Wait() error                               { return errUnsupported }
 func (h *Host) Stop() error                               { return errUnsupported }
+
+func CheckCgroup() error       { return errUnsupported }
+func (h *Host) Cgroup() string { return "" }

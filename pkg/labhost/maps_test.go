@@ -27,3 +27,27 @@ func TestSubordinateRange(t *testing.T) {
 		})
 	}
 }
+
+func TestV2Mount(t *testing.T) {
+	hybrid := "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n" +
+		"39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids\n" +
+		"41 31 0:38 / /sys/fs/cgroup/unified rw,relatime shared:9 - cgroup2 cgroup2 rw\n"
+	tests := []struct {
+		name, text, want string
+		ok               bool
+	}{
+		{"hybrid", hybrid, "/sys/fs/cgroup/unified", true},
+		{"v2", "30 23 0:26 / /sys/fs/cgroup rw,nosuid shared:4 - cgroup2 cgroup2 rw,nsdelegate\n", "/sys/fs/cgroup", true},
+		{"a subtree only", "30 23 0:26 /user.slice /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", "", false},
+		{"v1 only", "39 31 0:36 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n", "", false},
+		{"empty", "", "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := V2Mount(strings.NewReader(tc.text))
+			if got != tc.want || ok != tc.ok {
+				t.Errorf("V2Mount(%q) = %q, %v; want %q, %v", tc.text, got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}

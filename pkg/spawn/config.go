@@ -64,6 +64,12 @@ type Config struct {
 	// Dir is the child's working directory; empty means the caller's.
 	Dir string
 
+	// CgroupDir, when not empty, is a cgroup v2 directory the child is
+	// created in (clone3 with CLONE_INTO_CGROUP), so that it never runs in
+	// the caller's cgroup, and a new cgroup namespace of its is rooted there.
+	// The caller needs write access to its cgroup.procs.
+	CgroupDir string
+
 	// ExtraFiles are open files the child inherits: an Entrypoint finds them
 	// as file descriptors 5, 6, … (3 and 4 belong to the shim), in order.
 	// Nil means none. They need an Entrypoint.

@@ -148,7 +148,11 @@ func (c *Child) start(ctx context.Context, cfg Config, sp spec) error {
 		return fmt.Errorf("start %s: make pipe: %w", c.what, err)
 	}
 	c.cmd = command(ctx, cfg, sp, goR, statusW)
-	err = c.cmd.Start()
+	cg, err := intoCgroup(c.cmd, cfg.CgroupDir)
+	if err == nil {
+		err = c.cmd.Start()
+	}
+	cg.Close()
 	goR.Close()
 	statusW.Close()
 	if err != nil {
@@ -167,6 +171,20 @@ func (c *Child) start(ctx context.Context, cfg Config, sp spec) error {
 	return nil
 }
 
+// intoCgroup makes cmd start in the cgroup v2 directory dir, when there is one;
+// the caller closes the returned file after Start.
+func intoCgroup(cmd *exec.Cmd, dir string) (*os.File, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	f, err := os.OpenFile(dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open cgroup %s: %w", dir, err)
+	}
+	cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(f.Fd())
+	return f, nil
+}
+
 // startDirect executes the command itself in its new namespaces. The
 // syscall package makes a new mount namespace private when it is asked for
 // through Unshareflags, which it applies after the user namespace's maps.
@@ -181,6 +199,11 @@ func (c *Child) startDirect(ctx context.Context, cfg Config, sp spec) error {
 		attr.Unshareflags |= ns.Mnt.CloneFlag()
 	}
 	c.cmd, c.released = cmd, true
+	cg, err := intoCgroup(cmd, cfg.CgroupDir)
+	if err != nil {
+		return err
+	}
+	defer cg.Close()
 	if err := cmd.Start(); err != nil {
 		return startError(cfg, c.what, err)
 	}
