@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -98,6 +99,97 @@ func delegateCgroup(uid, gid int) (string, error) {
 	return dir, nil
 }
 
+// delegateV1Pids makes name in the v1 pids hierarchy, under CgroupParent,
+// owned by the lab host's root, when the machine has one and its v2
+// hierarchy has no pids controller; "" otherwise.
+func delegateV1Pids(name string, uid, gid int) (string, error) {
+	root, err := CgroupV2Root()
+	if err != nil || hasController(root, "pids") {
+		return "", nil
+	}
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return "", fmt.Errorf("find the v1 pids hierarchy: %w", err)
+	}
+	defer f.Close()
+	v1, ok := V1Mount(f, "pids")
+	if !ok {
+		return "", nil
+	}
+	parent := filepath.Join(v1, CgroupParent)
+	if err := os.Mkdir(parent, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+		return "", fmt.Errorf("make cgroup %s: %w", parent, err)
+	}
+	sweepV1(parent)
+	dir := filepath.Join(parent, name)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return "", fmt.Errorf("make cgroup %s: %w", dir, err)
+	}
+	for _, f := range []string{".", "cgroup.procs", "tasks"} {
+		if err := os.Chown(filepath.Join(dir, f), uid, gid); err != nil {
+			removeCgroup(dir)
+			return "", fmt.Errorf("delegate cgroup %s to UID %d: %w", dir, uid, err)
+		}
+	}
+	return dir, nil
+}
+
+// sweepV1 removes the labhost-* cgroups of a v1 hierarchy that no process is in.
+func sweepV1(parent string) {
+	dirs, _ := filepath.Glob(filepath.Join(parent, "labhost-*"))
+	for _, dir := range dirs {
+		if v1Empty(dir) {
+			removeCgroup(dir)
+		}
+	}
+}
+
+// v1Empty reports whether no process is in the v1 cgroup dir or below it.
+func v1Empty(dir string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	if err != nil || strings.TrimSpace(string(b)) != "" {
+		return false
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.IsDir() && !v1Empty(filepath.Join(dir, e.Name())) {
+			return false
+		}
+	}
+	return true
+}
+
+// hasController reports whether the cgroup v2 directory dir offers controller c.
+func hasController(dir, c string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, "cgroup.controllers"))
+	return err == nil && slices.Contains(strings.Fields(string(b)), c)
+}
+
+// V1Mount returns the mount point of the cgroup v1 hierarchy of controller,
+// with its root visible, from mountinfo text.
+func V1Mount(mountinfo io.Reader, controller string) (string, bool) {
+	sc := bufio.NewScanner(mountinfo)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		i := slices.Index(f, "-")
+		if i < 0 || i+3 >= len(f) || len(f) < 5 || f[i+1] != "cgroup" || f[3] != "/" {
+			continue
+		}
+		if slices.Contains(strings.Split(f[i+3], ","), controller) {
+			return f[4], true
+		}
+	}
+	return "", false
+}
+
+// enablePids offers the pids controller to the lab hosts' cgroups under
+// parent, where the v2 hierarchy has it (a pure v2 machine); best effort.
+func enablePids(parent string) {
+	if hasController(parent, "pids") {
+		os.WriteFile(filepath.Join(parent, "cgroup.subtree_control"), []byte("+pids"), 0)
+	}
+}
+
 // makeCgroup makes a labhost-* cgroup in parent, and parent when needed:
 // another lab host that ends may remove parent in between (see removeParent).
 func makeCgroup(parent string) (string, error) {
@@ -107,6 +199,7 @@ func makeCgroup(parent string) (string, error) {
 			return "", fmt.Errorf("make cgroup %s: %w", parent, err)
 		}
 		sweepCgroups(parent)
+		enablePids(parent)
 		dir, err := os.MkdirTemp(parent, "labhost-")
 		if err == nil {
 			return dir, nil

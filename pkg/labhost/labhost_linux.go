@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -69,6 +70,7 @@ type Host struct {
 	child  *spawn.Child
 	bare   bool
 	cgroup string // the delegated cgroup, as the caller sees it
+	pidsV1 string // its twin in a v1 pids hierarchy, on a hybrid machine
 }
 
 // Start makes a lab host and starts o.Entrypoint in it. With NSLAB_BARE=1
@@ -96,15 +98,11 @@ func Start(ctx context.Context, o Options) (*Host, error) {
 		cfg.UIDMap, cfg.GIDMap = Maps()
 	}
 	h := &Host{bare: mode == modeBare}
-	var err error
 	if o.Cgroup {
-		if err := CheckCgroup(); err != nil {
+		if err := h.delegate(cfg.UIDMap[0].HostID, cfg.GIDMap[0].HostID); err != nil {
 			return nil, fmt.Errorf("give the lab host a cgroup: %w", err)
 		}
-		if h.cgroup, err = delegateCgroup(cfg.UIDMap[0].HostID, cfg.GIDMap[0].HostID); err != nil {
-			return nil, fmt.Errorf("give the lab host a cgroup: %w", err)
-		}
-		cfg.CgroupDir = h.cgroup
+		cfg.CgroupDir, cfg.NoHold = h.cgroup, false // held until it is in every hierarchy
 	}
 	child, err := spawn.Start(ctx, cfg)
 	if err != nil {
@@ -112,11 +110,49 @@ func Start(ctx context.Context, o Options) (*Host, error) {
 		return nil, fmt.Errorf("start a lab host: %w", err)
 	}
 	h.child = child
+	if o.Cgroup {
+		if err := h.settle(); err != nil {
+			h.Stop()
+			return nil, fmt.Errorf("give the lab host a cgroup: %w", err)
+		}
+	}
 	return h, nil
+}
+
+// delegate makes the lab host's cgroups: one in the v2 hierarchy, and one in
+// a v1 pids hierarchy where v2 has no pids controller (a hybrid machine).
+func (h *Host) delegate(uid, gid int) error {
+	if err := CheckCgroup(); err != nil {
+		return err
+	}
+	var err error
+	if h.cgroup, err = delegateCgroup(uid, gid); err != nil {
+		return err
+	}
+	if h.pidsV1, err = delegateV1Pids(filepath.Base(h.cgroup), uid, gid); err != nil {
+		h.removeCgroup()
+		return err
+	}
+	return nil
+}
+
+// settle puts the held init into its v1 pids cgroup, then lets it run.
+func (h *Host) settle() error {
+	if h.pidsV1 != "" {
+		procs := filepath.Join(h.pidsV1, "cgroup.procs")
+		if err := os.WriteFile(procs, []byte(strconv.Itoa(h.PID())), 0); err != nil {
+			return fmt.Errorf("move the lab host's init into %s: %w", procs, err)
+		}
+	}
+	return h.child.Release()
 }
 
 // Cgroup is the lab host's delegated cgroup as the caller sees it, or "".
 func (h *Host) Cgroup() string { return h.cgroup }
+
+// PidsV1 is the lab host's cgroup in a v1 pids hierarchy on a hybrid
+// machine (where the v2 hierarchy has no pids controller), or "".
+func (h *Host) PidsV1() string { return h.pidsV1 }
 
 func (h *Host) removeCgroup() error {
 	if h.cgroup == "" {
@@ -124,6 +160,12 @@ func (h *Host) removeCgroup() error {
 	}
 	err := removeCgroup(h.cgroup)
 	removeParent(h.cgroup)
+	if h.pidsV1 != "" {
+		if verr := removeCgroup(h.pidsV1); err == nil {
+			err = verr
+		}
+		removeParent(h.pidsV1)
+	}
 	return err
 }
 

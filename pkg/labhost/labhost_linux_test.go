@@ -176,11 +176,20 @@ func TestLabHostCgroup(t *testing.T) {
 	require.NoError(t, unix.Stat(h.Cgroup(), &st))
 	uid, _ := labhost.Maps()
 	assert.EqualValues(t, uid[0].HostID, st.Uid, "the cgroup belongs to the lab host's root")
+	if v1 := h.PidsV1(); v1 != "" {
+		procs, err := os.ReadFile(filepath.Join(v1, "cgroup.procs"))
+		require.NoError(t, err)
+		assert.Contains(t, strings.Fields(string(procs)), strconv.Itoa(h.PID()), "the init is in its v1 pids cgroup too")
+	}
 	release.Close()
 	require.NoError(t, h.Wait())
 	require.NoError(t, h.Stop())
-	_, err = os.Stat(h.Cgroup())
-	assert.True(t, os.IsNotExist(err), "the cgroup is removed with the lab host")
+	for _, dir := range []string{h.Cgroup(), h.PidsV1()} {
+		if dir != "" {
+			_, err = os.Stat(dir)
+			assert.True(t, os.IsNotExist(err), "cgroup %s is removed with the lab host", dir)
+		}
+	}
 }
 
 func init() {

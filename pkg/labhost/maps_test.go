@@ -51,3 +51,15 @@ func TestV2Mount(t *testing.T) {
 		})
 	}
 }
+
+func TestV1Mount(t *testing.T) {
+	text := "39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids\n" +
+		"32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n" +
+		"41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n"
+	for _, tc := range []struct{ controller, want string }{{"pids", "/sys/fs/cgroup/pids"}, {"cpuacct", "/sys/fs/cgroup/cpu,cpuacct"}, {"memory", ""}} {
+		got, ok := V1Mount(strings.NewReader(text), tc.controller)
+		if got != tc.want || ok != (tc.want != "") {
+			t.Errorf("V1Mount(%s) = %q, %v; want %q", tc.controller, got, ok, tc.want)
+		}
+	}
+}
