@@ -68,13 +68,13 @@ func TestFormatTableMarksDifferences(t *testing.T) {
 	out := FormatTable(Column{"host", host}, Column{"child", child})
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 3 {
-		t.Fatalf("table has %d lines, want a heading and two kinds:\n%s", len(lines), out)
+		t.Fatalf("table has %d lines, want a heading, the differing kind and the shared ones:\n%s", len(lines), out)
 	}
-	if !strings.Contains(lines[1], "ipc:[200]") || strings.Contains(lines[1], "differs") {
-		t.Errorf("ipc row %q: want the shared namespace, unmarked", lines[1])
+	if !strings.Contains(lines[1], "uts:[100]") || !strings.Contains(lines[1], "uts:[101]") || !strings.Contains(lines[1], "<- differs") {
+		t.Errorf("uts row %q: want both IDs, marked as differing", lines[1])
 	}
-	if !strings.Contains(lines[2], "uts:[100]") || !strings.Contains(lines[2], "uts:[101]") || !strings.Contains(lines[2], "<- differs") {
-		t.Errorf("uts row %q: want both IDs, marked as differing", lines[2])
+	if strings.TrimSpace(lines[2]) != "shared by all 2: ipc" {
+		t.Errorf("last line %q: want the shared kinds named once", lines[2])
 	}
 }
 

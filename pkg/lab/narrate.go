@@ -134,7 +134,9 @@ func pidOf(s ns.Set) any {
 	return s.PID
 }
 
-// FormatTable renders Table's output; it is pure, for tests.
+// FormatTable renders Table's output; it is pure, for tests. Only the kinds
+// whose namespaces differ get a row; the shared ones are named on one line
+// after them, so that what a step changed stands out.
 func FormatTable(cols ...Column) string {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
@@ -143,18 +145,21 @@ func FormatTable(cols ...Column) string {
 		head = append(head, c.Title)
 	}
 	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
+	var shared []string
 	for _, k := range ns.Kinds {
 		row, differs := tableRow(k, cols)
-		if row == nil {
-			continue
+		switch {
+		case row == nil:
+		case differs:
+			fmt.Fprintln(tw, "   "+strings.Join(append(row, "<- differs"), "\t"))
+		default:
+			shared = append(shared, string(k))
 		}
-		mark := ""
-		if differs {
-			mark = "<- differs"
-		}
-		fmt.Fprintln(tw, "   "+strings.Join(append(row, mark), "\t"))
 	}
 	tw.Flush()
+	if len(shared) > 0 {
+		fmt.Fprintf(&b, "   shared by all %d: %s\n", len(cols), strings.Join(shared, " "))
+	}
 	return b.String()
 }
 
