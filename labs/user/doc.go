@@ -4,20 +4,24 @@
 // user namespace (user_namespaces(7), capabilities(7), ioctl_ns(2)).
 //
 // The learner's code sits between "// BEGIN SOLUTION" and "// END SOLUTION"
-// in user.go; each such function's doc comment names its step. The graded
-// tests are TestUser/NN_slug in user_test.go; the steps, narrated, are in
-// steps.go; what the lab observes for each step is gathered in observe.go,
-// and the children it starts are entrypoints in entry.go. ids.go holds the
-// pure parsers of /proc/PID/status and /proc/PID/uid_map.
+// in user.go; each such function's doc comment names its step. The steps
+// are in steps.go: each runs its learner code in a lab host (run.go) and
+// makes its verdict in the harness (check.go), which reads the maps,
+// setgroups, status lines, namespaces and owners of the lab's children from
+// outside. The children are entrypoints in entry.go; mapper.go is step 02's
+// writer without capabilities; ids.go holds the pure parsers of
+// /proc/PID/status and /proc/PID/uid_map. The graded test is TestUser in
+// user_test.go.
 //
-// Privilege: none. Every step works for an unprivileged user where the
-// kernel allows unprivileged user namespaces; that is the point of the lab.
-// As root the same steps run with root's maps (and step 04 with a map of
-// two lines).
+// Privilege: none. Inside a lab host the step's runner is root of the lab
+// host's user namespace, whose maps hold the IDs 0-65535 when the lab host
+// was made by root and only the caller's own ID otherwise; the steps map
+// only IDs that namespace holds (the kernel refuses any other with EPERM).
+// Under NSLAB_BARE=1 they run as the caller, root or not.
 //
-// The lab never renames the host: the only sethostname(2) it aims at the
+// The lab never renames a host: the only sethostname(2) it aims at the lab
 // host's UTS namespace is made from a child in a user namespace of its own,
-// and sets the name the host already has. Files are made on a tmpfs mounted
-// in a mount namespace the lab created, so nothing is left on disk even when
-// the test is killed.
+// and sets the name the lab host already has; children refuse to call it in
+// their parent's namespaces (ns.NotIn). Files are made on a tmpfs mounted in
+// a mount namespace the lab created.
 package user

@@ -18,11 +18,14 @@ import (
 )
 
 // The lab's children: Go functions that spawn runs in a re-executed binary.
+// Each that the harness looks at reports one JSON line, then waits for the
+// end of its input, so that it is still alive when the check reads it.
 const (
-	entryStatus   = "user-status"   // reports its IDs and capabilities (Report)
-	entryHostname = "user-hostname" // tries sethostname(2) and reports the outcome (HostnameReport)
-	entryFiles    = "user-files"    // makes files on a tmpfs of its own, reports them, waits for EOF
+	entryStatus   = "user-status"   // reports its IDs and capabilities (statusReport)
+	entryHostname = "user-hostname" // tries sethostname(2) and reports the outcome (hostnameReport)
+	entryFiles    = "user-files"    // makes files on a tmpfs of its own and reports them
 	entryNest     = "user-nest"     // prints its PID, starts the next level, or waits for EOF at the bottom
+	entryMapper   = "user-mapper"   // an unprivileged writer: calls MapToRoot for a child of its own (mapper.go)
 )
 
 func init() {
@@ -30,59 +33,68 @@ func init() {
 	spawn.Register(entryHostname, hostnameMain)
 	spawn.Register(entryFiles, filesMain)
 	spawn.Register(entryNest, nestMain)
+	spawn.Register(entryMapper, mapperMain)
 }
 
-// Report is what a user-status child says of itself.
-type Report struct {
+// statusReport is what a user-status child says of itself.
+type statusReport struct {
 	Getuid int    `json:"getuid"` // getuid(2) inside
 	Getgid int    `json:"getgid"` // getgid(2) inside
 	Status Status `json:"status"` // its /proc/self/status
 }
 
-func statusMain([]string) int {
-	st, err := ReadStatus("self")
+// statusMain reports, then waits for the end of its input.
+func statusMain(args []string) int {
+	if len(args) != 0 {
+		return fail(errors.New("usage: user-status (no arguments; it reports, then waits for the end of its input)"))
+	}
+	st, err := readStatus("self")
 	if err != nil {
 		return fail(err)
 	}
-	return emit(Report{Getuid: os.Getuid(), Getgid: os.Getgid(), Status: st})
+	if code := emit(statusReport{Getuid: os.Getuid(), Getgid: os.Getgid(), Status: st}); code != 0 {
+		return code
+	}
+	io.Copy(io.Discard, os.Stdin)
+	return 0
 }
 
-// HostnameReport is what a user-hostname child saw.
-type HostnameReport struct {
+// hostnameReport is what a user-hostname child saw.
+type hostnameReport struct {
 	Before, After string // its host name before and after the attempt
 	Err           string // the error of sethostname(2), empty when it succeeded
 	EPERM         bool   // the error was EPERM
 }
 
 // hostnameMain: args are MODE (rename or same), the parent's user namespace,
-// the parent's UTS namespace (both "DEV:INODE", see guard) and the new name.
-// "rename" sets the name in a UTS namespace the lab made; "same" sets the
-// name the namespace already has, so that even a success changes nothing.
+// the parent's UTS namespace (both ns.ID.Arg) and the new name. "rename"
+// sets the name in a UTS namespace the lab made; "same" sets the name the
+// namespace already has, so that even a success changes nothing. It
+// reports, then waits for the end of its input.
 func hostnameMain(args []string) int {
-	if len(args) != 4 {
+	if len(args) != 4 || (args[0] != "rename" && args[0] != "same") {
 		return fail(errors.New("usage: user-hostname rename|same PARENT-USER PARENT-UTS NAME"))
 	}
-	if err := refuseIn(ns.User, args[1]); err != nil {
+	if err := notIn(ns.User, args[1]); err != nil {
 		return fail(err)
 	}
-	var r HostnameReport
+	var r hostnameReport
 	r.Before = hostname()
 	name := args[3]
-	switch args[0] {
-	case "same":
+	if args[0] == "same" {
 		name = r.Before
-	case "rename":
-		if err := refuseIn(ns.UTS, args[2]); err != nil {
-			return fail(err)
-		}
-	default:
-		return fail(fmt.Errorf("unknown mode %q", args[0]))
+	} else if err := notIn(ns.UTS, args[2]); err != nil {
+		return fail(err)
 	}
 	if err := unix.Sethostname([]byte(name)); err != nil {
 		r.Err, r.EPERM = fmt.Sprintf("sethostname %q: %v", name, err), errors.Is(err, unix.EPERM)
 	}
 	r.After = hostname()
-	return emit(r)
+	if code := emit(r); code != 0 {
+		return code
+	}
+	io.Copy(io.Discard, os.Stdin)
+	return 0
 }
 
 func hostname() string {
@@ -91,48 +103,61 @@ func hostname() string {
 	return unix.ByteSliceToString(u.Nodename[:])
 }
 
-// guard is the caller's namespace of kind k, "DEV:INODE", for a child to
-// compare with its own: a child cannot read its parent's /proc/PID/ns, so it
-// is told.
-func guard(k ns.Kind) (string, error) {
+// guardArg is the caller's namespace of kind k (ns.ID.Arg), for a child to
+// compare with its own: a child cannot always read its parent's
+// /proc/PID/ns, so it is told.
+func guardArg(k ns.Kind) (string, error) {
 	id, err := ns.Get(ns.Self, k)
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%d:%d", id.Dev, id.Inode), nil
+	return id.Arg(), nil
 }
 
-// refuseIn fails when this process is still in its parent's namespace of kind k.
-func refuseIn(k ns.Kind, parent string) error {
-	own, err := guard(k)
+// notIn fails when this process is still in its parent's namespace of kind
+// k (parent from guardArg): the lab calls sethostname(2) only from a user
+// namespace, and in a UTS namespace, that it made.
+func notIn(k ns.Kind, parent string) error {
+	own, err := ns.Get(ns.Self, k)
 	if err != nil {
 		return err
 	}
-	if own == parent {
-		return fmt.Errorf("refuse to call sethostname(2): PID %d is in its parent's %s namespace, not one the lab made", os.Getpid(), k)
-	}
-	return nil
+	return ns.NotIn(own, parent, "call sethostname(2)")
 }
 
-// FileReport is one file a user-files child made, as it sees it.
-type FileReport struct {
-	Path string `json:"path"` // inside the child's mount namespace
-	UID  int    `json:"uid"`  // its owner, as the child's stat(2) says
-	GID  int    `json:"gid"`
+// fileReport is one ID a user-files child tried to give a file, as it sees it.
+type fileReport struct {
+	ID       int    `json:"id"`       // the ID it asked chown(2) for
+	Path     string `json:"path"`     // inside the child's mount namespace; empty when unmapped
+	UID      int    `json:"uid"`      // the owner, as the child's stat(2) says
+	GID      int    `json:"gid"`      // the group
+	Unmapped bool   `json:"unmapped"` // chown(2) said EINVAL: no line of the map holds ID
 }
 
 // filesDir is where a user-files child mounts its tmpfs, in its own mount namespace.
 const filesDir = "/tmp"
 
-// filesMain mounts a tmpfs on filesDir, makes a file as root, and one given
-// to UID and GID 1000 when its map has them; it prints what it made and
-// waits for the end of its input, so that the parent can look from outside.
-func filesMain([]string) int {
+// filesMain mounts a tmpfs on filesDir and, for each ID of its arguments,
+// makes a file as root and gives it to that UID and GID; the kernel refuses
+// (EINVAL) an ID its map does not hold. It prints what it made and waits
+// for the end of its input, so that the parent can look from outside.
+func filesMain(args []string) int {
+	if len(args) == 0 {
+		return fail(errors.New("usage: user-files ID..."))
+	}
+	ids := make([]int, len(args))
+	for i, a := range args {
+		id, err := strconv.Atoi(a)
+		if err != nil || id < 0 {
+			return fail(fmt.Errorf("usage: user-files ID...: %q is not an ID", a))
+		}
+		ids[i] = id
+	}
 	if err := unix.Mount("nslab-user", filesDir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0755,size=64k"); err != nil {
 		return fail(fmt.Errorf("mount tmpfs on %s: %w", filesDir, err))
 	}
-	var made []FileReport
-	for _, id := range filesToMake() {
+	made := make([]fileReport, 0, len(ids))
+	for _, id := range ids {
 		f, err := makeFile(filepath.Join(filesDir, "made-by-root-for-"+strconv.Itoa(id)), id)
 		if err != nil {
 			return fail(err)
@@ -146,65 +171,41 @@ func filesMain([]string) int {
 	return 0
 }
 
-// filesToMake: root's own file, and one for 1000 when 1000 is mapped.
-func filesToMake() []int {
-	ids := []int{0}
-	m, err := ParseIDMapFile("/proc/self/uid_map")
-	if err == nil && covers(m, 1000) {
-		ids = append(ids, 1000)
-	}
-	return ids
-}
-
-func makeFile(path string, id int) (FileReport, error) {
+func makeFile(path string, id int) (fileReport, error) {
 	if err := os.WriteFile(path, []byte("made by root inside\n"), 0o644); err != nil {
-		return FileReport{}, err
+		return fileReport{}, err
 	}
-	if id != 0 {
-		if err := os.Chown(path, id, id); err != nil {
-			return FileReport{}, err
-		}
+	if err := os.Chown(path, id, id); errors.Is(err, unix.EINVAL) {
+		return fileReport{ID: id, Unmapped: true}, os.Remove(path)
+	} else if err != nil {
+		return fileReport{}, err
 	}
 	var st unix.Stat_t
 	if err := unix.Stat(path, &st); err != nil {
-		return FileReport{}, fmt.Errorf("stat %s: %w", path, err)
+		return fileReport{}, fmt.Errorf("stat %s: %w", path, err)
 	}
-	return FileReport{Path: path, UID: int(st.Uid), GID: int(st.Gid)}, nil
-}
-
-// ParseIDMapFile reads a uid_map or gid_map file by path.
-func ParseIDMapFile(path string) ([]spawn.IDMap, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return ParseIDMap(string(b))
-}
-
-func covers(m []spawn.IDMap, id int) bool {
-	for _, r := range m {
-		if id >= r.ContainerID && id-r.ContainerID < r.Size {
-			return true
-		}
-	}
-	return false
+	return fileReport{ID: id, Path: path, UID: int(st.Uid), GID: int(st.Gid)}, nil
 }
 
 // nestMain: args[0] is how many levels to start below this one. Each level
 // prints its PID; the bottom one, in a new UTS namespace too, waits for the
 // end of its input, and every level above waits for the one below.
 func nestMain(args []string) int {
-	below, err := strconv.Atoi(args[0])
-	if err != nil {
-		return fail(fmt.Errorf("user-nest: bad depth %q", args[0]))
+	below := -1
+	if len(args) == 1 {
+		if n, err := strconv.Atoi(args[0]); err == nil {
+			below = n
+		}
+	}
+	if below < 0 {
+		return fail(fmt.Errorf("usage: user-nest LEVELS-BELOW (a number, 0 at the bottom); got %q", args))
 	}
 	fmt.Println(os.Getpid())
 	if below == 0 {
 		io.Copy(io.Discard, os.Stdin)
 		return 0
 	}
-	err = spawn.Run(context.Background(), nestConfig(below-1, os.Stdin, os.Stdout, os.Stderr))
-	if err != nil {
+	if err := spawn.Run(context.Background(), nestConfig(below-1, os.Stdin, os.Stdout, os.Stderr)); err != nil {
 		return fail(err)
 	}
 	return 0

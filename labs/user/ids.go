@@ -21,7 +21,8 @@ type Status struct {
 }
 
 // ParseStatus reads the Uid, Gid and CapEff lines of /proc/PID/status. The
-// IDs are as the reader's user namespace sees them.
+// IDs are as the reader's user namespace sees them: the harness reading a
+// lab host's process sees the IDs of the machine.
 func ParseStatus(text string) (Status, error) {
 	var st Status
 	seen := 0
@@ -73,8 +74,8 @@ func parseIDs(fields []string, out ...*int) error {
 	return nil
 }
 
-// ReadStatus reads and parses /proc/PID/status ("self" for the caller).
-func ReadStatus(pid string) (Status, error) {
+// readStatus reads and parses /proc/PID/status ("self" for the caller).
+func readStatus(pid string) (Status, error) {
 	b, err := os.ReadFile("/proc/" + pid + "/status")
 	if err != nil {
 		return Status{}, err
@@ -107,8 +108,8 @@ func ParseIDMap(text string) ([]spawn.IDMap, error) {
 	return out, nil
 }
 
-// ReadIDMap reads and parses /proc/PID/FILE (uid_map or gid_map).
-func ReadIDMap(pid int, file string) ([]spawn.IDMap, error) {
+// readIDMap reads and parses /proc/PID/FILE (uid_map or gid_map).
+func readIDMap(pid int, file string) ([]spawn.IDMap, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, file))
 	if err != nil {
 		return nil, err
@@ -116,9 +117,9 @@ func ReadIDMap(pid int, file string) ([]spawn.IDMap, error) {
 	return ParseIDMap(string(b))
 }
 
-// FullCaps is the capability set with every capability the running kernel
+// fullCaps is the capability set with every capability the running kernel
 // knows: what CapEff shows for root in its own user namespace.
-func FullCaps() uint64 {
+func fullCaps() uint64 {
 	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
 	last, err2 := strconv.Atoi(strings.TrimSpace(string(b)))
 	if err != nil || err2 != nil || last >= 63 {
@@ -127,11 +128,11 @@ func FullCaps() uint64 {
 	return 1<<(last+1) - 1
 }
 
-// OverflowUID is the UID that stands for an unmapped one (/proc/sys/kernel/overflowuid, 65534).
-func OverflowUID() int { return readInt("/proc/sys/kernel/overflowuid", 65534) }
+// overflowUID is the UID that stands for an unmapped one (/proc/sys/kernel/overflowuid, 65534).
+func overflowUID() int { return readInt("/proc/sys/kernel/overflowuid", 65534) }
 
-// OverflowGID is the GID that stands for an unmapped one.
-func OverflowGID() int { return readInt("/proc/sys/kernel/overflowgid", 65534) }
+// overflowGID is the GID that stands for an unmapped one.
+func overflowGID() int { return readInt("/proc/sys/kernel/overflowgid", 65534) }
 
 func readInt(path string, def int) int {
 	b, err := os.ReadFile(path)

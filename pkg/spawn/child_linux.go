@@ -128,6 +128,9 @@ func run(sp spec) int {
 	unix.CloseOnExec(fdStatus)
 	// Drop the ambient capabilities the shim was given (see sysProcAttr): the
 	// command's capabilities are computed by execve, as for unshare(1).
+	// Capabilities belong to a thread: the execve must come from the thread
+	// that dropped them, or the command may keep them all.
+	runtime.LockOSThread()
 	unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
 	err := unix.Exec(sp.Path, sp.Args, os.Environ())
 	report(fmt.Errorf("execute %s: %w", sp.Path, err))
