@@ -1,6 +1,14 @@
 // Package host takes a snapshot of what the safety rules of DESIGN.md protect
-// on the host — hostname and domain name, the mount table, network links and
-// named network namespaces, System V and POSIX IPC objects, and the caller's
-// child processes — so that a test run or a lab run can prove it left the host
-// as it found it. It reads /proc, /sys and /run only; it needs no privilege.
+// on the machine — hostname and domain name, the mount table (with
+// propagation, options and unique mount IDs), network links, addresses and
+// routes, a fixed list of sysctls, named network namespaces, System V and
+// POSIX IPC objects, the caller's children, the processes it left behind and
+// its leftovers in /tmp — so that a test run or a lab run can prove it left
+// the machine as it found it ([Take], [Diff], [Hints]). [TakeOf] takes the
+// same snapshot of the namespaces of another process, such as a lab host.
+//
+// Privilege: Take reads /proc, /sys and netlink and needs none, but for POSIX
+// message queues, which it reads as root from a short-lived child of the
+// running binary (so every binary that calls Take must call spawn.Init
+// first). TakeOf needs root ([ErrNeedRoot]).
 package host

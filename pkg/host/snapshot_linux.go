@@ -2,57 +2,125 @@ package host
 
 import (
 	"fmt"
-	"net"
 	"os"
-	"slices"
 	"strconv"
-	"strings"
 
+	"github.com/nslab/nslab/pkg/ns"
 	"golang.org/x/sys/unix"
 )
 
-// Take reads the host's state as the calling process sees it.
+// Take reads the state of the machine as the calling process sees it: its
+// names, mounts, links, routes, sysctls, IPC objects, named network
+// namespaces, children, the processes it left behind and its leftovers in /tmp.
+//
+// Processes left behind (Snapshot.Processes). The first Take puts EnvOwner
+// in the caller's environment. A process counts as the caller's when it is
+// a descendant of the caller, or when its environment (as execve(2) gave
+// it) holds the caller's EnvOwner, which a double-forked daemon keeps
+// though its parent is now PID 1 or a subreaper. It is listed when it is
+// alive, not a zombie and not a direct child (those are Children), and
+// still so after a grace period of up to half a second, so that a process
+// ending, or an orphan that PID 1 reaps a moment late, is not reported; Diff
+// reports those that did not exist at the first snapshot (same PID and
+// start time). Processes of other programs, such as the test binaries of
+// other packages run in parallel by go test, never carry the caller's
+// EnvOwner: they are never reported, whatever namespaces they make. Not seen:
+// a process whose ancestors cleared their environment before it forked
+// away from the caller (env -i, a testscript exec without EnvOwner).
+//
+// Leftovers in /tmp (Snapshot.TmpFiles): entries of /tmp named nslab-*,
+// go-test-script* (when this binary links testscript) or after one of the
+// tests of this binary (t.TempDir), found in its symbol table.
+//
+// POSIX message queues: as root, a short-lived child of this binary (an
+// entrypoint registered here; the binary must call spawn.Init first) mounts
+// mqueue in a private mount namespace and lists it. Without root they are
+// read from /dev/mqueue where an mqueue is mounted there, else not at all
+// (MQueues is nil and Diff leaves them out).
 func Take() (Snapshot, error) {
-	var s Snapshot
-	var u unix.Utsname
-	if err := unix.Uname(&u); err != nil {
-		return s, fmt.Errorf("snapshot the host: uname: %w", err)
-	}
-	s.Hostname = unix.ByteSliceToString(u.Nodename[:])
-	s.Domainname = unix.ByteSliceToString(u.Domainname[:])
-	mi, err := os.ReadFile("/proc/self/mountinfo")
+	markOwner()
+	s, err := takeCommon("/proc/self", true)
 	if err != nil {
-		return s, fmt.Errorf("snapshot the host: %w", err)
-	}
-	s.Mounts = ParseMountinfo(string(mi))
-	if s.Links, err = links(); err != nil {
 		return s, err
 	}
 	s.NetNS = names("/run/netns")
+	s.Children = children(os.Getpid())
+	if s.Processes, err = leftProcesses(); err != nil {
+		return s, err
+	}
+	s.TmpFiles = tmpFiles()
+	return s, nil
+}
+
+// TakeOf takes the snapshot of the namespaces of another process, whose
+// /proc directory is dir as the caller reads it (such as
+// /proc/4242/root/proc/7): its names, IPC objects, network links, routes and
+// the sysctls of its network and IPC namespaces, read on a thread that joins
+// its uts, ipc and net namespaces, and its mounts from dir/mountinfo. It
+// needs root: without it the error wraps ErrNeedRoot. Named network
+// namespaces, children, processes and /tmp are the machine's: not read.
+func TakeOf(dir string) (Snapshot, error) {
+	if os.Geteuid() != 0 {
+		return Snapshot{}, fmt.Errorf("snapshot the namespaces of %s as UID %d: %w", dir, os.Geteuid(), ErrNeedRoot)
+	}
+	return takeCommon(dir, false)
+}
+
+// takeCommon reads what Take and TakeOf share; machine says whether dir is
+// the caller itself (read in place) or another process (visited).
+func takeCommon(dir string, machine bool) (Snapshot, error) {
+	var s Snapshot
+	read := func() error { return readNamespaced(&s, machine) }
+	var err error
+	if machine {
+		err = read()
+	} else {
+		err = ns.DoDir(dir, []ns.Kind{ns.UTS, ns.IPC, ns.Net}, read)
+	}
+	if err != nil {
+		return s, fmt.Errorf("snapshot %s: %w", dir, err)
+	}
+	mi, err := os.ReadFile(dir + "/mountinfo")
+	if err != nil {
+		return s, fmt.Errorf("snapshot %s: read the mount table: %w", dir, err)
+	}
+	s.Mounts = ParseMountinfo(string(mi))
+	ipc, mnt := "", ""
+	if !machine {
+		ipc, mnt = dir+"/ns/ipc", dir+"/ns/mnt"
+	}
+	ids, err := uniqueIDs(mnt)
+	if err != nil {
+		return s, fmt.Errorf("snapshot %s: %w", dir, err)
+	}
+	for i := range s.Mounts {
+		s.Mounts[i].Unique = ids[s.Mounts[i].ID]
+	}
+	if s.MQueues, err = mqueues(ipc); err != nil {
+		return s, fmt.Errorf("snapshot %s: %w", dir, err)
+	}
+	return s, nil
+}
+
+// readNamespaced reads what the calling thread's uts, ipc and net namespaces hold.
+func readNamespaced(s *Snapshot, machine bool) error {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return fmt.Errorf("uname: %w", err)
+	}
+	s.Hostname = unix.ByteSliceToString(u.Nodename[:])
+	s.Domainname = unix.ByteSliceToString(u.Domainname[:])
 	for _, kind := range []string{"msg", "shm", "sem"} {
 		b, _ := os.ReadFile("/proc/sysvipc/" + kind) // absent without System V IPC: nothing to protect
 		s.SysVIPC = append(s.SysVIPC, ParseSysVIPC(kind, string(b))...)
 	}
-	s.MQueues = names("/dev/mqueue")
-	s.Children = children(os.Getpid())
-	return s, nil
-}
-
-func links() ([]string, error) {
-	ifs, err := net.Interfaces()
-	if err != nil {
-		return nil, fmt.Errorf("snapshot the host: list network links: %w", err)
+	s.Sysctls = readSysctls(machine)
+	var err error
+	if s.Links, err = readLinks(); err != nil {
+		return err
 	}
-	var out []string
-	for _, ifc := range ifs {
-		out = append(out, fmt.Sprintf("%d %s", ifc.Index, ifc.Name))
-		addrs, _ := ifc.Addrs()
-		for _, a := range addrs {
-			out = append(out, fmt.Sprintf("%d %s address %s", ifc.Index, ifc.Name, a))
-		}
-	}
-	slices.Sort(out)
-	return out, nil
+	s.Routes, err = readRoutes(s.Links)
+	return err
 }
 
 // names lists a directory's entries; a missing directory has none.
@@ -71,33 +139,31 @@ func names(dir string) []string {
 // children lists the living children of pid (zombies included: a zombie is a child not reaped).
 func children(pid int) []string {
 	var out []string
-	for _, name := range names("/proc") {
-		child, err := strconv.Atoi(name)
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + name + "/stat")
-		if err != nil {
-			continue
-		}
-		comm, ppid, ok := ParseStat(string(b))
-		if ok && ppid == pid {
-			out = append(out, fmt.Sprintf("%d %s", child, comm))
+	for _, p := range readProcs() {
+		if p.PPID == pid {
+			out = append(out, fmt.Sprintf("%d %s", p.PID, p.Comm))
 		}
 	}
 	return out
 }
 
-// ParseStat returns the command name and parent PID from /proc/PID/stat text.
-func ParseStat(text string) (comm string, ppid int, ok bool) {
-	open, end := strings.IndexByte(text, '('), strings.LastIndexByte(text, ')')
-	if open < 0 || end < open {
-		return "", 0, false
+// readProcs reads /proc/PID/stat of every process; those that end meanwhile are passed over.
+func readProcs() map[int]ProcStat {
+	out := map[int]ProcStat{}
+	for _, name := range names("/proc") {
+		if pid, err := strconv.Atoi(name); err == nil {
+			if p, ok := readStat(pid); ok {
+				out[pid] = p
+			}
+		}
 	}
-	f := strings.Fields(text[end+1:])
-	if len(f) < 2 {
-		return "", 0, false
+	return out
+}
+
+func readStat(pid int) (ProcStat, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return ProcStat{}, false
 	}
-	ppid, err := strconv.Atoi(f[1])
-	return text[open+1 : end], ppid, err == nil
+	return ParseProcStat(string(b))
 }
