@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
+	"github.com/nslab/nslab/pkg/host"
 	"github.com/nslab/nslab/pkg/labhost"
 )
 
@@ -80,45 +82,72 @@ func execStep(ctx context.Context, l *Lab, s *Step, n *Narrator, out *capBuffer)
 		return Outcome{Err: err}
 	}
 	defer h.Stop() // the lab host's init: every process of the step dies with it
+	lines := readLines(repR)
+	if _, o := await(ctx, h, lines, limit, out); o != nil {
+		doneW.Close()
+		return *o
+	}
+	guard := watchLabHost(h)
 	if _, err := doneW.Write([]byte{1}); err != nil {
 		doneW.Close()
 		h.Wait()
 		return Outcome{Err: ended(err, out.String())}
 	}
-	env, o := await(ctx, h, repR, limit, out)
+	line, o := await(ctx, h, lines, limit, out)
+	var env *envelope
+	if o == nil {
+		env, o = decode(line)
+	}
 	if o != nil {
 		doneW.Close()
 		return *o
 	}
-	err = verdict(l, s, n, h, env)
+	err = guard.judge(verdict(l, s, n, h, env))
 	doneW.Close() // the runner cleans up and ends
 	finish(h)
 	return Outcome{Err: err}
 }
 
-// await reads the runner's envelope; a nil envelope comes with the outcome
-// that explains why there is none.
-func await(ctx context.Context, h *labhost.Host, r *os.File, limit time.Duration, out *capBuffer) (*envelope, *Outcome) {
-	got := make(chan *envelope, 1)
+// readLines sends each line the runner writes; the channel closes at the
+// end of the pipe (the runner is gone, or closed it).
+func readLines(r *os.File) <-chan []byte {
+	lines := make(chan []byte, 2)
 	go func() {
-		line, err := bufio.NewReaderSize(r, 64<<10).ReadBytes('\n')
-		var env envelope
-		if err != nil || json.Unmarshal(line, &env) != nil {
-			got <- nil
-			return
+		defer close(lines)
+		br := bufio.NewReaderSize(r, 64<<10)
+		for {
+			line, err := br.ReadBytes('\n')
+			if err != nil {
+				return
+			}
+			lines <- line
 		}
-		got <- &env
 	}()
+	return lines
+}
+
+// await waits for the runner's next line; without one, the outcome says
+// why: the runner ended (a crash, os.Exit) or the step's time ran out.
+func await(ctx context.Context, h *labhost.Host, lines <-chan []byte, limit time.Duration, out *capBuffer) ([]byte, *Outcome) {
 	select {
-	case env := <-got:
-		if env != nil {
-			return env, nil
+	case line, ok := <-lines:
+		if ok {
+			return line, nil
 		}
-		err := h.Wait() // no report: the runner ended (or closed its pipe)
+		err := h.Wait()
 		return nil, &Outcome{Err: ended(err, out.String())}
 	case <-ctx.Done():
 		return nil, &Outcome{Err: fmt.Errorf("the step did not finish within %v: its code hangs or deadlocks (the limit is %s, default %v)", limit, EnvTimeout, DefaultTimeout), Timeout: true}
 	}
+}
+
+// decode reads the runner's envelope.
+func decode(line []byte) (*envelope, *Outcome) {
+	var env envelope
+	if err := json.Unmarshal(line, &env); err != nil {
+		return nil, &Outcome{Err: fmt.Errorf("read the step's report %.200q: %w", line, err)}
+	}
+	return &env, nil
 }
 
 // ended explains a runner that ended without a report.
@@ -159,4 +188,41 @@ func finish(h *labhost.Host) {
 	case <-done:
 	case <-time.After(5 * time.Second):
 	}
+}
+
+// labHostGuard compares the lab host's own namespaces (its init's: the
+// runner shares them) before and after the step's code ran, so that code
+// that acted on its parent's namespaces instead of its own fails the step,
+// whatever the step's check looks at. It needs root (host.TakeOf).
+type labHostGuard struct {
+	h      *labhost.Host
+	before *host.Snapshot
+}
+
+func watchLabHost(h *labhost.Host) *labHostGuard {
+	g := &labHostGuard{h: h}
+	if before, err := host.TakeOf(h.ProcDir(1)); err == nil {
+		g.before = &before
+	}
+	return g
+}
+
+// judge adds what changed in the lab host to the step's verdict err.
+func (g *labHostGuard) judge(err error) error {
+	if g.before == nil {
+		return err
+	}
+	after, terr := host.TakeOf(g.h.ProcDir(1))
+	if terr != nil {
+		return err
+	}
+	diff := host.Diff(*g.before, after)
+	if len(diff) == 0 {
+		return err
+	}
+	changed := fmt.Sprintf("the lab host itself changed (the step's code acted on its parent's namespaces, not only on ones it made; see docs/safety.md#lab-host-changed): %s", strings.Join(diff, "; "))
+	if err != nil {
+		return fmt.Errorf("%w; and %s", err, changed)
+	}
+	return errors.New(changed)
 }

@@ -18,9 +18,9 @@ import (
 )
 
 // entryStep is the runner: the process of a lab host that runs one step's
-// learner code. fd 4 brings one byte when the harness is ready (EOF before
-// it: abandoned), then stays open until the harness has checked the report;
-// fd 3 carries the envelope to the harness.
+// learner code. On fd 3 it says it is ready, and later sends its envelope;
+// fd 4 brings one byte when the harness says go (EOF before it: abandoned),
+// then stays open until the harness has checked the report.
 const entryStep = "lab.step"
 
 func init() { spawn.Register(entryStep, runnerMain) }
@@ -29,7 +29,7 @@ func runnerMain(args []string) int {
 	unix.CloseOnExec(3) // nothing the step starts may inherit the harness's pipes
 	unix.CloseOnExec(4)
 	report, done := os.NewFile(3, "report"), os.NewFile(4, "done")
-	if !awaitGo(done) {
+	if _, err := report.Write([]byte(readyLine)); err != nil || !awaitGo(done) {
 		return 0
 	}
 	env := envelope{PID: os.Getpid()}
@@ -52,6 +52,10 @@ func runnerMain(args []string) int {
 	cleanup.Run()
 	return 0
 }
+
+// readyLine tells the harness that the lab host is set up and the runner
+// waits for its go: the moment of the lab host's baseline.
+const readyLine = "ready\n"
 
 // awaitGo blocks until the harness says go (one byte) or gives up (EOF).
 func awaitGo(f *os.File) bool {
