@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"github.com/magefile/mage/mg"
@@ -106,9 +107,19 @@ func Starter(dir string) error {
 // Grade runs every lab's graded tests (as root through sudo -n when it can)
 // and scores them: a table here, results.json beside it, and in GitHub
 // Actions the job summary, annotations and the Classroom result. It fails
-// unless every step passes.
-func Grade(ctx context.Context) error {
-	r, err := grade.Run(ctx, grade.Config{Labs: lab.All(), Exec: sudoExec()})
+// unless every step passes. With -pristine=DIR|REF only the solution
+// regions of this tree are graded, in that pristine copy of the course (a
+// directory, or a commit of this repository), and the files changed
+// outside them are listed as tampered.
+func Grade(ctx context.Context, pristine *string) error {
+	c := grade.Config{Labs: lab.All(), Exec: sudoExec()}
+	var r *grade.Report
+	var err error
+	if pristine == nil || *pristine == "" {
+		r, err = grade.Run(ctx, c)
+	} else {
+		r, err = transplanted(ctx, c, ".", *pristine)
+	}
 	if err != nil {
 		return err
 	}
@@ -146,6 +157,79 @@ func Honesty(ctx context.Context) error {
 		return err
 	}
 	return errors.Join(honestStarter(st), honestReference(ref))
+}
+
+func transplanted(ctx context.Context, c grade.Config, repo, spec string) (*grade.Report, error) {
+	t, err := grade.Pristine(spec, repo)
+	if err != nil {
+		return nil, err
+	}
+	return grade.Transplanted(ctx, c, repo, t, spec)
+}
+
+// Regrade grades a whole class again, authoritatively: every repository
+// directory in repos (as gh classroom clone makes them) by transplant into
+// the pristine copy (-pristine=DIR|REF, this checkout by default), in
+// parallel, and writes grades.csv and grades.json.
+func Regrade(ctx context.Context, repos string, pristine *string) error {
+	dirs, err := filepath.Glob(filepath.Join(repos, "*", "go.mod"))
+	if err != nil || len(dirs) == 0 {
+		return fmt.Errorf("no repositories (DIR/go.mod) in %s", repos)
+	}
+	for i := range dirs {
+		dirs[i] = filepath.Dir(dirs[i])
+	}
+	spec := "."
+	if pristine != nil && *pristine != "" {
+		spec = *pristine
+	}
+	rg := &grade.Regrading{Config: grade.Config{Labs: lab.All(), Exec: sudoExec()}, Pristine: spec, Progress: os.Stdout}
+	gs := grade.Regrade(ctx, rg, dirs)
+	if err := grade.WriteTables("grades", grade.Rows(gs, lab.All())); err != nil {
+		return err
+	}
+	fmt.Printf("%d repositories graded: grades.csv, grades.json\n", len(gs))
+	return nil
+}
+
+// Forgeries grades the catalogue of forgeries and the class of
+// pkg/grade/testdata (forged output, workflow commands, os.Exit, edited
+// tests and points, init functions, daemons, forged results, not compiling
+// and hanging regions) by transplant: each must get what the honest
+// solution behind it gets, with its tampered files listed.
+func Forgeries() error {
+	return sh.RunWithV(map[string]string{"NSLAB_CATALOGUE": "1"}, "go", "test", "-count=1", "-timeout=30m", "-run", "^(TestCatalogue|TestCasesParse)$", "-v", "./pkg/grade")
+}
+
+// Mistakes checks each lab's catalogue of mistakes
+// (labs/LAB/testdata/mistakes/*.txtar; -lab=NAME for one lab): the lab's
+// graded test must fail the mistake's step with its message, pass the
+// others, and leave the machine unchanged.
+func Mistakes(ctx context.Context, lab *string) error {
+	labs, err := labsNamed(lab)
+	if err != nil {
+		return err
+	}
+	escaped, err := grade.RunMistakes(ctx, grade.Config{Labs: labs, Exec: sudoExec()}, ".", os.Stdout)
+	if err != nil {
+		return err
+	}
+	if escaped > 0 {
+		return fmt.Errorf("%d mistakes escaped their lab's test", escaped)
+	}
+	return nil
+}
+
+// labsNamed is the lab named, or every lab when name is unset.
+func labsNamed(name *string) ([]*lab.Lab, error) {
+	if name == nil || *name == "" {
+		return lab.All(), nil
+	}
+	l, err := lab.Get(*name)
+	if err != nil {
+		return nil, err
+	}
+	return []*lab.Lab{l}, nil
 }
 
 func honestStarter(r *grade.Report) error {
@@ -219,12 +303,7 @@ func firstHint(s *lab.Step) string {
 
 // sudoExec returns "sudo -n" for go test -exec when the caller is not root
 // and may use sudo without a password, as on GitHub's runners.
-func sudoExec() string {
-	if os.Geteuid() != 0 && exec.Command("sudo", "-n", "true").Run() == nil {
-		return "sudo -n"
-	}
-	return ""
-}
+func sudoExec() string { return grade.SudoExec() }
 
 func labNames() []string {
 	var names []string

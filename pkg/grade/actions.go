@@ -50,6 +50,9 @@ func (r *Report) Summary() string {
 	for _, p := range r.Problems {
 		fmt.Fprintf(&b, "\n**problem:** %s\n", cell(clip(p, 500)))
 	}
+	if len(r.Tampered) > 0 {
+		fmt.Fprintf(&b, "\n**tampered** (changed outside the solution regions, ignored by the grade): %s\n", cell(clip(r.TamperedList(), 2000)))
+	}
 	return b.String()
 }
 

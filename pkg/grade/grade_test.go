@@ -183,7 +183,7 @@ func TestTable(t *testing.T) {
 func TestArgs(t *testing.T) {
 	other := &lab.Lab{Name: "uts"}
 	got := strings.Join(Config{Labs: []*lab.Lab{demo(), other}, Exec: "sudo -n", Timeout: time.Minute}.Args(), " ")
-	want := "test -json -count=1 -timeout 1m0s -run ^(TestDemo|TestUTS)$ -exec sudo -n ./labs/..."
+	want := "test -json -count=1 -timeout 1m0s -run ^(TestDemo|TestUTS)$ -exec sudo -n ./labs/demo/... ./labs/uts/..."
 	if got != want {
 		t.Errorf("Args() = %q; want %q", got, want)
 	}

@@ -16,6 +16,8 @@ type Results struct {
 	Score    int          `json:"score"`
 	MaxScore int          `json:"max_score"`
 	Tests    []TestResult `json:"tests"`
+	Pristine string       `json:"pristine,omitempty"` // what the solution regions were graded in
+	Tampered []string     `json:"tampered,omitempty"` // files changed outside the regions: "path (edited)"
 }
 
 // TestResult is one step in results.json.
@@ -39,7 +41,10 @@ const MaxOutput = 500
 // up to Score, the total WriteTable prints.
 func (r *Report) Results() Results {
 	total, maxScore := r.Points()
-	res := Results{Version: 1, Status: r.Status(), Score: total, MaxScore: maxScore, Tests: []TestResult{}}
+	res := Results{Version: 1, Status: r.Status(), Score: total, MaxScore: maxScore, Tests: []TestResult{}, Pristine: r.Pristine}
+	for _, c := range r.Tampered {
+		res.Tampered = append(res.Tampered, c.String())
+	}
 	if res.Status == "error" && len(r.Steps) > 0 {
 		res.Message = r.Steps[0].Message
 	}

@@ -20,6 +20,7 @@ type Config struct {
 	Labs    []*lab.Lab    // the labs to grade, in order (lab.All())
 	Exec    string        // a go test -exec program, such as "sudo -n"; "" runs the tests as the caller
 	Timeout time.Duration // the go test -timeout of each lab's test binary; 0 is DefaultTimeout
+	Env     []string      // added to the environment of go test (NSLAB_STEP_TIMEOUT=3s)
 }
 
 // DefaultTimeout is how long a lab's test binary may run: the labs take
@@ -41,7 +42,10 @@ func (c Config) Args() []string {
 	if c.Exec != "" {
 		args = append(args, "-exec", c.Exec)
 	}
-	return append(args, "./labs/...")
+	for _, l := range c.Labs {
+		args = append(args, "./labs/"+l.Name+"/...")
+	}
+	return args
 }
 
 // Run runs the graded tests with go test -json and grades them. A test that
@@ -53,6 +57,8 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 	}
 	cmd := exec.CommandContext(ctx, "go", c.Args()...)
 	cmd.Dir = c.Dir
+	cmd.Env = append(os.Environ(), c.Env...)
+	killGroup(cmd)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	runErr := cmd.Run()
@@ -86,7 +92,11 @@ func (r *Report) Locate(dir string) {
 			if err != nil {
 				continue
 			}
-			regions, _ := starter.Regions(f, src, l.Name)
+			regions, err := starter.Regions(f, src, l.Name)
+			if err != nil {
+				r.Problems = append(r.Problems, "cannot place the steps of "+filepath.ToSlash(filepath.Join("labs", l.Name, filepath.Base(f)))+": "+shortErr(err, dir))
+				continue
+			}
 			for _, reg := range regions {
 				if _, seen := where[reg.Step]; !seen {
 					reg.File = filepath.ToSlash(filepath.Join("labs", l.Name, filepath.Base(f)))
@@ -100,4 +110,22 @@ func (r *Report) Locate(dir string) {
 			}
 		}
 	}
+}
+
+// shortErr is err with dir left out of the paths it names.
+func shortErr(err error, dir string) string {
+	if dir == "" {
+		return err.Error()
+	}
+	abs, _ := filepath.Abs(dir)
+	return strings.ReplaceAll(strings.ReplaceAll(err.Error(), abs+"/", ""), dir+"/", "")
+}
+
+// SudoExec returns "sudo -n" for go test -exec when the caller is not root
+// and may use sudo without a password, as on GitHub's runners; else "".
+func SudoExec() string {
+	if os.Geteuid() != 0 && exec.Command("sudo", "-n", "true").Run() == nil {
+		return "sudo -n"
+	}
+	return ""
 }

@@ -43,6 +43,17 @@ type Report struct {
 	Steps    []*StepResult
 	Problems []string // what went wrong in a package outside any step: a host left changed, a crash
 	Output   string   // the whole output of go test, as go test -v prints it
+	Pristine string   // what the solution regions were graded in ("" for the tree as it is)
+	Tampered []Change // files that differ from the pristine copy outside the regions
+}
+
+// TamperedList is the tampered files in one line: "a.go (edited), b.go (added)".
+func (r *Report) TamperedList() string {
+	parts := make([]string, len(r.Tampered))
+	for i, c := range r.Tampered {
+		parts[i] = c.String()
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Points returns the points earned and the points there are.

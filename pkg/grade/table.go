@@ -39,6 +39,7 @@ func (r *Report) WriteTable(w io.Writer) {
 	for _, p := range r.Problems {
 		fmt.Fprintf(w, "problem: %s\n", clip(p, 300))
 	}
+	r.writeProvenance(w)
 	total, maxScore := r.Points()
 	fmt.Fprintf(w, "total: %d/%d points, %d of %d steps pass", total, maxScore, r.Count(Pass), len(r.Steps))
 	if n := r.Count(Skip) + r.Count(Error); n > 0 {
@@ -93,4 +94,17 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// writeProvenance says what was graded: the solution regions in a pristine
+// copy, and the files changed outside them (which count for nothing).
+func (r *Report) writeProvenance(w io.Writer) {
+	if r.Pristine == "" {
+		fmt.Fprintln(w, "graded: this tree as it is (the Classroom grades only your solution regions, in a pristine copy of the course)")
+		return
+	}
+	fmt.Fprintf(w, "graded: your solution regions in %s\n", r.Pristine)
+	if len(r.Tampered) > 0 {
+		fmt.Fprintf(w, "tampered (ignored by the grade): %s\n", clip(r.TamperedList(), 2000))
+	}
 }

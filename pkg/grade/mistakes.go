@@ -1,0 +1,231 @@
+package grade
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+
+	"golang.org/x/tools/imports"
+	"golang.org/x/tools/txtar"
+
+	"github.com/nslab/nslab/pkg/lab"
+	"github.com/nslab/nslab/pkg/starter"
+)
+
+// Mistake is a wrong solution of one step that the lab's test must catch
+// (labs/LAB/testdata/mistakes/*.txtar):
+//
+//	One or two lines of description.
+//	-- meta --
+//	step: 02
+//	func: SetNames
+//	want: a part of the failure message
+//	-- body.go --
+//		(Go statements replacing the region of func SetNames)
+type Mistake struct {
+	File, Desc      string
+	Lab, Step, Func string
+	Want            string
+	Body            string
+}
+
+// ParseMistake reads one mistake of lab from file.
+func ParseMistake(file, labName string, data []byte) (Mistake, error) {
+	a := txtar.Parse(data)
+	m := Mistake{File: file, Lab: labName, Desc: strings.TrimSpace(string(a.Comment))}
+	for _, f := range a.Files {
+		switch f.Name {
+		case "meta":
+			for _, line := range strings.Split(string(f.Data), "\n") {
+				k, v, _ := strings.Cut(line, ":")
+				switch strings.TrimSpace(k) {
+				case "step":
+					m.Step = strings.TrimSpace(v)
+				case "func":
+					m.Func = strings.TrimSpace(v)
+				case "want":
+					m.Want = strings.TrimSpace(v)
+				}
+			}
+		case "body.go":
+			m.Body = string(f.Data)
+		}
+	}
+	if m.Step == "" || m.Func == "" || m.Want == "" || m.Body == "" {
+		return m, fmt.Errorf("%s: want a meta section with step, func and want, and a body.go section", file)
+	}
+	return m, nil
+}
+
+// ReadMistakes reads the mistakes of the named labs in the module at root.
+func ReadMistakes(root string, labs []*lab.Lab) ([]Mistake, error) {
+	var out []Mistake
+	for _, l := range labs {
+		files, _ := filepath.Glob(filepath.Join(root, "labs", l.Name, "testdata", "mistakes", "*.txtar"))
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				return nil, err
+			}
+			rel, _ := filepath.Rel(root, f)
+			m, err := ParseMistake(filepath.ToSlash(rel), l.Name, data)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := l.Step(m.Step); err != nil {
+				return nil, fmt.Errorf("%s: %w", rel, err)
+			}
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// Caught says whether a lab's graded test caught the mistake: its step
+// failed with Want in its message, detail or output, every other step
+// passed, and the machine was left as it was.
+func (m Mistake) Caught(r *Report) error {
+	var bad []string
+	for _, s := range r.Steps {
+		if s.Lab.Name != m.Lab {
+			continue
+		}
+		text := s.Message + "\n" + s.Detail + "\n" + s.Output
+		switch {
+		case s.Step.ID == m.Step && s.Outcome != Fail:
+			bad = append(bad, fmt.Sprintf("step %s: %s; want a failure with %q", s.Step.ID, s.Outcome, m.Want))
+		case s.Step.ID == m.Step && !strings.Contains(text, m.Want):
+			bad = append(bad, fmt.Sprintf("step %s failed with %q; want %q in it", s.Step.ID, clip(s.Message, 200), m.Want))
+		case s.Step.ID != m.Step && s.Outcome != Pass:
+			bad = append(bad, fmt.Sprintf("step %s: %s: %s; want it to pass", s.Step.ID, s.Outcome, clip(s.Message, 200)))
+		}
+	}
+	for _, p := range r.Problems {
+		bad = append(bad, p)
+	}
+	if strings.Contains(r.Output, "the machine changed") && len(r.Problems) == 0 {
+		bad = append(bad, "the machine changed")
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%s", strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+// MistakeResult is one mistake checked.
+type MistakeResult struct {
+	Mistake
+	Err error // why it escaped; nil when caught
+}
+
+// CheckMistakes checks each mistake in a copy of tree (the module) of its
+// own, jobs at a time, printing a line each on w.
+func CheckMistakes(ctx context.Context, c Config, tree Tree, ms []Mistake, jobs int, w io.Writer) []MistakeResult {
+	if jobs <= 0 {
+		jobs = runtime.NumCPU()
+	}
+	out := make([]MistakeResult, len(ms))
+	sem := make(chan struct{}, jobs)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i, m := range ms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			out[i] = MistakeResult{m, checkMistake(ctx, c, tree, m)}
+			mu.Lock()
+			defer mu.Unlock()
+			if out[i].Err == nil {
+				fmt.Fprintf(w, "caught   %s step %s %-16s %s\n", m.Lab, m.Step, m.Func, m.File)
+			} else {
+				fmt.Fprintf(w, "ESCAPED  %s step %s %-16s %s: %v\n", m.Lab, m.Step, m.Func, m.File, out[i].Err)
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func checkMistake(ctx context.Context, c Config, tree Tree, m Mistake) error {
+	l, err := lab.Get(m.Lab)
+	if err != nil {
+		for _, x := range c.Labs {
+			if x.Name == m.Lab {
+				l, err = x, nil
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	t := Tree{}
+	for p, f := range tree {
+		t[p] = f
+	}
+	if err := SetRegion(t, m.Lab, m.Func, m.Body); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "nslab-mistake-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if err := WriteTree(dir, t); err != nil {
+		return fmt.Errorf("write a copy of the module to %s: %w", dir, err)
+	}
+	if err := fixLabImports(dir, t, m.Lab); err != nil {
+		return err
+	}
+	c.Dir, c.Labs = dir, []*lab.Lab{l}
+	r, err := Run(ctx, c)
+	if err != nil {
+		return err
+	}
+	return m.Caught(r)
+}
+
+// fixLabImports runs goimports over the Go files of a lab in dir.
+func fixLabImports(dir string, t Tree, labName string) error {
+	for _, p := range t.Paths() {
+		if l, _ := starter.LabOf(p); l != labName || !labFile(p) {
+			continue
+		}
+		path := filepath.Join(dir, filepath.FromSlash(p))
+		out, err := imports.Process(path, t[p].Data, &imports.Options{Comments: true, TabIndent: true, TabWidth: 8})
+		if err != nil {
+			return fmt.Errorf("fix the imports of %s: %w", p, err)
+		}
+		if err := os.WriteFile(path, out, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RunMistakes checks the mistakes of c.Labs in the module at root, two at
+// a time, prints a line each and the totals, and returns how many escaped.
+func RunMistakes(ctx context.Context, c Config, root string, w io.Writer) (escaped int, err error) {
+	ms, err := ReadMistakes(root, c.Labs)
+	if err != nil {
+		return 0, err
+	}
+	tree, err := ReadTree(root)
+	if err != nil {
+		return 0, err
+	}
+	results := CheckMistakes(ctx, c, tree, ms, 2, w)
+	for _, r := range results {
+		if r.Err != nil {
+			escaped++
+		}
+	}
+	fmt.Fprintf(w, "%d mistakes, %d caught, %d escaped\n", len(results), len(results)-escaped, escaped)
+	return escaped, nil
+}
