@@ -1,7 +1,6 @@
 package host
 
 import (
-	"bytes"
 	"debug/elf"
 	"fmt"
 	"os"
@@ -109,35 +108,12 @@ func nsDiff(self ns.Set, pid int) string {
 }
 
 // tmpFiles lists the entries of /tmp that this binary could have left there:
-// named after one of its tests, or made by testscript when it links it, or
-// nslab-* when the stem of the name (see Stem) is a string of this binary.
-// A test binary of another package running meanwhile makes its own, from
-// stems of its own (nslab-grade-…): they are not counted.
+// named after one of its tests, or made by testscript when it links it.
 func tmpFiles() []string {
 	out := TmpLeftovers(names("/tmp"), tmpPrefixes())
-	out = slices.DeleteFunc(out, func(n string) bool {
-		stem := Stem(n)
-		return strings.HasPrefix(n, "nslab-") && (len(stem) <= len("nslab-") || !bytes.Contains(rodata(), []byte(stem)))
-	})
 	slices.Sort(out)
 	return out
 }
-
-// rodata is the read-only data of the running binary, where Go keeps its
-// string constants; nil when it cannot be read.
-var rodata = sync.OnceValue(func() []byte {
-	f, err := elf.Open("/proc/self/exe")
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	sec := f.Section(".rodata")
-	if sec == nil {
-		return nil
-	}
-	b, _ := sec.Data()
-	return b
-})
 
 // tmpPrefixes are TmpPrefixes and the names of this binary's tests; the
 // testscript prefix only when this binary links testscript, which makes them.
