@@ -3,11 +3,15 @@
 package mount_test
 
 import (
+	"io"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/nslab/nslab/labs/mount"
+	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/lab/labtest"
 )
 
@@ -73,5 +77,49 @@ func TestFindUnder(t *testing.T) {
 	}
 	if !reflect.DeepEqual(ids, []int{2, 3, 5}) {
 		t.Errorf("Under(/tmp) has IDs %v, want [2 3 5] (not /tmpx)", ids)
+	}
+}
+
+// TestChecksOnReports runs check halves on recorded reports, with the lab
+// host's /proc faked by a directory: the runner is PID 7, the holder PID 9.
+func TestChecksOnReports(t *testing.T) {
+	const runnerInfo = "20 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n21 20 0:40 / /tmp rw,nosuid,nodev - tmpfs tmpfs rw\n"
+	const holderInfo = "30 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n31 30 0:41 / /tmp rw - tmpfs tmpfs rw\n"
+	hostBefore := []string{"/ ext4", "/tmp tmpfs"}
+	kept := map[string]any{"Words": []string{"file"}}
+	gone := map[string]any{"Dir": map[string]any{"Err": "lstat /tmp/t: no such file or directory", "Errno": "ENOENT"}}
+	tests := []struct {
+		name, runner, want string
+		report             map[string]any
+	}{
+		{name: "all well", runner: runnerInfo, report: map[string]any{"Host": hostBefore, "PID": 9, "Keep": kept, "Dir": gone["Dir"]}},
+		{name: "deleted through a mount", runner: runnerInfo, want: "never delete through a mount",
+			report: map[string]any{"Host": hostBefore, "PID": 9, "Keep": map[string]any{"Err": "lstat: no such file or directory", "Errno": "ENOENT"}}},
+		{name: "busy", runner: runnerInfo, want: "unmount the deepest first",
+			report: map[string]any{"Host": hostBefore, "PID": 9, "Keep": kept, "Teardown": map[string]any{"Err": "unmount /tmp/t/a: device or resource busy", "Errno": "EBUSY"}}},
+		{name: "mounted in the lab host", runner: runnerInfo + "22 21 0:42 / /tmp/x rw - tmpfs tmpfs rw\n", want: "has a new mount: tmpfs on /tmp/x",
+			report: map[string]any{"Host": hostBefore, "PID": 9, "Keep": kept, "Dir": gone["Dir"]}},
+	}
+	step, err := mount.Lab.Step("09")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			proc := t.TempDir()
+			for pid, info := range map[string]string{"7": tt.runner, "9": holderInfo} {
+				if err := os.Mkdir(filepath.Join(proc, pid), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(proc, pid, "mountinfo"), []byte(info), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c := lab.NewCheck(lab.NewNarrator(io.Discard), proc, 7)
+			err := lab.CheckReport(step.Do, c, tt.report)
+			if (err != nil) != (tt.want != "") || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+				t.Errorf("check of step 09 = %v; want an error with %q", err, tt.want)
+			}
+		})
 	}
 }

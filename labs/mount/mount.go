@@ -4,7 +4,6 @@ package mount
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -115,62 +114,6 @@ func BindMount(source, target string) error {
 	// END SOLUTION
 }
 
-// HostDirs are the host's directories that a minimal root file system
-// borrows (read-only), when they exist.
-var HostDirs = []string{"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}
-
-// DevNodes are the device files a minimal /dev offers, bound from the host's.
-var DevNodes = []string{"null", "zero", "full", "random", "urandom", "tty"}
-
-// BuildRootfs is step 06: make root, an existing empty directory, a minimal
-// root file system without copying or downloading anything:
-//   - a new tmpfs on root (mode 0755);
-//   - each of HostDirs that exists on the host: a symbolic link (such as
-//     bin -> usr/bin) is recreated as the same link; a directory is bound
-//     read-only with BindReadOnly;
-//   - proc: a fresh proc file system (nosuid, nodev, noexec);
-//   - dev: made by BuildDev;
-//   - tmp: a tmpfs (mode 1777, nosuid, nodev).
-func BuildRootfs(root string) error {
-	// BEGIN SOLUTION
-	if err := mountFS("tmpfs", root, "tmpfs", 0, "mode=755"); err != nil {
-		return err
-	}
-	for _, dir := range HostDirs {
-		target := filepath.Join(root, dir)
-		fi, err := os.Lstat(dir)
-		switch {
-		case errors.Is(err, os.ErrNotExist):
-			continue
-		case err != nil:
-			return err
-		case fi.Mode()&os.ModeSymlink != 0:
-			link, err := os.Readlink(dir)
-			if err == nil {
-				err = os.Symlink(link, target)
-			}
-			if err != nil {
-				return err
-			}
-			continue
-		}
-		if err := os.Mkdir(target, 0o755); err != nil {
-			return err
-		}
-		if err := BindReadOnly(dir, target); err != nil {
-			return err
-		}
-	}
-	if err := mkdirMount("proc", filepath.Join(root, "proc"), "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
-		return err
-	}
-	if err := BuildDev(filepath.Join(root, "dev")); err != nil {
-		return err
-	}
-	return mkdirMount("tmpfs", filepath.Join(root, "tmp"), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777")
-	// END SOLUTION
-}
-
 // BindReadOnly is step 06: bind source (recursively) on target, an existing
 // directory, then make the new mount read-only. In a user namespace the
 // flags it inherited from a more privileged mount namespace (nosuid, nodev,
@@ -179,8 +122,8 @@ func BuildRootfs(root string) error {
 // (mount_namespaces(7), "locked mounts").
 func BindReadOnly(source, target string) error {
 	// BEGIN SOLUTION
-	if err := mountFS(source, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return err
+	if err := unix.Mount(source, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind %s on %s: %w", source, target, err)
 	}
 	var st unix.Statfs_t
 	if err := unix.Statfs(target, &st); err != nil {
@@ -197,15 +140,47 @@ func BindReadOnly(source, target string) error {
 			flags |= k.ms
 		}
 	}
-	return mountFS("", target, "", flags, "")
+	if err := unix.Mount("", target, "", flags, ""); err != nil {
+		return fmt.Errorf("remount %s read-only (flags %#x): %w", target, flags, err)
+	}
+	return nil
 	// END SOLUTION
 }
 
-// BuildDev is step 06: make dev (a directory that does not exist yet) a
-// minimal /dev: a new tmpfs, mode 0755, with each of DevNodes that exists in
-// the host's /dev bound onto an empty file of the same name. A tmpfs mounted
-// in a user namespace cannot hold usable device nodes (it is nodev), but a
-// bind of the host's node can be opened.
+// BuildRootfs is step 07: make root, an existing empty directory, a minimal
+// root file system without copying or downloading anything:
+//   - a new tmpfs on root (mode 0755);
+//   - the host's /usr, /bin, /lib*: BorrowHostDirs(root) does it, with
+//     BindReadOnly (step 06);
+//   - proc: a fresh proc file system (nosuid, nodev, noexec);
+//   - dev: made by BuildDev;
+//   - tmp: a tmpfs (mode 1777, nosuid, nodev).
+//
+// mkdirMount(source, target, fstype, flags, data) makes a directory and
+// mounts on it.
+func BuildRootfs(root string) error {
+	// BEGIN SOLUTION
+	if err := unix.Mount("tmpfs", root, "tmpfs", 0, "mode=755"); err != nil {
+		return fmt.Errorf("mount a tmpfs on %s: %w", root, err)
+	}
+	if err := BorrowHostDirs(root); err != nil {
+		return err
+	}
+	if err := mkdirMount("proc", filepath.Join(root, "proc"), "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return err
+	}
+	if err := BuildDev(filepath.Join(root, "dev")); err != nil {
+		return err
+	}
+	return mkdirMount("tmpfs", filepath.Join(root, "tmp"), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777")
+	// END SOLUTION
+}
+
+// BuildDev is step 07: make dev (a directory that does not exist yet) a
+// minimal /dev: a new tmpfs, mode 0755, with each of DevNodes() that exists
+// in the host's /dev bound onto an empty file of the same name. A tmpfs
+// mounted in a user namespace cannot hold usable device nodes (it is nodev),
+// but a bind of the host's node can be opened.
 func BuildDev(dev string) error {
 	// BEGIN SOLUTION
 	// Mode 0755, not tmpfs's default 1777: in a sticky directory the kernel
@@ -213,41 +188,32 @@ func BuildDev(dev string) error {
 	if err := mkdirMount("tmpfs", dev, "tmpfs", unix.MS_NOSUID|unix.MS_NOEXEC, "mode=755"); err != nil {
 		return err
 	}
-	for _, name := range DevNodes {
-		host := filepath.Join("/dev", name)
+	for _, name := range DevNodes() {
+		host, target := filepath.Join("/dev", name), filepath.Join(dev, name)
 		if _, err := os.Stat(host); err != nil {
 			continue
 		}
-		target := filepath.Join(dev, name)
 		if err := os.WriteFile(target, nil, 0o666); err != nil {
 			return err
 		}
-		if err := mountFS(host, target, "", unix.MS_BIND, ""); err != nil {
-			return err
+		if err := unix.Mount(host, target, "", unix.MS_BIND, ""); err != nil {
+			return fmt.Errorf("bind %s on %s: %w", host, target, err)
 		}
 	}
 	return nil
 	// END SOLUTION
 }
 
-// mkdirMount makes the directory target and mounts on it.
-func mkdirMount(source, target, fstype string, flags uintptr, data string) error {
-	if err := os.Mkdir(target, 0o755); err != nil {
-		return err
-	}
-	return mountFS(source, target, fstype, flags, data)
-}
-
-// PivotRoot is step 07: make newRoot, the root of a file system tree built
-// in this process's own mount namespace, the root of that namespace with
-// pivot_root(2), and detach the old root (umount2 with MNT_DETACH), so that
-// nothing outside newRoot can be reached any more. Afterwards the working
-// directory is the new "/".
+// PivotRoot is step 08: make newRoot, a directory that holds a file system
+// tree built in this process's own mount namespace, the root of that
+// namespace with pivot_root(2), and detach the old root (umount2 with
+// MNT_DETACH), so that nothing outside newRoot can be reached any more.
+// Afterwards the working directory is the new "/".
 func PivotRoot(newRoot string) error {
 	// BEGIN SOLUTION
 	// pivot_root wants a mount point: binding the tree onto itself makes one.
-	if err := mountFS(newRoot, newRoot, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return err
+	if err := unix.Mount(newRoot, newRoot, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind %s onto itself: %w", newRoot, err)
 	}
 	const old = ".old_root"
 	if err := os.Mkdir(filepath.Join(newRoot, old), 0o700); err != nil {
@@ -266,7 +232,7 @@ func PivotRoot(newRoot string) error {
 	// END SOLUTION
 }
 
-// Teardown is step 08: unmount every mount on dir or below it in the
+// Teardown is step 09: unmount every mount on dir or below it in the
 // caller's mount namespace (the deepest first, as listed in
 // /proc/thread-self/mountinfo), then remove dir and what it holds. It must
 // never delete anything through a mount that is still there.
@@ -290,12 +256,4 @@ func Teardown(dir string) error {
 	}
 	return os.RemoveAll(dir)
 	// END SOLUTION
-}
-
-// mountFS is mount(2) with an error that says what was mounted where.
-func mountFS(source, target, fstype string, flags uintptr, data string) error {
-	if err := unix.Mount(source, target, fstype, flags, data); err != nil {
-		return &Error{Op: "mount", Source: source, Target: target, FSType: fstype, Flags: flags, Data: data, Err: err}
-	}
-	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,6 +36,21 @@ func hasOption(list, opt string) bool {
 		}
 	}
 	return false
+}
+
+// ReadMountinfo reads and parses a mountinfo file, such as
+// /proc/thread-self/mountinfo.
+func ReadMountinfo(path string) ([]Mount, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	m, err := ParseMountinfo(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
 }
 
 // ParseMountinfo reads mountinfo text, one Mount per line.
@@ -170,9 +186,9 @@ func (p Propagation) String() string {
 	return s
 }
 
-// Table lists "point fstype" for each mount, sorted: what a copy of a mount
+// table lists "point fstype" for each mount, sorted: what a copy of a mount
 // table keeps, since every copied mount gets a new ID.
-func Table(mounts []Mount) []string {
+func table(mounts []Mount) []string {
 	out := make([]string, len(mounts))
 	for i, m := range mounts {
 		out[i] = m.Point + " " + m.FSType
@@ -181,8 +197,8 @@ func Table(mounts []Mount) []string {
 	return out
 }
 
-// SameIDs returns the mount IDs found in both tables.
-func SameIDs(a, b []Mount) []int {
+// sameIDs returns the mount IDs found in both tables.
+func sameIDs(a, b []Mount) []int {
 	ids := map[int]bool{}
 	for _, m := range a {
 		ids[m.ID] = true

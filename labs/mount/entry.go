@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 
@@ -18,14 +17,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// entryHolder is the command loop of a Holder.
+// entryHolder is the command loop of a holder (holder.go).
 const entryHolder = "mount.holder"
 
 func init() { spawn.Register(entryHolder, holderMain) }
 
 // commands are the holder's commands, sorted by name.
 var commands = holder.Commands{
-	"bind":     two(func(a, b string) error { return BindMount(a, b) }), // step 05
+	"bind":     two(BindMount), // step 05
 	"exec":     execCmd,
 	"labbind":  two(func(a, b string) error { return mountFS(a, b, "", unix.MS_BIND|unix.MS_REC, "") }),
 	"labprop":  two(labPropagation),
@@ -33,34 +32,27 @@ var commands = holder.Commands{
 	"labtmpfs": one(func(p string) error { return mountFS("tmpfs", p, "tmpfs", 0, "mode=755") }),
 	"ls":       holder.ListDir,
 	"mkdir":    one(mkdirCmd),
-	"pivot":    one(PivotRoot),                                             // step 07
-	"prop":     two(SetPropagation),                                        // step 05
-	"rootfs":   one(BuildRootfs),                                           // step 06
-	"stat":     statCmd,                                                    // what is at a path, from this thread
-	"teardown": one(Teardown),                                              // step 08
-	"tmpfs":    two(func(p, kib string) error { return tmpfsCmd(p, kib) }), // step 04
-	"write":    two(func(p, text string) error { return writeCmd(p, text) }),
+	"pivot":    one(PivotRoot),      // step 08
+	"prop":     two(SetPropagation), // step 05
+	"robind":   two(BindReadOnly),   // step 06
+	"rootfs":   one(BuildRootfs),    // step 07
+	"stat":     statCmd,             // what is at a path, from this thread
+	"teardown": one(Teardown),       // step 09
+	"tmpfs":    two(tmpfsCmd),       // step 04
+	"write":    two(writeCmd),
 }
 
 // holderMain answers one line per command line until stdin closes.
-func holderMain([]string) int {
-	s := &server{peers: map[string]*peer{}}
+func holderMain(args []string) int {
+	if len(args) != 0 {
+		fmt.Fprintln(os.Stderr, "usage: mount.holder (commands on standard input)")
+		return 2
+	}
+	s := &server{peers: map[string]*nsThread{}}
 	return holder.Serve(s.answer)
 }
 
-type server struct{ peers map[string]*peer }
-
-// peer is a thread of the holder locked in a mount namespace of its own; it
-// runs the commands sent to it, so that they act in that namespace.
-type peer struct {
-	tid  int
-	reqs chan request
-}
-
-type request struct {
-	words []string
-	reply chan string
-}
+type server struct{ peers map[string]*nsThread }
 
 func (s *server) answer(words []string) string {
 	if len(words) > 0 && strings.HasPrefix(words[0], "@") {
@@ -68,12 +60,12 @@ func (s *server) answer(words []string) string {
 		if !ok {
 			return fmt.Sprintf("err - no peer %q", words[0][1:])
 		}
-		r := request{words: words[1:], reply: make(chan string)}
-		p.reqs <- r
-		return <-r.reply
+		var line string
+		p.do(func() error { line = answer(words[1:]); return nil })
+		return line
 	}
-	if len(words) == 3 && words[0] == "peer" {
-		return s.newPeer(words[1], words[2] == "private")
+	if len(words) == 2 && words[0] == "peer" {
+		return s.newPeer(words[1])
 	}
 	return answer(words)
 }
@@ -92,63 +84,35 @@ func answer(words []string) string {
 	return line
 }
 
-// newPeer starts a thread in a new mount namespace and answers with its TID.
-func (s *server) newPeer(name string, private bool) string {
+// newPeer starts a thread in a new mount namespace, made with a bare
+// unshare(CLONE_NEWNS) that keeps every mount's propagation, and answers
+// with its TID.
+func (s *server) newPeer(name string) string {
 	if _, dup := s.peers[name]; dup {
 		return fmt.Sprintf("err - peer %q exists", name)
 	}
-	for range 3 {
-		p := &peer{reqs: make(chan request)}
-		ready := make(chan error)
-		go p.run(private, ready)
-		err := <-ready
-		if errors.Is(err, errLeader) {
-			continue
-		}
-		if err != nil {
-			return holder.Reply(nil, err)
-		}
-		s.peers[name] = p
-		return fmt.Sprintf("ok %d", p.tid)
+	t, err := startThread(unshareMount)
+	if err != nil {
+		return holder.Reply(nil, err)
 	}
-	return "err - could not get a thread other than the main one"
+	s.peers[name] = t
+	return fmt.Sprintf("ok %d", t.tid)
 }
 
-var errLeader = errors.New("locked to the main thread")
-
-// run locks its goroutine to an OS thread for good: the thread changes its
-// mount namespace, so it must never run another goroutine, and it ends when
-// the process does. The main thread is kept out of it (parked), so that
-// /proc/PID/mountinfo keeps showing the holder's own namespace.
-func (p *peer) run(private bool, ready chan<- error) {
-	runtime.LockOSThread()
-	if unix.Gettid() == unix.Getpid() {
-		ready <- errLeader
-		select {} // keep the main thread locked, and out of the way, for good
+// unshareMount moves the calling thread to a new mount namespace and leaves
+// propagation as it was (what goes wrong without step 03, and what the
+// propagation of step 05 needs).
+func unshareMount() error {
+	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+		return fmt.Errorf("unshare(CLONE_NEWNS): %w", err)
 	}
-	p.tid = unix.Gettid()
-	err := lab.Recover(func() error {
-		if private {
-			return EnterPrivateMountNS()
-		}
-		if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
-			return fmt.Errorf("unshare(CLONE_NEWNS): %w", err)
-		}
-		return nil
-	})
-	ready <- err
-	if err != nil {
-		return // the thread ends with the goroutine: it is locked
-	}
-	for r := range p.reqs {
-		r.reply <- answer(r.words)
-	}
+	return nil
 }
 
 func one(fn func(string) error) holder.Command {
 	return func(args []string) ([]string, error) {
 		if len(args) != 1 {
-			return nil, fmt.Errorf("usage: PATH")
+			return nil, errors.New("usage: PATH")
 		}
 		return nil, fn(args[0])
 	}
@@ -157,7 +121,7 @@ func one(fn func(string) error) holder.Command {
 func two(fn func(a, b string) error) holder.Command {
 	return func(args []string) ([]string, error) {
 		if len(args) != 2 {
-			return nil, fmt.Errorf("usage: ARG ARG")
+			return nil, errors.New("usage: ARG ARG")
 		}
 		return nil, fn(args[0], args[1])
 	}
@@ -200,44 +164,22 @@ func writeCmd(path, text string) error {
 	return errors.Join(err, f.Close())
 }
 
+// propagationFlags are the mount(2) flags of mount --make-TYPE.
+var propagationFlags = map[string]uintptr{"shared": unix.MS_SHARED, "slave": unix.MS_SLAVE, "private": unix.MS_PRIVATE, "unbindable": unix.MS_UNBINDABLE}
+
 // labPropagation is the lab's own mount --make-TYPE, for set-ups that do not grade SetPropagation.
 func labPropagation(path, typ string) error {
-	flags := map[string]uintptr{"shared": unix.MS_SHARED, "slave": unix.MS_SLAVE, "private": unix.MS_PRIVATE, "unbindable": unix.MS_UNBINDABLE}
-	if flags[typ] == 0 {
+	flag, ok := propagationFlags[typ]
+	if !ok {
 		return fmt.Errorf("unknown propagation type %q", typ)
 	}
-	return mountFS("", path, "", flags[typ], "")
-}
-
-// labRoot is the lab's own small root for step 07, so that step 07 does not
-// depend on step 06: a tmpfs with the host's /usr (and /bin, /lib*: the
-// same links, or binds), and a fresh /proc.
-func labRoot(root string) error {
-	if err := mountFS("tmpfs", root, "tmpfs", 0, "mode=755"); err != nil {
-		return err
-	}
-	for _, dir := range HostDirs {
-		target := filepath.Join(root, dir)
-		if link, err := os.Readlink(dir); err == nil {
-			if err := os.Symlink(link, target); err != nil {
-				return err
-			}
-		} else if _, err := os.Stat(dir); err == nil {
-			if err := os.Mkdir(target, 0o755); err != nil {
-				return err
-			}
-			if err := mountFS(dir, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-				return err
-			}
-		}
-	}
-	return mkdirMount("proc", filepath.Join(root, "proc"), "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+	return mountFS("", path, "", flag, "")
 }
 
 // statCmd says what is at a path: "dir", "file", "char", "link TARGET", or "other".
 func statCmd(args []string) ([]string, error) {
 	if len(args) != 1 {
-		return nil, fmt.Errorf("usage: stat PATH")
+		return nil, errors.New("usage: stat PATH")
 	}
 	fi, err := os.Lstat(args[0])
 	if err != nil {
@@ -260,7 +202,7 @@ func statCmd(args []string) ([]string, error) {
 // execCmd runs an external command from this thread and answers with the words of its output.
 func execCmd(args []string) ([]string, error) {
 	if len(args) == 0 {
-		return nil, fmt.Errorf("usage: exec CMD [ARG...]")
+		return nil, errors.New("usage: exec CMD [ARG...]")
 	}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin = strings.NewReader("") // a pipe: after pivot_root there may be no /dev/null

@@ -1,0 +1,115 @@
+//go:build linux
+
+package mount
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// HostDirs returns the host's directories that a minimal root file system
+// borrows (read-only), when they exist.
+func HostDirs() []string {
+	return []string{"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}
+}
+
+// DevNodes returns the device files a minimal /dev offers, bound from the host's.
+func DevNodes() []string { return []string{"null", "zero", "full", "random", "urandom", "tty"} }
+
+// BorrowHostDirs gives root, the root of a file system tree being built,
+// each of HostDirs() that the host has: a symbolic link (such as bin ->
+// usr/bin on a merged-/usr system) is recreated as the same link, and a
+// directory is bound read-only, with the mounts below it. It is the lab's
+// own code, written with the new mount API (open_tree(2),
+// mount_setattr(2), move_mount(2)) rather than step 06's remount, so that
+// step 07 does not depend on step 06.
+func BorrowHostDirs(root string) error {
+	return borrow(root, readOnlyTree)
+}
+
+// readOnlyTree binds the tree at source on target, read-only through and
+// through: a detached copy of the tree (open_tree with OPEN_TREE_CLONE),
+// made read-only (mount_setattr, which changes only the flags it is given,
+// so locked ones stay), then attached (move_mount).
+func readOnlyTree(source, target string) error {
+	fd, err := unix.OpenTree(unix.AT_FDCWD, source, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
+	if err != nil {
+		return fmt.Errorf("open_tree %s: %w", source, err)
+	}
+	defer unix.Close(fd)
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr); err != nil {
+		return fmt.Errorf("mount_setattr a copy of %s read-only: %w", source, err)
+	}
+	if err := unix.MoveMount(fd, "", unix.AT_FDCWD, target, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+		return fmt.Errorf("move_mount a copy of %s on %s: %w", source, target, err)
+	}
+	return nil
+}
+
+// borrow is BorrowHostDirs with the bind it makes of each directory.
+func borrow(root string, bind func(source, target string) error) error {
+	for _, dir := range HostDirs() {
+		target := filepath.Join(root, dir)
+		fi, err := os.Lstat(dir)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			continue
+		case err != nil:
+			return err
+		case fi.Mode()&os.ModeSymlink != 0:
+			link, err := os.Readlink(dir)
+			if err != nil {
+				return err
+			}
+			if err := os.Symlink(link, target); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := os.Mkdir(target, 0o755); err != nil {
+			return err
+		}
+		if err := bind(dir, target); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mkdirMount makes the directory target and mounts on it.
+func mkdirMount(source, target, fstype string, flags uintptr, data string) error {
+	if err := os.Mkdir(target, 0o755); err != nil {
+		return err
+	}
+	return mountFS(source, target, fstype, flags, data)
+}
+
+// mountFS is mount(2) with an error that says what was mounted where.
+func mountFS(source, target, fstype string, flags uintptr, data string) error {
+	if err := unix.Mount(source, target, fstype, flags, data); err != nil {
+		what := source
+		if fstype != "" {
+			what = fstype + " " + source
+		}
+		return fmt.Errorf("mount %s on %s (flags %#x, %q): %w", what, target, flags, data, err)
+	}
+	return nil
+}
+
+// labRoot is the lab's own small root for step 08, so that step 08 does
+// not depend on step 07: in root, a directory of the lab's tmpfs (not a
+// mount point of its own), the host's /usr (and /bin, /lib*: the same
+// links, or binds), and a fresh /proc.
+func labRoot(root string) error {
+	if err := borrow(root, func(source, target string) error {
+		return mountFS(source, target, "", unix.MS_BIND|unix.MS_REC, "")
+	}); err != nil {
+		return err
+	}
+	return mkdirMount("proc", filepath.Join(root, "proc"), "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+}

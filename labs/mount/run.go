@@ -1,0 +1,473 @@
+//go:build linux
+
+package mount
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strings"
+
+	"github.com/nslab/nslab/pkg/holder"
+	"github.com/nslab/nslab/pkg/lab"
+	"github.com/nslab/nslab/pkg/labhost"
+	"github.com/nslab/nslab/pkg/ns"
+	"golang.org/x/sys/unix"
+)
+
+// The run halves of the steps: each calls the learner's code in the lab
+// host, mostly in holders (holder.go) in mount namespaces the lab made, and
+// returns what it saw, with the holders kept alive until the check in the
+// harness (check.go) has read their mount tables from outside. Every report
+// starts with Host, the lab host's own mount table (the runner's) before the
+// step: the check compares it with the table after.
+
+// result is the outcome of a holder command, as a report carries it.
+type result struct {
+	Words []string `json:",omitempty"`
+	Err   string   `json:",omitempty"` // the error, empty when the command worked
+	Errno string   `json:",omitempty"` // its error number ("EROFS"), "-" when it has none
+}
+
+func resultOf(words []string, err error) result {
+	if err != nil {
+		return result{Err: err.Error(), Errno: holder.Errno(err)}
+	}
+	return result{Words: words}
+}
+
+// is reports whether the command failed with errno.
+func (r result) is(errno unix.Errno) bool { return r.Err != "" && r.Errno == unix.ErrnoName(errno) }
+
+func (r result) String() string {
+	if r.Err != "" {
+		return fmt.Sprintf("error %s (%s)", r.Errno, r.Err)
+	}
+	return fmt.Sprintf("ok %v", r.Words)
+}
+
+// runnerTable is the lab host's own mount table (see table), as the runner sees it.
+func runnerTable() ([]string, error) {
+	ms, err := ReadMountinfo("/proc/self/mountinfo")
+	if err != nil {
+		return nil, fmt.Errorf("read the lab host's mount table: %w", err)
+	}
+	return table(ms), nil
+}
+
+// workspace starts a holder in new namespaces of kinds, stopped after the
+// check, with the lab's tmpfs on /tmp, where every directory and mount of
+// the step goes.
+func workspace(ctx context.Context, cleanup *lab.Cleanup, kinds ...ns.Kind) (*nsHolder, error) {
+	h, err := startHolder(ctx, kinds...)
+	if err != nil {
+		return nil, err
+	}
+	cleanup.Add(h.Stop)
+	return h, h.must("labtmpfs /tmp")
+}
+
+type newNamespaceReport struct {
+	Host []string
+	PID  int // the child of StartInNewMount, held
+}
+
+func runNewNamespace(ctx context.Context, cleanup *lab.Cleanup) (r newNamespaceReport, err error) {
+	if r.Host, err = runnerTable(); err != nil {
+		return r, err
+	}
+	child, err := StartInNewMount(ctx, []string{"true"})
+	if err != nil {
+		return r, fmt.Errorf("StartInNewMount: %w", err)
+	}
+	if child == nil {
+		return r, errors.New("StartInNewMount returned no child and no error; want the *spawn.Child of spawn.Start")
+	}
+	cleanup.Add(func() { child.Stop() })
+	if child.Released() {
+		return r, fmt.Errorf("StartInNewMount returned child PID %d already released; want it held, so that the caller can look at it before it runs (spawn.Start holds it; do not call Release, Run or Wait)", child.PID())
+	}
+	r.PID = child.PID()
+	return r, nil
+}
+
+// parsed is what ParsePropagation made of the optional fields of one mount.
+type parsed struct {
+	Fields []string
+	Got    Propagation
+	Err    string `json:",omitempty"`
+}
+
+func parse(fields []string) parsed {
+	p, err := ParsePropagation(fields)
+	out := parsed{Fields: fields, Got: p}
+	if err != nil {
+		out.Err = err.Error()
+	}
+	return out
+}
+
+type readPropagationReport struct {
+	Host   []string
+	Cases  []parsed // propagationCases, in order
+	PID    int      // holder H: /tmp shared, /tmp/u unbindable
+	Peer   int      // H's peer B (a TID of H): its /tmp a slave
+	Shared parsed   // H's /tmp
+	Unbind parsed   // H's /tmp/u
+	Slave  parsed   // B's /tmp
+}
+
+func runReadPropagation(ctx context.Context, cleanup *lab.Cleanup) (r readPropagationReport, err error) {
+	if r.Host, err = runnerTable(); err != nil {
+		return r, err
+	}
+	for _, tc := range propagationCases {
+		r.Cases = append(r.Cases, parse(tc.fields))
+	}
+	h, err := workspace(ctx, cleanup, ns.Mnt)
+	if err != nil {
+		return r, err
+	}
+	if err := h.must("labprop /tmp shared", "mkdir /tmp/u", "labtmpfs /tmp/u", "labprop /tmp/u unbindable"); err != nil {
+		return r, err
+	}
+	if err := h.peer("b"); err != nil {
+		return r, err
+	}
+	if err := h.must("@b labprop /tmp slave"); err != nil {
+		return r, err
+	}
+	r.PID, r.Peer = h.PID(), h.peers["b"]
+	for _, w := range []struct {
+		peer, point string
+		to          *parsed
+	}{{"", "/tmp", &r.Shared}, {"", "/tmp/u", &r.Unbind}, {"b", "/tmp", &r.Slave}} {
+		ms, err := h.mounts(w.peer)
+		if err != nil {
+			return r, err
+		}
+		m, ok := Find(ms, w.point)
+		if !ok {
+			return r, fmt.Errorf("the lab's mount on %s is missing", w.point)
+		}
+		*w.to = parse(m.Optional)
+	}
+	return r, nil
+}
+
+type privateFirstReport struct {
+	Host      []string
+	Leaked    bool   // a tmpfs mounted by a peer that only unshared showed in its holder
+	SharedTmp bool   // the lab made the lab host's /tmp shared, as / is on a systemd host
+	TID       int    // the runner's thread that called EnterPrivateMountNS
+	Right     string // where that thread then mounted a tmpfs
+}
+
+func runPrivateFirst(ctx context.Context, cleanup *lab.Cleanup) (r privateFirstReport, err error) {
+	if r.Host, err = runnerTable(); err != nil {
+		return r, err
+	}
+	if r.Leaked, err = leak(ctx); err != nil {
+		return r, err
+	}
+	// The lab host stands for the host: its /tmp becomes shared, as every
+	// mount is on a systemd machine. (With NSLAB_BARE=1 the runner is on the
+	// machine itself, whose mounts the lab leaves as they are.)
+	if !labhost.Bare() {
+		if err := labPropagation("/tmp", "shared"); err != nil {
+			return r, fmt.Errorf("the lab's own set-up failed: %w", err)
+		}
+		r.SharedTmp = true
+	}
+	r.Right = fmt.Sprintf("/tmp/nslab-right-%d", rand.Int64())
+	if err := os.Mkdir(r.Right, 0o755); err != nil {
+		return r, err
+	}
+	cleanup.Add(func() { os.Remove(r.Right) })
+	t, err := startThread(EnterPrivateMountNS)
+	if err != nil {
+		return r, fmt.Errorf("EnterPrivateMountNS on a locked thread of the lab host: %w", err)
+	}
+	cleanup.Add(t.stop)
+	r.TID = t.tid
+	if err := t.do(func() error { return mountFS("tmpfs", r.Right, "tmpfs", 0, "mode=755") }); err != nil {
+		return r, fmt.Errorf("after EnterPrivateMountNS, the lab's tmpfs on %s: %w", r.Right, err)
+	}
+	return r, nil
+}
+
+// leak shows what goes wrong without step 03: in a holder whose /tmp is
+// shared, a peer that only unshares its mount namespace mounts a tmpfs, and
+// the tmpfs shows in the holder's table too.
+func leak(ctx context.Context) (bool, error) {
+	h, err := startHolder(ctx, ns.Mnt)
+	if err != nil {
+		return false, err
+	}
+	defer h.Stop()
+	if err := h.must("labtmpfs /tmp", "labprop /tmp shared"); err != nil {
+		return false, err
+	}
+	if err := h.peer("leaky"); err != nil {
+		return false, err
+	}
+	if err := h.must("@leaky mkdir /tmp/leak", "@leaky labtmpfs /tmp/leak"); err != nil {
+		return false, err
+	}
+	ms, err := h.mounts("")
+	if err != nil {
+		return false, err
+	}
+	if _, ok := Find(ms, "/tmp/leak"); !ok {
+		return false, errors.New("a tmpfs mounted on /tmp/leak in a copy of a namespace whose /tmp is shared did not appear in the original; the kernel should propagate it")
+	}
+	return true, nil
+}
+
+type tmpfsReport struct {
+	Host       []string
+	PID        int    // the holder that called MountTmpfs(/tmp, KiB)
+	Under      int    // mounts on /tmp or below in the holder before
+	KiB        int    // the size asked for
+	Mark       string // a file the holder wrote in its /tmp
+	MarkInHost bool   // whether the runner found it in the lab host's /tmp
+}
+
+func runTmpfs(ctx context.Context, cleanup *lab.Cleanup) (r tmpfsReport, err error) {
+	if r.Host, err = runnerTable(); err != nil {
+		return r, err
+	}
+	h, err := startHolder(ctx, ns.Mnt)
+	if err != nil {
+		return r, err
+	}
+	cleanup.Add(h.Stop)
+	ms, err := h.mounts("")
+	if err != nil {
+		return r, err
+	}
+	r.PID, r.Under = h.PID(), len(Under(ms, "/tmp"))
+	r.KiB = 4 * (256 + rand.IntN(256)) // whole pages: tmpfs rounds the size up
+	if _, err := h.call("tmpfs /tmp %d", r.KiB); err != nil {
+		return r, fmt.Errorf("MountTmpfs(/tmp, %d) in a new mount namespace: %w", r.KiB, err)
+	}
+	r.Mark = fmt.Sprintf("/tmp/nslab-mount-mark-%d", rand.Int64())
+	cleanup.Add(func() { os.Remove(r.Mark) }) // only there if the tmpfs was not
+	if err := h.must("write " + r.Mark + " inside"); err != nil {
+		return r, err
+	}
+	if got, err := h.Do("stat %s", r.Mark); err != nil || strings.Join(got, " ") != "file" {
+		return r, fmt.Errorf("stat %s in the holder: %v, %v; want the file it wrote", r.Mark, got, err)
+	}
+	_, err = os.Lstat(r.Mark)
+	r.MarkInHost = err == nil
+	return r, nil
+}
+
+// propagationWant says, for each type a peer gives its copy, whether a mount
+// made in the holder shows in the peer, and one made in the peer shows in the holder.
+var propagationWant = []struct {
+	typ              string
+	toPeer, fromPeer bool
+}{
+	{"shared", true, true},
+	{"slave", true, false},
+	{"private", false, false},
+	{"unbindable", false, false},
+}
+
+type propagationTypesReport struct {
+	Host           []string
+	PID, Peer      int    // holder H and its peer B (a TID of H)
+	BindShared     result // B: BindMount(/tmp/shared, /tmp/copy-shared)
+	BindUnbindable result // B: BindMount(/tmp/unbindable, /tmp/copy-unbindable)
+}
+
+func runPropagationTypes(ctx context.Context, cleanup *lab.Cleanup) (r propagationTypesReport, err error) {
+	if r.Host, err = runnerTable(); err != nil {
+		return r, err
+	}
+	h, err := workspace(ctx, cleanup, ns.Mnt)
+	if err != nil {
+		return r, err
+	}
+	for _, w := range propagationWant {
+		if err := h.must("mkdir /tmp/"+w.typ, "labtmpfs /tmp/"+w.typ); err != nil {
+			return r, err
+		}
+		if _, err := h.call("prop /tmp/%s shared", w.typ); err != nil {
+			return r, fmt.Errorf("SetPropagation(/tmp/%s, shared): %w", w.typ, err)
+		}
+	}
+	if err := h.peer("b"); err != nil {
+		return r, err
+	}
+	r.PID, r.Peer = h.PID(), h.peers["b"]
+	for _, w := range propagationWant {
+		if _, err := h.call("@b prop /tmp/%s %s", w.typ, w.typ); err != nil {
+			return r, fmt.Errorf("SetPropagation(/tmp/%s, %s) in the second namespace: %w", w.typ, w.typ, err)
+		}
+		dir := "/tmp/" + w.typ
+		if err := h.must("mkdir "+dir+"/from-holder", "labtmpfs "+dir+"/from-holder", "mkdir "+dir+"/from-peer", "@b labtmpfs "+dir+"/from-peer"); err != nil {
+			return r, err
+		}
+	}
+	if err := h.must("mkdir /tmp/copy-shared", "mkdir /tmp/copy-unbindable"); err != nil {
+		return r, err
+	}
+	if r.BindShared, err = h.try("@b bind /tmp/shared /tmp/copy-shared"); err != nil {
+		return r, err
+	}
+	r.BindUnbindable, err = h.try("@b bind /tmp/unbindable /tmp/copy-unbindable")
+	return r, err
+}
+
+// roBind is one BindReadOnly of step 06.
+type roBind struct {
+	Source, Target string
+	Write          result // creating a file in Target
+}
+
+type readOnlyBindReport struct {
+	Host  []string
+	PID   int // the holder, root in a user namespace of its own
+	Binds []roBind
+}
+
+func runReadOnlyBind(ctx context.Context, cleanup *lab.Cleanup) (r readOnlyBindReport, err error) {
+	if r.Host, err = runnerTable(); err != nil {
+		return r, err
+	}
+	h, err := workspace(ctx, cleanup, ns.User, ns.Mnt)
+	if err != nil {
+		return r, err
+	}
+	r.PID = h.PID()
+	// A directory of the host's root file system, and the lab host's /dev/shm:
+	// a tmpfs mounted nosuid,nodev in a more privileged mount namespace than
+	// the holder's, so those flags are locked there.
+	for i, source := range []string{"/usr", "/dev/shm"} {
+		target := fmt.Sprintf("/tmp/ro-%d", i)
+		if err := h.must("mkdir " + target); err != nil {
+			return r, err
+		}
+		if _, err := h.call("robind %s %s", source, target); err != nil {
+			why := ""
+			if errors.Is(err, unix.EPERM) {
+				why = " (EPERM: in a user namespace, the flags a mount got from a more privileged namespace are locked; the read-only remount must keep the nosuid, nodev, noexec and atime flags statfs(2) reports)"
+			}
+			return r, fmt.Errorf("BindReadOnly(%s, %s) in a holder that is root in a user namespace of its own: %w%s", source, target, err, why)
+		}
+		r.Binds = append(r.Binds, roBind{Source: source, Target: target, Write: resultOf(h.Do("write %s/nslab-probe x", target))})
+	}
+	return r, nil
+}
+
+// borrowed is what the holder saw of one of HostDirs in its new root.
+type borrowed struct {
+	Dir   string
+	Stat  result // stat of /tmp/root + Dir
+	Write result // creating a file in it
+}
+
+type rootfsReport struct {
+	Host     []string
+	PID      int // the holder that called BuildRootfs(/tmp/root)
+	Borrowed []borrowed
+	DevNull  result // writing to /tmp/root/dev/null
+}
+
+func runRootfs(ctx context.Context, cleanup *lab.Cleanup) (r rootfsReport, err error) {
+	if r.Host, err = runnerTable(); err != nil {
+		return r, err
+	}
+	h, err := workspace(ctx, cleanup, ns.Mnt, ns.PID)
+	if err != nil {
+		return r, err
+	}
+	r.PID = h.PID()
+	if err := h.must("mkdir /tmp/root"); err != nil {
+		return r, err
+	}
+	if _, err := h.call("rootfs /tmp/root"); err != nil {
+		return r, fmt.Errorf("BuildRootfs(/tmp/root): %w", err)
+	}
+	for _, dir := range HostDirs() {
+		b := borrowed{Dir: dir, Stat: resultOf(h.Do("stat /tmp/root%s", dir))}
+		if strings.Join(b.Stat.Words, " ") == "dir" {
+			b.Write = resultOf(h.Do("write /tmp/root%s/nslab-probe x", dir))
+		}
+		r.Borrowed = append(r.Borrowed, b)
+	}
+	r.DevNull = resultOf(h.Do("write /tmp/root/dev/null discarded"))
+	return r, nil
+}
+
+type pivotRootReport struct {
+	Host  []string
+	PID   int               // the holder that called PivotRoot(/tmp/root)
+	Stats map[string]result // stat in the holder afterwards, by path
+	Pwd   result            // /bin/sh -c pwd in the holder afterwards
+}
+
+// outOfReach are paths that must be gone after step 08's pivot.
+var outOfReach = []string{"/etc/hostname", "/root", "/tmp/root"}
+
+func runPivotRoot(ctx context.Context, cleanup *lab.Cleanup) (r pivotRootReport, err error) {
+	if r.Host, err = runnerTable(); err != nil {
+		return r, err
+	}
+	h, err := workspace(ctx, cleanup, ns.Mnt, ns.PID)
+	if err != nil {
+		return r, err
+	}
+	r.PID = h.PID()
+	if err := h.must("mkdir /tmp/root", "labroot /tmp/root"); err != nil {
+		return r, err
+	}
+	if _, err := h.call("pivot /tmp/root"); err != nil {
+		why := ""
+		if errors.Is(err, unix.EINVAL) {
+			why = " (EINVAL from pivot_root: is the new root a mount point? /tmp/root is a plain directory until it is bound onto itself)"
+		}
+		return r, fmt.Errorf("PivotRoot(/tmp/root): %w%s", err, why)
+	}
+	r.Stats = map[string]result{}
+	for _, p := range outOfReach {
+		r.Stats[p] = resultOf(h.Do("stat %s", p))
+	}
+	r.Pwd = resultOf(h.Do("exec /bin/sh -c pwd"))
+	return r, nil
+}
+
+type teardownReport struct {
+	Host     []string
+	PID      int    // the holder that called Teardown(/tmp/t)
+	Teardown result // what Teardown returned
+	Dir      result // stat /tmp/t afterwards
+	Keep     result // stat /tmp/src/keep, bound on /tmp/t/c, afterwards
+}
+
+func runTeardown(ctx context.Context, cleanup *lab.Cleanup) (r teardownReport, err error) {
+	if r.Host, err = runnerTable(); err != nil {
+		return r, err
+	}
+	h, err := workspace(ctx, cleanup, ns.Mnt)
+	if err != nil {
+		return r, err
+	}
+	r.PID = h.PID()
+	if err := h.must("mkdir /tmp/src", "mkdir /tmp/t/a", "mkdir /tmp/t/c", "mkdir /tmp/t/d/e",
+		"write /tmp/src/keep kept", "labtmpfs /tmp/t/a", "mkdir /tmp/t/a/x", "labtmpfs /tmp/t/a/x",
+		"labbind /tmp/src /tmp/t/c", "labtmpfs /tmp/t/d/e", "labtmpfs /tmp/t/d/e"); err != nil {
+		return r, err
+	}
+	if r.Teardown, err = h.try("teardown /tmp/t"); err != nil {
+		return r, err
+	}
+	r.Dir = resultOf(h.Do("stat /tmp/t"))
+	r.Keep = resultOf(h.Do("stat /tmp/src/keep"))
+	return r, nil
+}
