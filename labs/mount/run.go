@@ -180,6 +180,10 @@ func runPrivateFirst(ctx context.Context, cleanup *lab.Cleanup) (r privateFirstR
 			return r, fmt.Errorf("the lab's own set-up failed: %w", err)
 		}
 		r.SharedTmp = true
+		// Back to private once the step's mount is made: what leaked has
+		// leaked by then, and the lab host is handed back as it was found
+		// (the harness compares it before and after the step).
+		defer labPropagation("/tmp", "private")
 	}
 	r.Right = fmt.Sprintf("/tmp/nslab-right-%d", rand.Int64())
 	if err := os.Mkdir(r.Right, 0o755); err != nil {
