@@ -5,15 +5,20 @@
 //
 // The learner's code sits between "// BEGIN SOLUTION" and "// END SOLUTION"
 // in ipc.go; each such function's doc comment names its step. The graded
-// tests are TestIPC/NN_slug in ipc_test.go; the steps, narrated, are in
-// steps.go. The rest of the package is the lab's own machinery: a holder
-// process that keeps an IPC namespace alive and runs one command per line of
-// its standard input (holder_linux.go, entry_linux.go), and thin wrappers of
-// the System V calls that golang.org/x/sys/unix lacks (sysv_linux.go).
+// test is TestIPC/NN_slug in ipc_test.go; the steps are in steps.go, each
+// a run half (run.go), which calls the learner's code in a lab host, and a
+// check half (check.go), which makes the verdict in the harness. The rest of
+// the package is the lab's own machinery: a holder process that keeps an IPC
+// namespace alive and runs one command per line of its standard input
+// (holder.go, entry.go), and thin wrappers of the System V calls that
+// golang.org/x/sys/unix lacks (sysv.go).
 //
-// Every IPC object the lab makes lives in an IPC namespace the lab created,
-// never in the host's, and disappears with that namespace.
+// Every IPC object the lab makes lives in an IPC namespace the lab created
+// inside the lab host, and disappears with that namespace. The checks read
+// the lab host's own IPC namespace from outside and fail a step whose code
+// left an object there: code that made it in its parent's namespace.
 //
-// Privilege: root, or unprivileged user namespaces (pkg/spawn adds one).
-// Threads: JoinIPC (step 04) changes the IPC namespace of one locked OS thread only.
+// Privilege: root, or unprivileged user namespaces (the lab host is root in
+// a user namespace of its own). Threads: JoinIPC (step 04) changes the IPC
+// namespace of one locked OS thread only, and must bring it back.
 package ipc

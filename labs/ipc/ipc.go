@@ -27,8 +27,9 @@ func StartInNewIPC(ctx context.Context, args []string) (*spawn.Child, error) {
 
 // CreateObjects is step 02: in the caller's IPC namespace, create a message
 // queue, a shared memory segment (one page) and a set of one semaphore, all
-// with key, readable and writable by their owner only. Fail if any of them
-// exists already (IPC_EXCL): the step must make new objects, not find old ones.
+// with key, readable and writable by their owner only. Fail with an error
+// wrapping EEXIST if any of them exists already (IPC_EXCL): the step must
+// make new objects, not find old ones.
 func CreateObjects(key int) (Objects, error) {
 	// BEGIN SOLUTION
 	const flag = unix.IPC_CREAT | unix.IPC_EXCL | 0o600

@@ -11,28 +11,24 @@ import (
 	"strings"
 
 	"github.com/nslab/nslab/pkg/holder"
-	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
 	"golang.org/x/sys/unix"
 )
 
-// The lab's entrypoints, run in children of the lab binary.
+// The lab's entrypoints, run in children of the lab binary, in the lab host.
 const (
-	entryHolder = "ipc.holder" // the command loop of a Holder
-	entryJoin   = "ipc.join"   // step 04: a process in another IPC namespace that joins the holder's
+	entryHolder = "ipc.holder" // the command loop of a holder
 	entryMake   = "ipc.make"   // step 06: a short-lived creator of objects in its parent's IPC namespace
 )
 
 func init() {
 	spawn.Register(entryHolder, holderMain)
-	spawn.Register(entryJoin, joinMain)
 	spawn.Register(entryMake, makeMain)
 }
 
 // commands are the holder's commands, sorted by name; a key is a decimal int.
 var commands = holder.Commands{
 	"create":    withKey(func(k int) ([]string, error) { return objectWords(CreateObjects(k)) }), // step 02
-	"joinfrom":  withKey(joinFrom),                                                               // step 04
 	"lookup":    withKey(func(k int) ([]string, error) { return objectWords(Lookup(k)) }),        // step 06
 	"make":      withKey(func(k int) ([]string, error) { return objectWords(makeObjects(k)) }),
 	"mqls":      holder.ListDir,
@@ -56,12 +52,20 @@ func withKey(fn func(key int) ([]string, error)) holder.Command {
 		if len(args) != 1 {
 			return nil, fmt.Errorf("usage: KEY")
 		}
-		key, err := strconv.Atoi(args[0])
+		key, err := parseKey(args[0])
 		if err != nil {
-			return nil, fmt.Errorf("bad key %q: %w", args[0], err)
+			return nil, err
 		}
 		return fn(key)
 	}
+}
+
+func parseKey(word string) (int, error) {
+	key, err := strconv.Atoi(word)
+	if err != nil {
+		return 0, fmt.Errorf("bad key %q: %w", word, err)
+	}
+	return key, nil
 }
 
 func withWord(fn func(word string) ([]string, error)) holder.Command {
@@ -80,8 +84,8 @@ func objectWords(o Objects, err error) ([]string, error) {
 	return []string{strconv.Itoa(o.Msg), strconv.Itoa(o.Shm), strconv.Itoa(o.Sem)}, nil
 }
 
-// ParseObjects reads the answer of create, make and lookup.
-func ParseObjects(words []string) (Objects, error) {
+// parseObjects reads the answer of create, make and lookup.
+func parseObjects(words []string) (Objects, error) {
 	var o Objects
 	if len(words) != 3 {
 		return o, fmt.Errorf("want three object IDs, got %q", words)
@@ -132,13 +136,13 @@ func probeWord(kind string, id int, err error) string {
 
 // sysvipc lists /proc/sysvipc as KIND:KEY:ID words.
 func sysvipc([]string) ([]string, error) {
-	entries, err := ReadSysVIPC()
+	entries, err := readSysVIPC()
 	if err != nil {
 		return nil, err
 	}
 	out := make([]string, len(entries))
 	for i, e := range entries {
-		out[i] = fmt.Sprintf("%s:%d:%d", e.Kind, e.Key, e.ID)
+		out[i] = e.word()
 	}
 	return out, nil
 }
@@ -147,20 +151,24 @@ func send(args []string) ([]string, error) {
 	if len(args) != 2 {
 		return nil, fmt.Errorf("usage: send KEY TEXT")
 	}
-	key, err := strconv.Atoi(args[0])
+	key, err := parseKey(args[0])
 	if err != nil {
-		return nil, fmt.Errorf("bad key %q: %w", args[0], err)
+		return nil, err
 	}
 	return nil, Send(key, args[1])
 }
 
+// mqCreate runs CreateQueue and answers with the descriptor it returned,
+// which it then closes (the queue stays).
 func mqCreate(name string) ([]string, error) {
 	fd, err := CreateQueue(name)
 	if err != nil {
 		return nil, err
 	}
-	unix.Close(fd)
-	return nil, nil
+	if fd > 2 { // never the holder's own standard streams, whatever was returned
+		unix.Close(fd)
+	}
+	return []string{strconv.Itoa(fd)}, nil
 }
 
 // mqProbe opens an existing POSIX queue, independently of the learner's code.
@@ -171,13 +179,6 @@ func mqProbe(name string) ([]string, error) {
 	}
 	unix.Close(fd)
 	return nil, nil
-}
-
-// joinFrom starts a child in a new IPC namespace of its own that looks key
-// up there, then joins this holder's IPC namespace with JoinIPC and looks
-// again. It answers with the child's answer: "BEFORE ID".
-func joinFrom(key int) ([]string, error) {
-	return runChild(spawn.Config{New: []ns.Kind{ns.IPC}, Entrypoint: entryJoin, Args: []string{strconv.Itoa(os.Getpid()), strconv.Itoa(key)}})
 }
 
 // spawnMake runs a child in this holder's IPC namespace that creates the
@@ -196,31 +197,17 @@ func runChild(cfg spawn.Config) ([]string, error) {
 	return holder.ParseReply(cfg.Entrypoint, out.String())
 }
 
-// joinMain is the child of joinfrom: args are the holder's PID and the key.
-func joinMain(args []string) int {
-	pid, _ := strconv.Atoi(args[0])
-	key, _ := strconv.Atoi(args[1])
-	before := "found"
-	if _, err := MsgGet(key, 0); err != nil {
-		before = holder.Errno(err)
-	}
-	id := -1
-	err := JoinIPC(pid, func() error {
-		var err error
-		id, err = MsgGet(key, 0)
-		return err
-	})
-	if err != nil {
-		fmt.Printf("err %s join the IPC namespace of PID %d: %v\n", holder.Errno(err), pid, err)
-		return 0
-	}
-	fmt.Printf("ok %s %d\n", before, id)
-	return 0
-}
-
-// makeMain is the child of spawnmake: args are the key.
+// makeMain is the child of spawnmake: args are the key. It answers as the
+// holder's make command does.
 func makeMain(args []string) int {
-	key, _ := strconv.Atoi(args[0])
-	fmt.Println(commands.Answer([]string{"make", strconv.Itoa(key)}))
+	if len(args) != 1 {
+		fmt.Fprintln(os.Stderr, "usage: ipc.make KEY")
+		return 2
+	}
+	if _, err := parseKey(args[0]); err != nil {
+		fmt.Fprintf(os.Stderr, "usage: ipc.make KEY: %v\n", err)
+		return 2
+	}
+	fmt.Println(commands.Answer([]string{"make", args[0]}))
 	return 0
 }

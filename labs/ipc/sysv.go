@@ -24,9 +24,10 @@ func (o Objects) String() string {
 	return fmt.Sprintf("msqid %d, shmid %d, semid %d", o.Msg, o.Shm, o.Sem)
 }
 
-// NewKey returns a random System V key for one run of a step, so that runs
-// in parallel never share a key (and the host surely has none with it).
-func NewKey() int { return 0x10000 + rand.IntN(0x7fff0000) }
+// newKey returns a random System V key for one run of a step. Each step
+// runs in a lab host of its own, so the key only has to be unlikely to be
+// confused with another number in a message.
+func newKey() int { return 0x10000 + rand.IntN(0x7fff0000) }
 
 // MsgGet is msgget(2): the message queue with key, created when flag has
 // IPC_CREAT. x/sys/unix has no wrapper for it.
@@ -70,25 +71,31 @@ func mqOpen(name string, flag int, mode uint32) (int, error) {
 	return int(fd), nil
 }
 
-// Entry is one line of /proc/sysvipc/{msg,shm,sem}: an object of the reader's IPC namespace.
-type Entry struct {
+// sysvEntry is one line of /proc/sysvipc/{msg,shm,sem}: an object of the
+// reader's IPC namespace.
+type sysvEntry struct {
 	Kind string // msg, shm or sem
 	Key  int
 	ID   int
 }
 
-func (e Entry) String() string { return fmt.Sprintf("%s key %#x id %d", e.Kind, e.Key, e.ID) }
+// String names the object as a failure message does: "msg key 0x1234 id 0".
+func (e sysvEntry) String() string { return fmt.Sprintf("%s key %#x id %d", e.Kind, e.Key, e.ID) }
 
-// ReadSysVIPC lists the System V objects of the caller's IPC namespace, as ipcs(1) does.
-func ReadSysVIPC() ([]Entry, error) {
-	var all []Entry
+// word is the entry as the holder's sysvipc command answers it: "msg:KEY:ID".
+func (e sysvEntry) word() string { return fmt.Sprintf("%s:%d:%d", e.Kind, e.Key, e.ID) }
+
+// readSysVIPC lists the System V objects of the calling thread's IPC
+// namespace, as ipcs(1) does: /proc/sysvipc shows the reader's namespace.
+func readSysVIPC() ([]sysvEntry, error) {
+	var all []sysvEntry
 	for _, kind := range []string{"msg", "shm", "sem"} {
 		path := "/proc/sysvipc/" + kind
 		f, err := os.Open(path)
 		if err != nil {
 			return nil, err
 		}
-		entries, err := ParseSysVIPC(kind, f)
+		entries, err := parseSysVIPC(kind, f)
 		f.Close()
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", path, err)
@@ -98,10 +105,10 @@ func ReadSysVIPC() ([]Entry, error) {
 	return all, nil
 }
 
-// ParseSysVIPC parses one /proc/sysvipc file: a heading line, then one line
+// parseSysVIPC parses one /proc/sysvipc file: a heading line, then one line
 // per object whose first two columns are the key and the ID, in decimal.
-func ParseSysVIPC(kind string, r io.Reader) ([]Entry, error) {
-	var out []Entry
+func parseSysVIPC(kind string, r io.Reader) ([]sysvEntry, error) {
+	var out []sysvEntry
 	sc := bufio.NewScanner(r)
 	for first := true; sc.Scan(); first = false {
 		f := strings.Fields(sc.Text())
@@ -116,7 +123,7 @@ func ParseSysVIPC(kind string, r io.Reader) ([]Entry, error) {
 		if err1 != nil || err2 != nil {
 			return nil, fmt.Errorf("line %q: key and id are not numbers", sc.Text())
 		}
-		out = append(out, Entry{Kind: kind, Key: int(key), ID: id})
+		out = append(out, sysvEntry{Kind: kind, Key: int(key), ID: id})
 	}
 	return out, sc.Err()
 }

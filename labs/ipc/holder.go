@@ -1,0 +1,26 @@
+//go:build linux
+
+package ipc
+
+import (
+	"context"
+
+	"github.com/nslab/nslab/pkg/holder"
+	"github.com/nslab/nslab/pkg/ns"
+	"github.com/nslab/nslab/pkg/spawn"
+)
+
+// startHolder starts a holder in new namespaces of kinds and lets it run: a
+// child that keeps its namespaces alive and runs one lab command per line
+// written to its standard input (package holder; the commands are in
+// entry.go). Its "err" answers are *holder.CommandError.
+func startHolder(ctx context.Context, kinds ...ns.Kind) (*holder.Holder, error) {
+	h, err := holder.Start(ctx, spawn.Config{New: kinds, Entrypoint: entryHolder})
+	if err != nil {
+		return nil, err
+	}
+	if err := h.Release(); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
