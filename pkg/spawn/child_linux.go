@@ -1,8 +1,9 @@
 package spawn
 
 import (
+	"bytes"
 	"encoding/base64"
-	"encoding/json"
+	"encoding/gob"
 	"errors"
 	"fmt"
 	"os"
@@ -37,7 +38,7 @@ func shim(enc string) int {
 	var sp spec
 	raw, err := base64.StdEncoding.DecodeString(enc)
 	if err == nil {
-		err = json.Unmarshal(raw, &sp)
+		err = gob.NewDecoder(bytes.NewReader(raw)).Decode(&sp)
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "nslab shim: bad %s: %v\n", envSpec, err)

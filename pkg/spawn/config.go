@@ -156,7 +156,7 @@ func (sp spec) direct(noHold bool) bool {
 	return noHold && sp.Entrypoint == "" && sp.Hostname == "" && sp.Domainname == "" && !sp.MountProc && len(sp.Join) == 0
 }
 
-// spec is what the parent tells the shim, through the environment.
+// spec is what the parent tells the shim, through the environment (gob, base64).
 type spec struct {
 	Entrypoint string          `json:"entrypoint,omitempty"`
 	Path       string          `json:"path,omitempty"` // resolved external command

@@ -314,3 +314,21 @@ func TestNestedUserNamespaceMapsRoot(t *testing.T) {
 	}
 	assert.Equal(t, want, fields[3], "setgroups inherited")
 }
+
+// TestBytesThroughTheShim: arguments and names that are not UTF-8 reach the
+// command as the bytes they were (every byte value but NUL, which argv cannot hold).
+func TestBytesThroughTheShim(t *testing.T) {
+	need(t, ns.UTS)
+	var all []byte
+	for b := 1; b < 256; b++ {
+		all = append(all, byte(b))
+	}
+	var out bytes.Buffer
+	err := spawn.Run(t.Context(), spawn.Config{
+		New: []ns.Kind{ns.UTS}, Hostname: "h\xffx", Stdout: &out,
+		Args: []string{"sh", "-c", `printf %s "$1"; printf '|'; cat /proc/sys/kernel/hostname`, "sh", string(all)},
+	})
+	require.NoError(t, err)
+	want := append(append(all, '|'), "h\xffx\n"...)
+	assert.Equal(t, want, out.Bytes())
+}

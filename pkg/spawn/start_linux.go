@@ -1,9 +1,10 @@
 package spawn
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
+	"encoding/gob"
 	"errors"
 	"fmt"
 	"io"
@@ -129,8 +130,11 @@ func (sp spec) describe() string {
 }
 
 func (sp spec) encode() string {
-	b, _ := json.Marshal(sp) // a struct of strings, bools and ints always marshals
-	return envSpec + "=" + base64.StdEncoding.EncodeToString(b)
+	// gob, not JSON: strings cross as their bytes, so arguments and names
+	// that are not UTF-8 arrive unchanged (JSON would replace them by U+FFFD).
+	var b bytes.Buffer
+	gob.NewEncoder(&b).Encode(sp) // a struct of strings, bools and ints always encodes
+	return envSpec + "=" + base64.StdEncoding.EncodeToString(b.Bytes())
 }
 
 func (c *Child) start(ctx context.Context, cfg Config, sp spec) error {
