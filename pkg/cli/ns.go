@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/nslab/nslab/pkg/ns"
 )
@@ -336,9 +337,29 @@ func FormatList(rows []infoJSON) string {
 	tw := tabwriter.NewWriter(&b, 0, 0, 1, ' ', 0)
 	fmt.Fprintln(tw, "NS\tTYPE\tNPROCS\tPID\tUSER\tOWNER_UID\tCOMMAND")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%s\t%d\t%s\n", r.NS, r.Type, r.NProcs, r.PID, r.User, r.OwnerUID, r.Command)
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%s\t%d\t%s\n", r.NS, r.Type, r.NProcs, r.PID, Printable(r.User), r.OwnerUID, Printable(r.Command))
 	}
 	tw.Flush()
+	return b.String()
+}
+
+// Printable escapes what a terminal would obey in text another user chose
+// (a command line, a user name): control characters, DEL and bytes that are
+// not UTF-8 become \xHH, as lsns(8) writes them, and a backslash \x5c.
+func Printable(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1, r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0, r == '\\':
+			for _, c := range []byte(s[i : i+size]) {
+				fmt.Fprintf(&b, "\\x%02x", c)
+			}
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
 	return b.String()
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
 
@@ -183,5 +184,30 @@ func TestNSTimeOffsets(t *testing.T) {
 	var got []processJSON
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || len(got) != 1 || got[0].TimeOffsets == nil || got[0].TimeOffsets.Boottime != 31536000*time.Second {
 		t.Errorf("nslab ns --json %d = %q (%v); want time_offsets with boottime_ns 31536000000000000", pid, r.stdout, err)
+	}
+}
+
+// TestNSAllEscapes: a command line with terminal escapes, chosen by whoever
+// started the process, is printed escaped, as lsns(8) prints it.
+func TestNSAllEscapes(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("skip: bash's exec -a sets the argv[0] of the witness process")
+	}
+	needNamespaces(t, ns.UTS)
+	// In a UTS namespace of its own, it is the lowest PID of one row.
+	child, err := spawn.Start(t.Context(), spawn.Config{New: []ns.Kind{ns.UTS}, NoHold: true,
+		Args: []string{"bash", "-c", "exec -a $'evil\\e[2J\\a' sleep 30"}})
+	require.NoError(t, err)
+	defer child.Stop()
+	require.Eventually(t, func() bool {
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(child.PID()) + "/cmdline")
+		return strings.HasPrefix(string(b), "evil")
+	}, 5*time.Second, 10*time.Millisecond, "bash never became the evil sleep")
+	r := call(t, "", "ns", "--all")
+	if strings.ContainsAny(r.stdout, "\x1b\a") {
+		t.Errorf("nslab ns --all printed a raw escape:\n%q", r.stdout)
+	}
+	if !strings.Contains(r.stdout, `evil\x1b[2J\x07`) {
+		t.Errorf("nslab ns --all lacks the escaped command evil\\x1b[2J\\x07:\n%s", r.stdout)
 	}
 }

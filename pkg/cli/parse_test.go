@@ -161,3 +161,21 @@ func TestParsePasswd(t *testing.T) {
 		t.Errorf("parsePasswd = %v, want %v", got, want)
 	}
 }
+
+func TestPrintable(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"sleep 30", "sleep 30"},
+		{"evil\x1b]0;owned\x07", `evil\x1b]0;owned\x07`},
+		{"a\xffb", `a\xffb`},
+		{"tab\there", `tab\x09here`},
+		{`back\slash`, `back\x5cslash`},
+		{"café ünïcode", "café ünïcode"},
+		{"c1\u009b31m", `c1\xc2\x9b31m`},
+		{"", ""},
+	}
+	for _, tc := range tests {
+		if got := Printable(tc.in); got != tc.want {
+			t.Errorf("Printable(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
