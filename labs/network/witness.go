@@ -4,6 +4,7 @@ package network
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -108,7 +109,7 @@ func hexAddr(s string) (netip.Addr, error) {
 		return netip.Addr{}, err
 	}
 	var b [4]byte
-	hostOrder.PutUint32(b[:], uint32(v))
+	binary.NativeEndian.PutUint32(b[:], uint32(v)) // /proc/net/route prints in the machine's byte order
 	return netip.AddrFrom4(b), nil
 }
 
@@ -142,7 +143,7 @@ func serve(args []string) ([]string, error) {
 
 func acceptOne(l *net.TCPListener) {
 	defer l.Close()
-	l.SetDeadline(time.Now().Add(Timeout))
+	l.SetDeadline(time.Now().Add(timeout))
 	c, err := l.Accept()
 	if err != nil {
 		return
@@ -171,12 +172,12 @@ func dial(args []string) ([]string, error) {
 		return nil, fmt.Errorf("bad port %q: %w", args[1], err)
 	}
 	to := netip.AddrPortFrom(addr, uint16(port))
-	c, err := net.DialTimeout("tcp", to.String(), Timeout)
+	c, err := net.DialTimeout("tcp", to.String(), timeout)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", to, err)
 	}
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(Timeout))
+	c.SetDeadline(time.Now().Add(timeout))
 	line, err := bufio.NewReader(c).ReadString('\n')
 	if err != nil {
 		return nil, fmt.Errorf("read from %s: %w", to, err)
@@ -225,7 +226,7 @@ func waitGone(name string) ([]string, error) {
 	if _, err := netlink.LinkByName(name); errors.As(err, new(netlink.LinkNotFoundError)) {
 		return nil, nil
 	}
-	timer := time.NewTimer(Timeout)
+	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	for {
 		select {
@@ -234,7 +235,7 @@ func waitGone(name string) ([]string, error) {
 				return nil, nil
 			}
 		case <-timer.C:
-			return nil, fmt.Errorf("link %s still exists after %v: %w", name, Timeout, unix.ETIMEDOUT)
+			return nil, fmt.Errorf("link %s still exists after %v: %w", name, timeout, unix.ETIMEDOUT)
 		}
 	}
 }

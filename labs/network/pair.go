@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/nslab/nslab/pkg/holder"
 	"github.com/nslab/nslab/pkg/ns"
 )
 
@@ -18,7 +19,7 @@ import (
 // network namespace and move them into the container's, without any
 // privilege on the real host: it works for an unprivileged user too.
 type Pair struct {
-	Bastion       *Holder
+	Bastion       *holder.Holder
 	ContainerPID  int    // the container's PID, as the bastion and the caller see it
 	BastionLink   string // the bastion's end of the veth pair, "nsl3fa2c1b"
 	ContainerLink string // the container's end, "nsl3fa2c1c"
@@ -28,7 +29,7 @@ type Pair struct {
 // down, in each network namespace. The names of the veth pair are chosen
 // for this run; Connect makes it.
 func StartPair(ctx context.Context) (*Pair, error) {
-	b, err := StartHolder(ctx, true, ns.User, ns.Net)
+	b, err := startHolder(ctx, true, ns.User, ns.Net)
 	if err != nil {
 		return nil, fmt.Errorf("start the bastion: %w", err)
 	}
