@@ -3,7 +3,9 @@ package cli
 import (
 	"flag"
 	"io"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
@@ -14,7 +16,10 @@ const runUsage = `usage: nslab run [NAMESPACE FLAGS] [--hostname NAME] [--domain
 
 Runs CMD in new namespaces, like unshare(1) --fork: nslab stays the parent,
 waits for CMD with its standard input and output attached, forwards SIGINT,
-SIGTERM and SIGHUP to it, and exits with its status. Without CMD, runs $SHELL
+SIGTERM and SIGHUP to it, and exits with its status. With --pid, CMD runs
+under a small init, PID 1 of the new namespace, that reaps orphans, passes
+signals on and ends with CMD; when nslab is killed, so is everything it
+started. Without CMD, runs $SHELL
 (or /bin/sh). A new mount namespace is made private (mount --make-rprivate /)
 before anything runs in it, so no mount leaks to the host.
 
@@ -28,6 +33,12 @@ Namespace flags:
                       command runs unmapped, as UID 65534 without capabilities
   --mount-proc        mount a fresh /proc, which shows the new PID namespace with
                       --pid (implies --mount)
+  --init=false        with --pid, run CMD itself as PID 1 (as unshare --fork
+                      does) rather than under nslab's init, which reaps
+                      orphans and passes signals on to CMD, as docker run --init
+  --stop-timeout D    after passing SIGTERM, SIGINT or SIGHUP on, wait D (a Go
+                      duration; default 2s) for CMD to end, then kill it and,
+                      with --pid, everything in its namespace; 0 waits for ever
   --user=false        never add a user namespace: without root, creating the
                       others then fails. By default, when you are not root,
                       nslab adds a user namespace mapping you to root.
@@ -62,6 +73,8 @@ type runFlags struct {
 	domainname string
 	mapRoot    bool
 	mountProc  bool
+	noInit     bool
+	stop       time.Duration
 	set        map[string]bool // flags given explicitly
 }
 
@@ -76,7 +89,25 @@ func newRunFlagSet(f *runFlags) *flag.FlagSet {
 	fs.StringVar(&f.domainname, "domainname", "", "")
 	fs.BoolVar(&f.mapRoot, "map-root", false, "")
 	fs.BoolVar(&f.mountProc, "mount-proc", false, "")
+	fs.BoolFunc("init", "", func(v string) error {
+		on, err := strconv.ParseBool(v)
+		f.noInit = !on
+		return err
+	})
+	fs.DurationVar(&f.stop, "stop-timeout", DefaultStopTimeout, "")
 	return fs
+}
+
+// DefaultStopTimeout is how long nslab run waits, after passing on a
+// signal that asks to stop, before it kills the namespace.
+const DefaultStopTimeout = 2 * time.Second
+
+// Run is the parsed command line of nslab run: what to start, and how to stop it.
+type Run struct {
+	Config spawn.Config
+	// StopTimeout: after SIGTERM, SIGINT or SIGHUP, how long the command
+	// may take to end before nslab kills it (and its PID namespace); 0 waits for ever.
+	StopTimeout time.Duration
 }
 
 // runEnv is what the translation of run's flags reads from outside.
@@ -89,14 +120,24 @@ type runEnv struct {
 // the spawn.Config it starts, without touching the kernel. It returns a
 // usage error for a bad command line and flag.ErrHelp for --help.
 func RunConfig(args []string, env runEnv) (spawn.Config, error) {
+	r, err := ParseRun(args, env)
+	return r.Config, err
+}
+
+// ParseRun is RunConfig with the stop timeout.
+func ParseRun(args []string, env runEnv) (Run, error) {
 	var f runFlags
 	fs := newRunFlagSet(&f)
 	if err := fs.Parse(args); err != nil {
-		return spawn.Config{}, err
+		return Run{}, err
 	}
 	f.set = map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
-	return f.config(fs.Args(), env)
+	if f.stop < 0 {
+		return Run{}, usageErrorf("run: --stop-timeout %v: want 0 (wait for ever) or more", f.stop)
+	}
+	cfg, err := f.config(fs.Args(), env)
+	return Run{Config: cfg, StopTimeout: f.stop}, err
 }
 
 func (f runFlags) config(args []string, env runEnv) (spawn.Config, error) {
@@ -124,6 +165,10 @@ func (f runFlags) config(args []string, env runEnv) (spawn.Config, error) {
 	if len(cfg.Args) == 0 {
 		cfg.Args = []string{defaultShell(env.Shell)}
 	}
+	if want[ns.PID] && !f.noInit {
+		// PID 1 of the new namespace is nslab's init, the command its child.
+		cfg.Entrypoint = entryInit
+	}
 	return cfg, nil
 }
 
@@ -146,12 +191,12 @@ func defaultShell(shell string) string {
 }
 
 func runRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	cfg, err := RunConfig(args, runEnv{Shell: getenv("SHELL"), Supported: ns.Supported})
+	r, err := ParseRun(args, runEnv{Shell: getenv("SHELL"), Supported: ns.Supported})
 	if code, done := runParseResult(err, stdout, stderr); done {
 		return code
 	}
-	cfg.Stdin, cfg.Stdout, cfg.Stderr = stdin, stdout, stderr
-	return execute(cfg, stderr)
+	r.Config.Stdin, r.Config.Stdout, r.Config.Stderr = stdin, stdout, stderr
+	return execute(r, stderr)
 }
 
 func runParseResult(err error, stdout, stderr io.Writer) (int, bool) {

@@ -9,14 +9,17 @@ import (
 	"os/exec"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/nslab/nslab/pkg/spawn"
 )
 
 var getenv = os.Getenv
 
-// execute starts cfg, forwards signals to it, waits, and returns the status.
-func execute(cfg spawn.Config, stderr io.Writer) int {
+// execute starts r's command, passes the signals nslab gets on to it, kills
+// it when it outlives the stop timeout after one, and returns its status.
+func execute(r Run, stderr io.Writer) int {
+	cfg := r.Config
 	if err := lookCommand(cfg.Args[0]); err != nil {
 		return fail(stderr, err)
 	}
@@ -24,28 +27,42 @@ func execute(cfg spawn.Config, stderr io.Writer) int {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 	cfg.NoHold = true // nothing to inspect: skip the shim when the command needs no setup
+	cfg.StopSignal = syscall.SIGKILL
 	child, err := spawn.Start(context.Background(), cfg)
 	if err != nil {
 		return fail(stderr, &exitError{code: exitNotStarted, err: startFailure(cfg, err)})
 	}
-	done := make(chan struct{})
-	defer close(done)
-	go forward(sigs, done, child.PID())
 	if err := child.Release(); err != nil {
 		code := statusOf(child.Wait(), exitNotStarted)
 		return fail(stderr, &exitError{code: code, err: fmt.Errorf("run: %w", err)})
 	}
-	return statusOf(child.Wait(), exitNotStarted)
+	ended := make(chan int, 1)
+	go func() { ended <- statusOf(child.Wait(), exitNotStarted) }()
+	return supervise(child.PID(), sigs, ended, r.StopTimeout)
 }
 
-// forward passes the signals nslab receives on to the child until done.
-func forward(sigs <-chan os.Signal, done <-chan struct{}, pid int) {
+// supervise passes signals on to pid until it ends; when it is still there
+// stop after the first signal, it is killed (SIGKILL: its PID namespace
+// ends with it) and nslab exits 128+N for that signal N.
+func supervise(pid int, sigs <-chan os.Signal, ended <-chan int, stop time.Duration) int {
+	var deadline <-chan time.Time
+	first := syscall.Signal(0)
 	for {
 		select {
 		case s := <-sigs:
 			syscall.Kill(pid, s.(syscall.Signal)) // the child may be gone already: nothing to do then
-		case <-done:
-			return
+			if first == 0 {
+				first = s.(syscall.Signal)
+				if stop > 0 {
+					deadline = time.After(stop)
+				}
+			}
+		case <-deadline:
+			syscall.Kill(pid, syscall.SIGKILL)
+			<-ended
+			return 128 + int(first)
+		case code := <-ended:
+			return code
 		}
 	}
 }

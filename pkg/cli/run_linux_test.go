@@ -64,17 +64,29 @@ func TestRunDefaultShellReadsStdin(t *testing.T) {
 
 func TestRunPIDNamespace(t *testing.T) {
 	needNamespaces(t, ns.PID, ns.Mnt)
-	// The shell is PID 1; exec'd, ls is PID 1 and alone in the fresh /proc.
+	// Under nslab's init (PID 1), the shell is the init's child; exec'd, ls
+	// keeps its PID, and the fresh /proc shows the two of them alone.
 	r := call(t, "", "run", "--pid", "--mount-proc", "--", "sh", "-c", "echo $$; exec ls -1 /proc")
-	var pids []string
-	for _, f := range strings.Fields(r.stdout) {
+	pids := numbers(r.stdout)
+	if r.code != 0 || len(pids) != 3 || pids[0] == "1" || pids[1] != "1" || pids[2] != pids[0] {
+		t.Errorf("nslab run --pid --mount-proc: $$ and the PIDs in /proc = %q (code %d, stderr %q), want $$ and \"1 $$\"", pids, r.code, r.stderr)
+	}
+	// Without the init, the shell is PID 1 itself, as with unshare --fork.
+	r = call(t, "", "run", "--pid", "--init=false", "--mount-proc", "--", "sh", "-c", "echo $$; exec ls -1 /proc")
+	if pids := numbers(r.stdout); r.code != 0 || strings.Join(pids, " ") != "1 1" {
+		t.Errorf("nslab run --pid --init=false --mount-proc: $$ and the PIDs in /proc = %q (code %d, stderr %q), want \"1 1\"", pids, r.code, r.stderr)
+	}
+}
+
+// numbers returns the words of out that start with a digit.
+func numbers(out string) []string {
+	var n []string
+	for _, f := range strings.Fields(out) {
 		if f[0] >= '0' && f[0] <= '9' {
-			pids = append(pids, f)
+			n = append(n, f)
 		}
 	}
-	if r.code != 0 || strings.Join(pids, " ") != "1 1" {
-		t.Errorf("nslab run --pid --mount-proc: $$ and the PIDs in /proc = %q (code %d, stderr %q), want \"1 1\"", pids, r.code, r.stderr)
-	}
+	return n
 }
 
 func TestRunMapRoot(t *testing.T) {
