@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os/exec"
 	"bytes"
 	"context"
 	"errors"
@@ -22,7 +23,22 @@ func init() { lab.Register(testLab) }
 
 func TestMain(m *testing.M) {
 	spawn.Init()
+	if os.Getenv(envAsNslab) == "1" { // this binary, run as the nslab command by a test
+		os.Unsetenv(envAsNslab)
+		os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	os.Exit(m.Run())
+}
+
+// envAsNslab makes the test binary run as the nslab command: for tests that
+// signal it, kill it or give it a terminal.
+const envAsNslab = "NSLAB_CLI_TEST_AS_NSLAB"
+
+// nslabCommand is the nslab command with args, as a process of its own.
+func nslabCommand(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Env = append(os.Environ(), envAsNslab+"=1")
+	return cmd
 }
 
 // testLab has a step that passes and one that fails, to test nslab lab.
