@@ -48,6 +48,9 @@ func (Lab) Network(ctx context.Context) error { return runLabs(ctx, "network") }
 // User runs the user lab narrated, step by step.
 func (Lab) User(ctx context.Context) error { return runLabs(ctx, "user") }
 
+// Time runs the time lab narrated, step by step.
+func (Lab) Time(ctx context.Context) error { return runLabs(ctx, "time") }
+
 // All runs every lab of the course that exists, in course order.
 func (Lab) All(ctx context.Context) error { return runLabs(ctx, labNames()...) }
 
@@ -70,6 +73,9 @@ func (Test) Network() error { return testLabs("network") }
 
 // User runs the user lab's graded tests and scenarios.
 func (Test) User() error { return testLabs("user") }
+
+// Time runs the time lab's graded tests and scenarios.
+func (Test) Time() error { return testLabs("time") }
 
 // All runs the graded tests and scenarios of every lab.
 func (Test) All() error { return testLabs(labNames()...) }
@@ -332,7 +338,7 @@ func runLabs(ctx context.Context, names ...string) error {
 		return err
 	}
 	if diff := host.Diff(before, after); len(diff) > 0 {
-		return fmt.Errorf("the lab changed the host (see docs/troubleshooting.md#host-changed):\n  %s", strings.Join(diff, "\n  "))
+		return fmt.Errorf("the machine changed while the labs ran; a bug of the course, not of your code (see docs/safety.md#machine-changed):\n  %s", strings.Join(diff, "\n  "))
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d step(s) failed", failed)

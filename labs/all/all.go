@@ -7,6 +7,7 @@ import (
 	_ "github.com/nslab/nslab/labs/mount"   // mount namespaces
 	_ "github.com/nslab/nslab/labs/network" // network namespaces
 	_ "github.com/nslab/nslab/labs/pid"     // PID namespaces
+	_ "github.com/nslab/nslab/labs/time"    // time namespaces
 	_ "github.com/nslab/nslab/labs/user"    // user namespaces
 	_ "github.com/nslab/nslab/labs/uts"     // UTS namespaces
 )
