@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"strings"
@@ -182,4 +183,25 @@ func TestRunNarratesEveryStep(t *testing.T) {
 	for _, want := range []string{"PASS step 01", "FAIL step 02", "docs/labs/demo.md#step-02", `FAIL step 03: note "fine"; want "other"`} {
 		assert.Contains(t, out.String(), want)
 	}
+}
+
+// BenchmarkExec is the cost of one trivial step run the way every step runs:
+// a lab host, its init, the runner, the report, the check, the teardown.
+func BenchmarkExec(b *testing.B) {
+	if err := labhost.Check(); err != nil {
+		b.Skipf("skip: %v", err)
+	}
+	s, _ := demo.Step("01")
+	for b.Loop() {
+		if o := lab.Exec(context.Background(), demo, s, lab.NewNarrator(io.Discard)); o.Err != nil {
+			b.Fatal(o.Err)
+		}
+	}
+}
+
+// BenchmarkExecBare is the same step in a process of its own without a lab
+// host (NSLAB_BARE=1): what the lab host itself adds is the difference.
+func BenchmarkExecBare(b *testing.B) {
+	b.Setenv(labhost.EnvBare, "1")
+	BenchmarkExec(b)
 }
