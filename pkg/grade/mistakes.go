@@ -1,7 +1,9 @@
 package grade
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -14,7 +16,6 @@ import (
 	"golang.org/x/tools/txtar"
 
 	"github.com/nslab/nslab/pkg/lab"
-	"github.com/nslab/nslab/pkg/starter"
 )
 
 // Mistake is a wrong solution of one step that the lab's test must catch
@@ -123,9 +124,9 @@ type MistakeResult struct {
 	Err error // why it escaped; nil when caught
 }
 
-// CheckMistakes checks each mistake in a copy of tree (the module) of its
-// own, jobs at a time, printing a line each on w.
-func CheckMistakes(ctx context.Context, c Config, tree Tree, ms []Mistake, jobs int, w io.Writer) []MistakeResult {
+// CheckMistakes checks each mistake against the module at root, whose
+// files tree holds, jobs at a time, printing a line each on w.
+func CheckMistakes(ctx context.Context, c Config, root string, tree Tree, ms []Mistake, jobs int, w io.Writer) []MistakeResult {
 	if jobs <= 0 {
 		jobs = runtime.NumCPU()
 	}
@@ -139,7 +140,7 @@ func CheckMistakes(ctx context.Context, c Config, tree Tree, ms []Mistake, jobs 
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			out[i] = MistakeResult{m, checkMistake(ctx, c, tree, m)}
+			out[i] = MistakeResult{m, checkMistake(ctx, c, root, tree, m)}
 			mu.Lock()
 			defer mu.Unlock()
 			if out[i].Err == nil {
@@ -153,7 +154,10 @@ func CheckMistakes(ctx context.Context, c Config, tree Tree, ms []Mistake, jobs 
 	return out
 }
 
-func checkMistake(ctx context.Context, c Config, tree Tree, m Mistake) error {
+// checkMistake grades the module at root with the mistake's body in place
+// of its region. The changed file goes through go build's -overlay: the
+// module is not copied, so the build cache serves every package but the lab's.
+func checkMistake(ctx context.Context, c Config, root string, tree Tree, m Mistake) error {
 	l, err := lab.Get(m.Lab)
 	if err != nil {
 		for _, x := range c.Labs {
@@ -177,13 +181,11 @@ func checkMistake(ctx context.Context, c Config, tree Tree, m Mistake) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if err := WriteTree(dir, t); err != nil {
-		return fmt.Errorf("write a copy of the module to %s: %w", dir, err)
-	}
-	if err := fixLabImports(dir, t, m.Lab); err != nil {
+	overlay, err := writeOverlay(dir, root, tree, t)
+	if err != nil {
 		return err
 	}
-	c.Dir, c.Labs = dir, []*lab.Lab{l}
+	c.Dir, c.Labs, c.Overlay = root, []*lab.Lab{l}, overlay
 	r, err := Run(ctx, c)
 	if err != nil {
 		return err
@@ -191,22 +193,35 @@ func checkMistake(ctx context.Context, c Config, tree Tree, m Mistake) error {
 	return m.Caught(r)
 }
 
-// fixLabImports runs goimports over the Go files of a lab in dir.
-func fixLabImports(dir string, t Tree, labName string) error {
-	for _, p := range t.Paths() {
-		if l, _ := starter.LabOf(p); l != labName || !labFile(p) {
+// writeOverlay writes, in dir, each file of changed that differs from
+// orig, its imports fixed, and the -overlay file that maps the module's
+// path of each to its copy; it returns the overlay file's path.
+func writeOverlay(dir, root string, orig, changed Tree) (string, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return "", err
+	}
+	replace := map[string]string{}
+	for _, p := range changed.Paths() {
+		if bytes.Equal(changed[p].Data, orig[p].Data) {
 			continue
 		}
-		path := filepath.Join(dir, filepath.FromSlash(p))
-		out, err := imports.Process(path, t[p].Data, &imports.Options{Comments: true, TabIndent: true, TabWidth: 8})
+		src, err := imports.Process(filepath.Join(abs, p), changed[p].Data, &imports.Options{Comments: true, TabIndent: true, TabWidth: 8})
 		if err != nil {
-			return fmt.Errorf("fix the imports of %s: %w", p, err)
+			return "", fmt.Errorf("fix the imports of %s: %w", p, err)
 		}
-		if err := os.WriteFile(path, out, 0o644); err != nil {
-			return err
+		copyPath := filepath.Join(dir, fmt.Sprintf("%d.go", len(replace)))
+		if err := os.WriteFile(copyPath, src, 0o644); err != nil {
+			return "", err
 		}
+		replace[filepath.Join(abs, filepath.FromSlash(p))] = copyPath
 	}
-	return nil
+	b, err := json.Marshal(map[string]any{"Replace": replace})
+	if err != nil {
+		return "", err
+	}
+	overlay := filepath.Join(dir, "overlay.json")
+	return overlay, os.WriteFile(overlay, b, 0o644)
 }
 
 // RunMistakes checks the mistakes of c.Labs in the module at root, two at
@@ -220,7 +235,7 @@ func RunMistakes(ctx context.Context, c Config, root string, w io.Writer) (escap
 	if err != nil {
 		return 0, err
 	}
-	results := CheckMistakes(ctx, c, tree, ms, 2, w)
+	results := CheckMistakes(ctx, c, root, tree, ms, 2, w)
 	for _, r := range results {
 		if r.Err != nil {
 			escaped++

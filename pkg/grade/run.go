@@ -21,6 +21,7 @@ type Config struct {
 	Exec    string        // a go test -exec program, such as "sudo -n"; "" runs the tests as the caller
 	Timeout time.Duration // the go test -timeout of each lab's test binary; 0 is DefaultTimeout
 	Env     []string      // added to the environment of go test (NSLAB_STEP_TIMEOUT=3s)
+	Overlay string        // a go build -overlay file: files replaced without copying the module; "" for none
 }
 
 // DefaultTimeout is how long a lab's test binary may run: the labs take
@@ -41,6 +42,9 @@ func (c Config) Args() []string {
 	args := []string{"test", "-json", "-count=1", "-timeout", timeout.String(), "-run", "^(" + strings.Join(funcs, "|") + ")$"}
 	if c.Exec != "" {
 		args = append(args, "-exec", c.Exec)
+	}
+	if c.Overlay != "" {
+		args = append(args, "-overlay", c.Overlay)
 	}
 	for _, l := range c.Labs {
 		args = append(args, "./labs/"+l.Name+"/...")
