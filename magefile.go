@@ -48,6 +48,9 @@ func (Lab) Network(ctx context.Context) error { return runLabs(ctx, "network") }
 // User runs the user lab narrated, step by step.
 func (Lab) User(ctx context.Context) error { return runLabs(ctx, "user") }
 
+// Cgroup runs the cgroup lab narrated, step by step.
+func (Lab) Cgroup(ctx context.Context) error { return runLabs(ctx, "cgroup") }
+
 // Time runs the time lab narrated, step by step.
 func (Lab) Time(ctx context.Context) error { return runLabs(ctx, "time") }
 
@@ -73,6 +76,9 @@ func (Test) Network() error { return testLabs("network") }
 
 // User runs the user lab's graded tests and scenarios.
 func (Test) User() error { return testLabs("user") }
+
+// Cgroup runs the cgroup lab's graded tests and scenarios.
+func (Test) Cgroup() error { return testLabs("cgroup") }
 
 // Time runs the time lab's graded tests and scenarios.
 func (Test) Time() error { return testLabs("time") }

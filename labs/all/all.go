@@ -3,6 +3,7 @@
 package all
 
 import (
+	_ "github.com/nslab/nslab/labs/cgroup"  // cgroup namespaces
 	_ "github.com/nslab/nslab/labs/ipc"     // IPC namespaces
 	_ "github.com/nslab/nslab/labs/mount"   // mount namespaces
 	_ "github.com/nslab/nslab/labs/network" // network namespaces

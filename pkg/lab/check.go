@@ -21,6 +21,9 @@ type Check struct {
 	// Cgroup is the lab host's own cgroup v2 directory as the harness sees
 	// it, for a step with Step.Cgroup; "" otherwise.
 	Cgroup string
+	// PidsV1 is its twin in a v1 pids hierarchy on a hybrid machine (where
+	// the v2 hierarchy has no pids controller), or "".
+	PidsV1 string
 	// proc is the lab host's /proc, as the harness reads it (/proc/PID/root/proc).
 	proc string
 }

@@ -175,7 +175,7 @@ func verdict(l *Lab, s *Step, n *Narrator, h *labhost.Host, env *envelope) error
 		return nil // a step in the old shape: its run half narrated and decided
 	}
 	c := NewCheck(n, h.Proc(), env.PID)
-	c.Cgroup = h.Cgroup()
+	c.Cgroup, c.PidsV1 = h.Cgroup(), h.PidsV1()
 	return Recover(func() error { return s.Do.check(c, env.Report) })
 }
 

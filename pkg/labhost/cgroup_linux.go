@@ -3,13 +3,12 @@
 package labhost
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,29 +36,6 @@ func CgroupV2Root() (string, error) {
 		return dir, nil
 	}
 	return "", errors.New("find the cgroup v2 hierarchy: no cgroup2 file system is mounted with its root (see /proc/self/mountinfo)")
-}
-
-// V2Mount returns the mount point of the first cgroup2 mount whose root is
-// the hierarchy's root, from mountinfo text.
-func V2Mount(mountinfo io.Reader) (string, bool) {
-	sc := bufio.NewScanner(mountinfo)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		sep := -1
-		for i, x := range f {
-			if x == "-" {
-				sep = i
-				break
-			}
-		}
-		if sep < 0 || sep+1 >= len(f) || len(f) < 5 {
-			continue
-		}
-		if f[sep+1] == "cgroup2" && f[3] == "/" {
-			return f[4], true
-		}
-	}
-	return "", false
 }
 
 // CheckCgroup says whether a lab host can be given a cgroup of its own.
@@ -117,12 +93,17 @@ func delegateV1Pids(name string, uid, gid int) (string, error) {
 		return "", nil
 	}
 	parent := filepath.Join(v1, CgroupParent)
-	if err := os.Mkdir(parent, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-		return "", fmt.Errorf("make cgroup %s: %w", parent, err)
-	}
-	sweepV1(parent)
 	dir := filepath.Join(parent, name)
-	if err := os.Mkdir(dir, 0o755); err != nil {
+	for range 5 { // another lab host that ends may remove parent in between (see removeParent)
+		if err = os.Mkdir(parent, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return "", fmt.Errorf("make cgroup %s: %w", parent, err)
+		}
+		sweepV1(parent)
+		if err = os.Mkdir(dir, 0o755); !errors.Is(err, os.ErrNotExist) {
+			break
+		}
+	}
+	if err != nil {
 		return "", fmt.Errorf("make cgroup %s: %w", dir, err)
 	}
 	for _, f := range []string{".", "cgroup.procs", "tasks"} {
@@ -138,7 +119,7 @@ func delegateV1Pids(name string, uid, gid int) (string, error) {
 func sweepV1(parent string) {
 	dirs, _ := filepath.Glob(filepath.Join(parent, "labhost-*"))
 	for _, dir := range dirs {
-		if v1Empty(dir) {
+		if stale(dir) && v1Empty(dir) {
 			removeCgroup(dir)
 		}
 	}
@@ -165,23 +146,6 @@ func hasController(dir, c string) bool {
 	return err == nil && slices.Contains(strings.Fields(string(b)), c)
 }
 
-// V1Mount returns the mount point of the cgroup v1 hierarchy of controller,
-// with its root visible, from mountinfo text.
-func V1Mount(mountinfo io.Reader, controller string) (string, bool) {
-	sc := bufio.NewScanner(mountinfo)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		i := slices.Index(f, "-")
-		if i < 0 || i+3 >= len(f) || len(f) < 5 || f[i+1] != "cgroup" || f[3] != "/" {
-			continue
-		}
-		if slices.Contains(strings.Split(f[i+3], ","), controller) {
-			return f[4], true
-		}
-	}
-	return "", false
-}
-
 // enablePids offers the pids controller to the lab hosts' cgroups under
 // parent, where the v2 hierarchy has it (a pure v2 machine); best effort.
 func enablePids(parent string) {
@@ -200,7 +164,7 @@ func makeCgroup(parent string) (string, error) {
 		}
 		sweepCgroups(parent)
 		enablePids(parent)
-		dir, err := os.MkdirTemp(parent, "labhost-")
+		dir, err := os.MkdirTemp(parent, fmt.Sprintf("labhost-%d-", os.Getpid()))
 		if err == nil {
 			return dir, nil
 		}
@@ -215,11 +179,27 @@ func makeCgroup(parent string) (string, error) {
 // that the machine is left as it was; it fails harmlessly while one has.
 func removeParent(dir string) { unix.Rmdir(filepath.Dir(dir)) }
 
+// stale reports whether the labhost-PID-N cgroup dir was made by a process
+// that is gone: a lab host being made is empty for a moment, between the
+// mkdir and its init's clone into it, and must not be swept by another.
+func stale(dir string) bool {
+	rest := strings.TrimPrefix(filepath.Base(dir), "labhost-")
+	owner, _, _ := strings.Cut(rest, "-")
+	pid, err := strconv.Atoi(owner)
+	switch {
+	case err != nil || pid <= 0:
+		return true
+	case pid == os.Getpid():
+		return false
+	}
+	return errors.Is(unix.Kill(pid, 0), unix.ESRCH)
+}
+
 // sweepCgroups removes the labhost-* cgroups no process is in any more.
 func sweepCgroups(parent string) {
 	dirs, _ := filepath.Glob(filepath.Join(parent, "labhost-*"))
 	for _, dir := range dirs {
-		if !populated(dir) {
+		if stale(dir) && !populated(dir) {
 			removeCgroup(dir)
 		}
 	}

@@ -35,3 +35,4 @@ func (h *Host) Stop() error                               { return errUnsupporte
 
 func CheckCgroup() error       { return errUnsupported }
 func (h *Host) Cgroup() string { return "" }
+func (h *Host) PidsV1() string { return "" }
