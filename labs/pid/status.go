@@ -18,11 +18,11 @@ func StatusField(status, name string) (value string, ok bool) {
 	return "", false
 }
 
-// NSpidOf returns the PIDs of the NSpid line of /proc/PID/status text, from
+// nspidOf returns the PIDs of the NSpid line of /proc/PID/status text, from
 // the PID namespace of the proc mount that was read down to the process's
 // own. It is the lab's own reading, used where the learner's ParseNSpid is not
-// what is graded.
-func NSpidOf(status string) ([]int, error) {
+// what is graded (the harness never runs the learner's code).
+func nspidOf(status string) ([]int, error) {
 	v, ok := StatusField(status, "NSpid")
 	if !ok {
 		return nil, fmt.Errorf("no NSpid line in /proc/PID/status (Linux 4.1 or later has one)")
@@ -55,27 +55,33 @@ func SigMask(hex string) (uint64, error) {
 	return m, nil
 }
 
-// Stat is what the lab reads from /proc/PID/stat.
-type Stat struct {
+// procStat is what the lab reads from /proc/PID/stat.
+type procStat struct {
 	Comm  string // the command name, without its parentheses
 	State byte   // R, S, D, Z, T, …
 	PPID  int    // the parent's PID, as the reader's PID namespace sees it
 }
 
-// ParseStat parses /proc/PID/stat text. The command name may hold blanks and
+// parseStat parses /proc/PID/stat text. The command name may hold blanks and
 // parentheses, so the fields after it are found from the last ')'.
-func ParseStat(text string) (Stat, error) {
+func parseStat(text string) (procStat, error) {
 	open, end := strings.IndexByte(text, '('), strings.LastIndexByte(text, ')')
 	if open < 0 || end < open {
-		return Stat{}, fmt.Errorf("stat %q: no (comm)", text)
+		return procStat{}, fmt.Errorf("stat %q: no (comm)", text)
 	}
 	f := strings.Fields(text[end+1:])
 	if len(f) < 2 || len(f[0]) != 1 {
-		return Stat{}, fmt.Errorf("stat %q: no state and parent after (comm)", text)
+		return procStat{}, fmt.Errorf("stat %q: no state and parent after (comm)", text)
 	}
 	ppid, err := strconv.Atoi(f[1])
 	if err != nil {
-		return Stat{}, fmt.Errorf("stat %q: parent %q: %w", text, f[1], err)
+		return procStat{}, fmt.Errorf("stat %q: parent %q: %w", text, f[1], err)
 	}
-	return Stat{Comm: text[open+1 : end], State: f[0][0], PPID: ppid}, nil
+	return procStat{Comm: text[open+1 : end], State: f[0][0], PPID: ppid}, nil
+}
+
+// hasSignal reports whether mask (SigCgt, SigIgn, … of /proc/PID/status)
+// holds signal sig: bit N-1 for signal N.
+func hasSignal(mask uint64, sig int) bool {
+	return sig > 0 && sig <= 64 && mask&(1<<uint(sig-1)) != 0
 }

@@ -4,15 +4,18 @@ package pid
 
 // The children of steps 03, 04, 05 and 07: inits, and the helpers that make
 // a PID namespace with unshare(2) and start an init and its siblings in it.
+// Each runs in the lab host, started by the step's runner.
 
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
@@ -22,39 +25,61 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// KillReport is what a sibling of init saw when it signalled PID 1.
-type KillReport struct {
+// killReport is what a sibling of init saw when it signalled PID 1.
+type killReport struct {
 	PID     int               // the sibling's own PID in the namespace
 	Results map[string]string // signal name: "ok" or the errno of kill(1, sig)
 }
 
 // goInitMain is PID 1 of a new namespace and a Go program: it sends itself
-// SIGKILL, says it survived, then sends itself SIGTERM, for which the Go
-// runtime has a handler (steps.go explains what then happens).
-func goInitMain([]string) int {
-	// Inside, getpid() is 1, but /proc is still the host's: /proc/1 there
-	// is the host's init. The first NSpid field is this process on the host.
-	st, _ := readStatus("self")
-	pids, _ := NSpidOf(st)
-	catches := false
-	if len(pids) > 0 {
-		catches, _ = Catches(pids[0], unix.SIGTERM)
+// SIGKILL, says it survived, then sends its own thread SIGTERM, for which
+// the Go runtime has a handler (docs/labs/pid.md#step-03 explains what then
+// happens).
+//
+// The SIGTERM goes to the calling thread (tgkill(2)), not to the process
+// (kill(2)): a signal sent to the process may be delivered to another of its
+// threads, whose handler then races this goroutine, which would print
+// "survived SIGTERM" and exit with status 0 about once in a hundred runs. A
+// signal to the calling thread is delivered before tgkill returns to Go code,
+// so the runtime's handler ends the process first, every time.
+func goInitMain(args []string) int {
+	if len(args) != 0 {
+		return usage(entryGoInit, args)
+	}
+	runtime.LockOSThread() // the thread that signals itself stays this goroutine's
+	// Inside, getpid() is 1, but /proc is still the lab host's: /proc/1 there
+	// is the lab host's init. The first NSpid field is this process there.
+	st, err := readStatus("self")
+	if err != nil {
+		return fail(err)
+	}
+	pids, err := nspidOf(st)
+	if err != nil {
+		return fail(err)
+	}
+	catches, err := Catches(pids[0], unix.SIGTERM)
+	if err != nil {
+		return fail(fmt.Errorf("Catches(%d, SIGTERM): %w", pids[0], err))
 	}
 	fmt.Printf("pid %d catches-SIGTERM %v kill-KILL %s\n", unix.Getpid(), catches, errnoName(unix.Kill(1, unix.SIGKILL)))
 	os.Stdout.Sync()
-	unix.Kill(1, unix.SIGTERM)
+	if err := unix.Tgkill(unix.Getpid(), unix.Gettid(), unix.SIGTERM); err != nil {
+		return fail(fmt.Errorf("tgkill(SIGTERM): %w", err))
+	}
 	fmt.Println("survived SIGTERM")
 	return 0
 }
 
-// SignalReport is what the step 03 box saw: init (sleep) has no handlers;
+// signalReport is what the step 03 box saw: init (sleep) has no handlers;
 // a sibling in its namespace signals it in vain; the box, in the parent
-// namespace, kills it.
-type SignalReport struct {
-	InitPID        int  // init's PID as the box (and the host) sees it
+// namespace, kills it. The box itself ignores SIGHUP and, being a Go
+// program, catches SIGTERM.
+type signalReport struct {
+	InitPID        int  // init's PID as the box (and the runner) sees it
 	InitCatchTERM  bool // Catches(init, SIGTERM)
 	BoxCatchTERM   bool // Catches(box, SIGTERM): a Go program has a handler
-	Sibling        KillReport
+	BoxCatchHUP    bool // Catches(box, SIGHUP): the box ignores SIGHUP, which is not handling it
+	Sibling        killReport
 	AliveAfter     bool   // init still running after the sibling's signals
 	StateAfter     string // init's state then, from /proc/PID/stat
 	KilledBy       string // the signal that ended init, sent from the parent namespace
@@ -62,25 +87,31 @@ type SignalReport struct {
 	WaitAfterError string
 }
 
-// signalsMain runs in the caller's PID namespace (in a user namespace of its
-// own without root). It unshares CLONE_NEWPID on its locked thread, so that
-// the next children of that thread are init and a sibling of a new namespace.
-func signalsMain([]string) int {
-	runtime.LockOSThread() // never unlocked: the thread's children go to the new namespace
+// signalsMain runs in the runner's PID namespace. It unshares CLONE_NEWPID
+// on its locked thread, so that the next children of that thread are init
+// and a sibling of a new namespace. It reports, then stays alive until its
+// standard input closes, so that the harness can read its signal masks.
+func signalsMain(args []string) int {
+	if len(args) != 0 {
+		return usage(entrySignals, args)
+	}
+	signal.Ignore(unix.SIGHUP) // SigIgn, not SigCgt: Catches must tell them apart
+	runtime.LockOSThread()     // never unlocked: the thread's children go to the new namespace
 	primeForks()
 	if err := unix.Unshare(unix.CLONE_NEWPID); err != nil {
 		return fail(fmt.Errorf("unshare(CLONE_NEWPID): %w", err))
 	}
-	init, err := spawn.Start(bgCtx, withKill(spawn.Config{Args: []string{"sleep", "1000"}, NoHold: true}))
+	init, err := spawn.Start(context.Background(), withKill(spawn.Config{Args: []string{"sleep", "1000"}, NoHold: true}))
 	if err != nil {
 		return fail(err)
 	}
 	defer init.Stop()
-	r := SignalReport{InitPID: init.PID()}
-	var errT, errB error
+	r := signalReport{InitPID: init.PID()}
+	var errT, errB, errH error
 	r.InitCatchTERM, errT = Catches(init.PID(), unix.SIGTERM)
 	r.BoxCatchTERM, errB = Catches(unix.Getpid(), unix.SIGTERM)
-	if err := errors.Join(errT, errB); err != nil {
+	r.BoxCatchHUP, errH = Catches(unix.Getpid(), unix.SIGHUP)
+	if err := errors.Join(errT, errB, errH); err != nil {
 		r.CatchesErr = err.Error()
 	}
 	if err := runSibling(&r.Sibling); err != nil {
@@ -98,7 +129,7 @@ func signalsMain([]string) int {
 	} else {
 		r.WaitAfterError = fmt.Sprint(werr)
 	}
-	return emit(r)
+	return emitAndHold(r)
 }
 
 // primeForks makes the Go runtime run, now, the check it runs once before
@@ -118,7 +149,7 @@ const siblingScript = `echo pid $$; for s in TERM INT HUP KILL; do if kill -s $s
 
 // runSibling starts, from the unshared thread, a second process in the new
 // namespace, sh, that signals PID 1 with SIGTERM, SIGINT, SIGHUP and SIGKILL.
-func runSibling(r *KillReport) error {
+func runSibling(r *killReport) error {
 	out, err := outsider("sh", "-c", siblingScript)
 	if err != nil {
 		return fmt.Errorf("sibling: %w", err)
@@ -128,7 +159,9 @@ func runSibling(r *KillReport) error {
 		f := strings.Fields(line)
 		switch {
 		case len(f) == 2 && f[0] == "pid":
-			r.PID, _ = strconv.Atoi(f[1])
+			if r.PID, err = strconv.Atoi(f[1]); err != nil {
+				return fmt.Errorf("sibling said %q: %w", line, err)
+			}
 		case len(f) == 2:
 			r.Results[f[0]] = f[1]
 		}
@@ -164,7 +197,10 @@ func running(pid int) bool {
 
 // orphanerMain starts cat on its own standard input, without Pdeathsig, prints
 // cat's PID and exits: cat becomes an orphan.
-func orphanerMain([]string) int {
+func orphanerMain(args []string) int {
+	if len(args) != 0 {
+		return usage(entryOrphaner, args)
+	}
 	cmd := exec.Command("cat")
 	cmd.Stdin = os.Stdin
 	if err := cmd.Start(); err != nil {
@@ -182,12 +218,16 @@ func orphanerMain([]string) int {
 //	(waits for a line on stdin, so that the parent can look too)
 //	reaped PID STATUS   ReapOne returned it, with its exit status
 //	gone PID BOOL       whether /proc/PID disappeared
-func reaperMain([]string) int {
+func reaperMain(args []string) int {
+	if len(args) != 0 {
+		return usage(entryReaper, args)
+	}
+	ctx := context.Background() // the reaper's children end with it (Pdeathsig) or with its namespace
 	r, w, err := os.Pipe()
 	if err != nil {
 		return fail(err)
 	}
-	orphan, err := startOrphaner(r)
+	orphan, err := startOrphaner(ctx, r)
 	r.Close()
 	if err != nil {
 		return fail(err)
@@ -211,7 +251,7 @@ func reaperMain([]string) int {
 	}
 	pid, ws, err := ReapOne()
 	if err != nil {
-		return fail(err)
+		return fail(fmt.Errorf("ReapOne: %w", err))
 	}
 	fmt.Printf("reaped %d %d\n", pid, ws.ExitStatus())
 	_, err = os.Stat("/proc/" + strconv.Itoa(orphan))
@@ -221,19 +261,26 @@ func reaperMain([]string) int {
 
 // startOrphaner runs the orphaner with stdin as cat's input, reaps it, and
 // returns the orphan's PID.
-func startOrphaner(stdin *os.File) (int, error) {
+func startOrphaner(ctx context.Context, stdin *os.File) (int, error) {
 	var out, errb bytes.Buffer
-	err := spawn.Run(bgCtx, spawn.Config{Entrypoint: entryOrphaner, Stdin: stdin, Stdout: &out, Stderr: &errb})
+	err := spawn.Run(ctx, spawn.Config{Entrypoint: entryOrphaner, Stdin: stdin, Stdout: &out, Stderr: &errb})
 	if err != nil {
 		return 0, fmt.Errorf("orphaner: %w: %s", err, strings.TrimSpace(errb.String()))
 	}
-	return strconv.Atoi(strings.TrimSpace(out.String()))
+	pid, err := strconv.Atoi(strings.TrimSpace(out.String()))
+	if err != nil {
+		return 0, fmt.Errorf("orphaner said %q: %w", out.String(), err)
+	}
+	return pid, nil
 }
 
 // treeMain is init of a namespace with two sleeping children and a shell
 // whose background child is a grandchild; none of them has Pdeathsig. It
 // prints "ready" once they all exist, then waits to be killed.
-func treeMain([]string) int {
+func treeMain(args []string) int {
+	if len(args) != 0 {
+		return usage(entryTree, args)
+	}
 	for range 2 {
 		if err := exec.Command("sleep", "1000").Start(); err != nil {
 			return fail(err)
@@ -255,43 +302,57 @@ func treeMain([]string) int {
 	return 0
 }
 
-// UnshareReport is what the step 07 box saw around UnshareForChildren.
-type UnshareReport struct {
+// unshareReport is what the step 07 box saw around UnshareForChildren.
+type unshareReport struct {
 	TID, Threads          int    // the unsharing thread, and how many threads the process had
 	PIDBefore, PIDAfter   ns.ID  // /proc/thread-self/ns/pid
 	PFCBefore, PFCAfter   ns.ID  // /proc/thread-self/ns/pid_for_children
 	PFCEarly              string // opening pid_for_children after unshare, before any child: ENOENT
 	UnshareErr, SecondErr string
 	InitPID               int    // the first child started from the thread, as the box sees it
-	Second                Whoami // the second child's report about itself
+	Second                whoami // the second child's report about itself
 }
 
 // unshareMain calls UnshareForChildren on its locked thread, starts init
 // (sleep) and a second child from it, reports, and waits for its standard
 // input to close before it kills init and exits.
-func unshareMain([]string) int {
+func unshareMain(args []string) int {
+	if len(args) != 0 {
+		return usage(entryUnshare, args)
+	}
 	runtime.LockOSThread() // never unlocked
-	r := UnshareReport{TID: unix.Gettid()}
-	st, _ := readStatus("self")
-	r.Threads, _ = strconv.Atoi(fieldOr(st, "Threads"))
-	r.PIDBefore, _ = ns.GetPath("/proc/thread-self/ns/pid")
-	r.PFCBefore, _ = ns.GetPath("/proc/thread-self/ns/pid_for_children")
+	r := unshareReport{TID: unix.Gettid()}
+	st, err := readStatus("self")
+	if err != nil {
+		return fail(err)
+	}
+	if r.Threads, err = strconv.Atoi(fieldOr(st, "Threads")); err != nil {
+		return fail(fmt.Errorf("Threads of /proc/self/status: %w", err))
+	}
+	if r.PIDBefore, err = ns.GetPath("/proc/thread-self/ns/pid"); err != nil {
+		return fail(err)
+	}
+	if r.PFCBefore, err = ns.GetPath("/proc/thread-self/ns/pid_for_children"); err != nil {
+		return fail(err)
+	}
 	primeForks()
 	if err := UnshareForChildren(); err != nil {
 		r.UnshareErr = errnoName(err)
-		return emit(r)
+		return emitAndHold(r)
 	}
-	r.PIDAfter, _ = ns.GetPath("/proc/thread-self/ns/pid")
-	_, err := ns.GetPath("/proc/thread-self/ns/pid_for_children")
+	if r.PIDAfter, err = ns.GetPath("/proc/thread-self/ns/pid"); err != nil {
+		return fail(err)
+	}
+	_, err = ns.GetPath("/proc/thread-self/ns/pid_for_children")
 	r.PFCEarly = errnoName(err)
 	r.SecondErr = errnoName(unix.Unshare(unix.CLONE_NEWPID))
-	init, err := spawn.Start(bgCtx, withKill(spawn.Config{Args: []string{"sleep", "1000"}, NoHold: true}))
+	init, err := spawn.Start(context.Background(), withKill(spawn.Config{Args: []string{"sleep", "1000"}, NoHold: true}))
 	if err != nil {
 		return fail(err)
 	}
 	defer init.Stop()
 	r.InitPID = init.PID()
-	r.PFCAfter, _ = ns.GetPath("/proc/thread-self/ns/pid_for_children")
+	r.PFCAfter, _ = ns.GetPath("/proc/thread-self/ns/pid_for_children") // zero when the thread has no new namespace: the check says so
 	out, err := outsider("sh", "-c", "echo $$ $PPID; exec grep NSpid /proc/self/status")
 	if err != nil {
 		return fail(fmt.Errorf("second child: %w", err))
@@ -299,14 +360,10 @@ func unshareMain([]string) int {
 	if _, err := fmt.Sscan(out, &r.Second.PID, &r.Second.PPID); err != nil {
 		return fail(fmt.Errorf("second child said %q: %w", out, err))
 	}
-	if r.Second.NSpid, err = NSpidOf(out); err != nil {
+	if r.Second.NSpid, err = nspidOf(out); err != nil {
 		return fail(fmt.Errorf("second child said %q: %w", out, err))
 	}
-	if code := emit(r); code != 0 {
-		return code
-	}
-	io.Copy(io.Discard, os.Stdin)
-	return 0
+	return emitAndHold(r)
 }
 
 func fieldOr(status, name string) string {

@@ -19,6 +19,7 @@ import (
 )
 
 // The lab's children: Go functions that spawn runs in a re-executed binary.
+// The inits and the unsharing helpers are in inits.go.
 const (
 	entryWhoami   = "pid.whoami"   // step 01: reports getpid, getppid and its NSpid line
 	entryProcView = "pid.procview" // step 02: lists /proc before and after MountProc
@@ -27,7 +28,7 @@ const (
 	entryReaper   = "pid.reaper"   // step 04: an init that makes an orphan, shows its zombie, reaps it
 	entryOrphaner = "pid.orphaner" // step 04: starts a child and exits at once, leaving it an orphan
 	entryTree     = "pid.tree"     // step 05: an init with children and a grandchild
-	entryReach    = "pid.reach"    // step 06: tries to reach a host process from inside
+	entryReach    = "pid.reach"    // step 06: tries to reach a process outside its namespace
 	entryUnshare  = "pid.unshare"  // step 07: unshares CLONE_NEWPID and starts children from that thread
 	entryNest     = "pid.nest"     // step 08: one level of nested PID namespaces
 )
@@ -45,14 +46,15 @@ func init() {
 	spawn.Register(entryNest, nestMain)
 }
 
-// bgCtx is the context of the children that the lab's own children start:
-// they end with their parent (Pdeathsig) or with their PID namespace.
-var bgCtx = context.Background()
-
 // fail reports err on stderr and returns the exit status of a failed child.
 func fail(err error) int {
 	fmt.Fprintln(os.Stderr, err)
 	return 1
+}
+
+// usage reports a child started with the wrong arguments.
+func usage(text string, args []string) int {
+	return fail(fmt.Errorf("usage: %s (got %q)", text, args))
 }
 
 // emit writes v as one line of JSON on stdout.
@@ -60,6 +62,16 @@ func emit(v any) int {
 	if err := json.NewEncoder(os.Stdout).Encode(v); err != nil {
 		return fail(err)
 	}
+	return 0
+}
+
+// emitAndHold emits v, then stays alive until its standard input closes,
+// so that the harness can look at it from outside while the step is checked.
+func emitAndHold(v any) int {
+	if code := emit(v); code != 0 {
+		return code
+	}
+	io.Copy(io.Discard, os.Stdin)
 	return 0
 }
 
@@ -75,6 +87,14 @@ func errnoName(err error) string {
 	return err.Error()
 }
 
+// errText is err's text, "" for nil: errors cross to the harness as strings.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
 // readStatus reads /proc/PID/status ("self" for the caller) as the caller's /proc shows it.
 func readStatus(pid string) (string, error) {
 	b, err := os.ReadFile("/proc/" + pid + "/status")
@@ -82,63 +102,77 @@ func readStatus(pid string) (string, error) {
 }
 
 // readStat reads and parses /proc/PID/stat.
-func readStat(pid int) (Stat, error) {
+func readStat(pid int) (procStat, error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return Stat{}, err
+		return procStat{}, err
 	}
-	return ParseStat(string(b))
+	return parseStat(string(b))
 }
 
-// Whoami is what a process reports about itself: getpid(2), getppid(2),
+// procPIDs lists the PIDs of a proc directory, in numeric order.
+func procPIDs(dir string) ([]int, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var pids []int
+	for _, e := range entries {
+		if n, err := strconv.Atoi(e.Name()); err == nil {
+			pids = append(pids, n)
+		}
+	}
+	slices.Sort(pids) // os.ReadDir sorts names as strings: "10" before "9"
+	return pids, nil
+}
+
+// whoami is what a process reports about itself: getpid(2), getppid(2),
 // and the NSpid line of its /proc/self/status.
-type Whoami struct {
+type whoami struct {
 	PID, PPID int
 	NSpid     []int
 }
 
-func whoami() (Whoami, error) {
-	w := Whoami{PID: unix.Getpid(), PPID: unix.Getppid()}
+func whoAmI() (whoami, error) {
+	w := whoami{PID: unix.Getpid(), PPID: unix.Getppid()}
 	st, err := readStatus("self")
 	if err == nil {
-		w.NSpid, err = NSpidOf(st)
+		w.NSpid, err = nspidOf(st)
 	}
 	return w, err
 }
 
-func whoamiMain([]string) int {
-	w, err := whoami()
+// whoamiMain reports, then stays alive until its standard input closes.
+func whoamiMain(args []string) int {
+	if len(args) != 0 {
+		return usage(entryWhoami, args)
+	}
+	w, err := whoAmI()
 	if err != nil {
 		return fail(err)
 	}
-	return emit(w)
+	return emitAndHold(w)
 }
 
-// ProcView is what /proc shows a process: the target of /proc/self, the
+// procView is what /proc shows a process: the target of /proc/self, the
 // PIDs listed (all of them when there are few, else their count), and
 // whether one given PID has a directory there.
-type ProcView struct {
+type procView struct {
 	Self  string
 	Count int
 	PIDs  []int `json:",omitempty"`
 	Has   bool
 }
 
-func viewProc(pid int) (ProcView, error) {
-	var v ProcView
+func viewProc(pid int) (procView, error) {
+	var v procView
 	self, err := os.Readlink("/proc/self")
 	if err != nil {
 		return v, err
 	}
 	v.Self = self
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
+	if v.PIDs, err = procPIDs("/proc"); err != nil {
 		return v, err
-	}
-	for _, e := range entries {
-		if n, err := strconv.Atoi(e.Name()); err == nil {
-			v.PIDs = append(v.PIDs, n)
-		}
 	}
 	v.Count = len(v.PIDs)
 	v.Has = slices.Contains(v.PIDs, pid)
@@ -148,57 +182,82 @@ func viewProc(pid int) (ProcView, error) {
 	return v, nil
 }
 
-// ProcViews is the report of the step 02 child: /proc before and after
+// procViews is the report of the step 02 child: /proc before and after
 // MountProc, looking for the PID of the process that started it.
-type ProcViews struct {
-	Before, After ProcView
+type procViews struct {
+	Before, After procView
 	MountErr      string
 }
 
+// procViewMain: args[0] is the PID of the runner, as the child's /proc
+// showed it before MountProc. It reports, then stays alive until its
+// standard input closes, so that the harness can read its mounts.
 func procViewMain(args []string) int {
-	caller, _ := strconv.Atoi(args[0])
-	var r ProcViews
-	var err error
+	if len(args) != 1 {
+		return usage(entryProcView+" RUNNER-PID", args)
+	}
+	caller, err := strconv.Atoi(args[0])
+	if err != nil {
+		return usage(entryProcView+" RUNNER-PID", args)
+	}
+	var r procViews
 	if r.Before, err = viewProc(caller); err != nil {
 		return fail(err)
 	}
 	if err := MountProc(); err != nil {
 		r.MountErr = err.Error()
-		return emit(r)
+		return emitAndHold(r)
 	}
 	if r.After, err = viewProc(caller); err != nil {
 		return fail(err)
 	}
-	return emit(r)
+	return emitAndHold(r)
 }
 
-// ReachReport is what a process in a new PID namespace saw when it looked
-// for a host process: kill(2) through Reach, pidfd_open(2), and /proc
+// reachView is what a process in a new PID namespace saw when it looked for
+// a process outside it: kill(2) through Reach, pidfd_open(2), and /proc
 // before and after a fresh proc was mounted.
-type ReachReport struct {
-	Host, Self, Pidfd     string // Reach(host), Reach(1), pidfd_open(host): "ok" or an errno
-	ProcBefore, ProcAfter bool   // /proc/HOSTPID exists, with the host's proc, then with a fresh one
+type reachView struct {
+	Outside, Self, Pidfd  string // Reach(target), Reach(1), pidfd_open(target): "ok" or an errno
+	ProcBefore, ProcAfter bool   // /proc/TARGET exists, with the lab host's proc, then with a fresh one
 	SelfBefore, SelfAfter string // /proc/self then
-	HostPID, PID          int
+	PIDsAfter             []int  // the PIDs the fresh proc lists
+	TasksAfter            []int  // the child's own threads there: their IDs are numbers of its namespace too
+	Target, PID           int    // the target, and the child's own getpid()
 	MountErr              string
 }
 
+// reachMain: args[0] is the target, a PID of the lab host, outside the
+// child's namespace.
+// It reports, then stays alive until its standard input closes.
 func reachMain(args []string) int {
-	host, _ := strconv.Atoi(args[0])
-	r := ReachReport{HostPID: host, PID: unix.Getpid()}
-	r.Host, r.Self = errnoName(Reach(host)), errnoName(Reach(1))
-	fd, err := unix.PidfdOpen(host, 0)
+	if len(args) != 1 {
+		return usage(entryReach+" TARGET-PID", args)
+	}
+	target, err := strconv.Atoi(args[0])
+	if err != nil || target <= 0 {
+		return usage(entryReach+" TARGET-PID", args)
+	}
+	r := reachView{Target: target, PID: unix.Getpid()}
+	r.Outside, r.Self = errnoName(Reach(target)), errnoName(Reach(1))
+	fd, err := unix.PidfdOpen(target, 0)
 	if err == nil {
 		unix.Close(fd)
 	}
 	r.Pidfd = errnoName(err)
-	r.ProcBefore, r.SelfBefore = exists(host), readlink("/proc/self")
+	r.ProcBefore, r.SelfBefore = exists(target), readlink("/proc/self")
 	if err := mountProc(); err != nil {
 		r.MountErr = err.Error()
-		return emit(r)
+		return emitAndHold(r)
 	}
-	r.ProcAfter, r.SelfAfter = exists(host), readlink("/proc/self")
-	return emit(r)
+	r.ProcAfter, r.SelfAfter = exists(target), readlink("/proc/self")
+	if r.PIDsAfter, err = procPIDs("/proc"); err != nil {
+		return fail(err)
+	}
+	if r.TasksAfter, err = procPIDs("/proc/self/task"); err != nil {
+		return fail(err)
+	}
+	return emitAndHold(r)
 }
 
 // mountProc is the lab's own mount of a fresh /proc, for steps that do not grade MountProc.
@@ -221,13 +280,20 @@ func readlink(path string) string {
 
 // nestMain is one level of nested PID namespaces: args are its level and
 // the deepest level. It prints "level L NSPID..." with its NSpid line as
-// the host's /proc shows it, then starts the next level in a new PID
+// the lab host's /proc shows it, then starts the next level in a new PID
 // namespace and waits for it; the deepest level waits for its standard
 // input to close.
 func nestMain(args []string) int {
-	level, _ := strconv.Atoi(args[0])
-	deepest, _ := strconv.Atoi(args[1])
-	w, err := whoami()
+	const use = entryNest + " LEVEL DEEPEST"
+	if len(args) != 2 {
+		return usage(use, args)
+	}
+	level, err1 := strconv.Atoi(args[0])
+	deepest, err2 := strconv.Atoi(args[1])
+	if err1 != nil || err2 != nil || level < 1 || level > deepest {
+		return usage(use, args)
+	}
+	w, err := whoAmI()
 	if err != nil {
 		return fail(err)
 	}
@@ -237,7 +303,8 @@ func nestMain(args []string) int {
 		return 0
 	}
 	next := []string{strconv.Itoa(level + 1), args[1]}
-	err = spawn.Run(bgCtx, spawn.Config{New: []ns.Kind{ns.PID}, Entrypoint: entryNest, Args: next, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+	// The next level ends with this one (Pdeathsig) or with its namespace.
+	err = spawn.Run(context.Background(), spawn.Config{New: []ns.Kind{ns.PID}, Entrypoint: entryNest, Args: next, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
 	if err != nil {
 		return fail(fmt.Errorf("level %d: %w", level+1, err))
 	}

@@ -1,0 +1,468 @@
+//go:build linux
+
+package pid
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/nslab/nslab/pkg/lab"
+	"github.com/nslab/nslab/pkg/labhost"
+	"github.com/nslab/nslab/pkg/ns"
+	"github.com/nslab/nslab/pkg/spawn"
+	"golang.org/x/sys/unix"
+)
+
+// The run halves of the steps: each runs in the lab host, calls the
+// learner's code (directly, or in the lab's children of entry.go and
+// inits.go), and returns what it saw; check.go makes the verdicts. PIDs in
+// the reports are the lab host's, as the runner sees them. Children the
+// harness should look at stay alive until cleanup.
+
+// parseResult is what ParseNSpid returned for one text.
+type parseResult struct {
+	Got []int
+	Err string
+}
+
+// newNamespaceReport is what step 01 saw.
+type newNamespaceReport struct {
+	PID      int           // the child StartInNewPID returned, held alive for the check
+	Status   string        // its /proc/PID/status, read by the runner while it was held
+	Parsed   []int         // ParseNSpid(Status)
+	ParseErr string        //
+	Cases    []parseResult // ParseNSpid of each of nspidCases, in order
+	Inside   whoami        // what the child said about itself once released
+}
+
+func runNewNamespace(ctx context.Context, cleanup *lab.Cleanup) (r newNamespaceReport, err error) {
+	// cfg.New already lists uts, in a slice with room to spare: a function
+	// that appends to it in place writes into the caller's array.
+	kinds := make([]ns.Kind, 1, 4)
+	kinds[0] = ns.UTS
+	cfg := withKill(spawn.Config{New: kinds, Entrypoint: entryWhoami})
+	p, err := startPiped(ctx, cfg, StartInNewPID)
+	if err != nil {
+		return r, fmt.Errorf("StartInNewPID: %w", err)
+	}
+	cleanup.Add(p.stop)
+	if spare := kinds[:cap(kinds)]; spare[1] != "" || len(cfg.New) != 1 {
+		return r, fmt.Errorf("StartInNewPID changed the caller's Config in place: the array behind cfg.New now holds %v; want it untouched (append to a copy: slices.Clone(cfg.New))", spare)
+	}
+	if p.child.Released() {
+		return r, fmt.Errorf("StartInNewPID returned child PID %d already released; want it held, so that the caller can look at it before it runs (spawn.Start holds it; do not call Release, Run or Wait)", p.child.PID())
+	}
+	r.PID = p.child.PID()
+	if r.Status, err = readStatus(strconv.Itoa(r.PID)); err != nil {
+		return r, err
+	}
+	parsed, perr := ParseNSpid(r.Status)
+	r.Parsed, r.ParseErr = parsed, errText(perr)
+	for _, c := range nspidCases {
+		got, err := ParseNSpid(c.status)
+		r.Cases = append(r.Cases, parseResult{Got: got, Err: errText(err)})
+	}
+	if err := p.child.Release(); err != nil {
+		return r, err
+	}
+	if err := p.report(&r.Inside); err != nil {
+		return r, fmt.Errorf("the child in a new PID namespace: %w", err)
+	}
+	return r, nil
+}
+
+// procMountReport is what step 02 saw.
+type procMountReport struct {
+	PID, Runner int // the child and the runner, as the runner sees them
+	procViews
+}
+
+func runProcMount(ctx context.Context, cleanup *lab.Cleanup) (r procMountReport, err error) {
+	r.Runner = os.Getpid()
+	cfg := spawn.Config{New: []ns.Kind{ns.PID, ns.Mnt}, Entrypoint: entryProcView, Args: []string{strconv.Itoa(r.Runner)}}
+	p, err := startPiped(ctx, withKill(cfg), spawn.Start)
+	if err != nil {
+		return r, err
+	}
+	cleanup.Add(p.stop)
+	r.PID = p.child.PID()
+	if err := p.child.Release(); err != nil {
+		return r, err
+	}
+	if err := p.report(&r.procViews); err != nil {
+		return r, fmt.Errorf("a child in new PID and mount namespaces calling MountProc: %w", err)
+	}
+	return r, nil
+}
+
+// signalsReport is what step 03 saw.
+type signalsReport struct {
+	BoxPID    int          // the box, alive until cleanup
+	Box       signalReport // init without handlers, signalled from inside, then from the parent namespace
+	ShOut     string       // init is sh, which sends itself SIGKILL and SIGTERM, then prints "alive"
+	GoInitOut string       // init is a Go program that sends itself SIGKILL, then SIGTERM
+	GoInitEnd string       // how the Go init ended
+}
+
+func runSignals(ctx context.Context, cleanup *lab.Cleanup) (r signalsReport, err error) {
+	p, err := startPiped(ctx, withKill(spawn.Config{Entrypoint: entrySignals}), spawn.Start)
+	if err != nil {
+		return r, err
+	}
+	cleanup.Add(p.stop)
+	r.BoxPID = p.child.PID()
+	if err := p.child.Release(); err != nil {
+		return r, err
+	}
+	if err := p.report(&r.Box); err != nil {
+		return r, fmt.Errorf("the box that signals an init without handlers: %w", err)
+	}
+	var out, errb bytes.Buffer
+	sh := withKill(spawn.Config{New: []ns.Kind{ns.PID}, Args: []string{"sh", "-c", "kill -KILL $$; kill -TERM $$; echo alive"}, Stdout: &out, Stderr: &errb})
+	if err := spawn.Run(ctx, sh); err != nil {
+		return r, fmt.Errorf("sh as init: %w: %s", err, strings.TrimSpace(errb.String()))
+	}
+	r.ShOut = strings.TrimSpace(out.String())
+	out.Reset()
+	errb.Reset()
+	goInit := withKill(spawn.Config{New: []ns.Kind{ns.PID}, Entrypoint: entryGoInit, Stdout: &out, Stderr: &errb})
+	r.GoInitEnd = endOf(spawn.Run(ctx, goInit))
+	r.GoInitOut = strings.TrimSpace(out.String() + "\n" + errb.String())
+	return r, nil
+}
+
+// endOf describes how a child ended: "status 0", "status 2", "signal SIGKILL".
+func endOf(err error) string {
+	var ee *spawn.ExitError
+	switch {
+	case err == nil:
+		return "status 0"
+	case errors.As(err, &ee) && ee.Signal != 0:
+		return "signal " + unix.SignalName(ee.Signal)
+	case errors.As(err, &ee):
+		return "status " + strconv.Itoa(ee.Code)
+	}
+	return err.Error()
+}
+
+// orphanReport is what step 04 saw, inside the namespace (with its own
+// /proc) and from the runner.
+type orphanReport struct {
+	InitPID     int    // the reaper (init) as the runner sees it
+	PID, PPID   int    // the orphan in the namespace, and its parent once the orphaner exited
+	State       string // the orphan's state inside after it ended, before ReapOne
+	HostPID     int    // the orphan as the runner sees it
+	HostState   string // its state then, read by the runner
+	HostPPID    int    // its parent then, as the runner sees it
+	Reaped      int    // the PID ReapOne returned
+	Status      int    // the exit status it returned
+	Gone        bool   // /proc/PID vanished inside after ReapOne
+	HostGone    bool   // and from the runner's /proc
+	HostErr     string // why the runner could not find the orphan
+	ReaperLines []string
+}
+
+func runOrphans(ctx context.Context, _ *lab.Cleanup) (r orphanReport, err error) {
+	cfg := withKill(spawn.Config{New: []ns.Kind{ns.PID}, MountProc: true, Entrypoint: entryReaper})
+	p, err := startPiped(ctx, cfg, spawn.Start)
+	if err != nil {
+		return r, err
+	}
+	defer p.stop()
+	r.InitPID = p.child.PID()
+	if err := p.child.Release(); err != nil {
+		return r, err
+	}
+	pidNS, err := ns.Get(r.InitPID, ns.PID)
+	if err != nil {
+		return r, err
+	}
+	if err := scanLine(p, &r, "orphan %d %d", &r.PID, &r.PPID); err != nil {
+		return r, err
+	}
+	if err := scanLine(p, &r, "zombie %d %s", new(int), &r.State); err != nil {
+		return r, err
+	}
+	r.lookFromRunner(pidNS)
+	if _, err := io.WriteString(p.in, "reap\n"); err != nil {
+		return r, fmt.Errorf("tell the reaper to reap: %w", err)
+	}
+	if err := scanLine(p, &r, "reaped %d %d", &r.Reaped, &r.Status); err != nil {
+		return r, err
+	}
+	if err := scanLine(p, &r, "gone %d %t", new(int), &r.Gone); err != nil {
+		return r, err
+	}
+	if r.HostPID > 0 {
+		r.HostGone = !exists(r.HostPID)
+	}
+	if err := p.end(); err != nil {
+		return r, fmt.Errorf("the reaper: %w", err)
+	}
+	return r, nil
+}
+
+func scanLine(p *piped, r *orphanReport, format string, args ...any) error {
+	s, err := p.line()
+	if err != nil {
+		return fmt.Errorf("the reaper (init): %w", err)
+	}
+	r.ReaperLines = append(r.ReaperLines, s)
+	if _, err := fmt.Sscanf(s, format, args...); err != nil {
+		return fmt.Errorf("the reaper (init) said %q; want %q: %w", s, format, err)
+	}
+	return nil
+}
+
+// lookFromRunner finds the zombie orphan in the runner's /proc and reads its state and parent.
+func (r *orphanReport) lookFromRunner(pidNS ns.ID) {
+	hostPID, err := pidIn(pidNS, r.PID)
+	if err != nil {
+		r.HostErr = err.Error()
+		return
+	}
+	r.HostPID = hostPID
+	st, err := readStat(hostPID)
+	if err != nil {
+		r.HostErr = err.Error()
+		return
+	}
+	r.HostState, r.HostPPID = string(st.State), st.PPID
+}
+
+// pidIn finds the caller's PID of the process that has PID nspid in PID namespace id.
+func pidIn(id ns.ID, nspid int) (int, error) {
+	for _, pid := range labMembers(id) {
+		st, err := readStatus(strconv.Itoa(pid))
+		if err != nil {
+			continue
+		}
+		if pids, err := nspidOf(st); err == nil && pids[len(pids)-1] == nspid {
+			return pid, nil
+		}
+	}
+	return 0, fmt.Errorf("no process with PID %d in %s in /proc", nspid, id)
+}
+
+// labMembers is the lab's own list of the processes in PID namespace id,
+// from the link text of /proc/PID/ns/pid, in numeric order; unreadable ones
+// are left out.
+func labMembers(id ns.ID) []int {
+	pids, _ := procPIDs("/proc")
+	var out []int
+	for _, pid := range pids {
+		if link, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/ns/pid"); err == nil && link == id.String() {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// initDeathReport is what step 05 saw.
+type initDeathReport struct {
+	NS                ns.ID
+	InitPID           int
+	Before, BeforeLab []int // Members, then the lab's own scan, before init is killed
+	After, AfterLab   []int // the same after init was killed and reaped
+	InitEnd           string
+}
+
+// runInitDeath starts init with children and a grandchild, lists the
+// namespace's members with Members, kills init from the runner, and lists
+// them again. It holds the namespace open until cleanup, so that its inode
+// number cannot go to another namespace before the harness has checked.
+func runInitDeath(ctx context.Context, cleanup *lab.Cleanup) (r initDeathReport, err error) {
+	p, err := startPiped(ctx, withKill(spawn.Config{New: []ns.Kind{ns.PID}, Entrypoint: entryTree}), spawn.Start)
+	if err != nil {
+		return r, err
+	}
+	defer p.stop()
+	r.InitPID = p.child.PID()
+	h, err := ns.Open(r.InitPID, ns.PID)
+	if err != nil {
+		return r, err
+	}
+	cleanup.Add(func() { h.Close() })
+	r.NS = h.ID()
+	if err := p.child.Release(); err != nil {
+		return r, err
+	}
+	if s, err := p.line(); err != nil || s != "ready" {
+		return r, fmt.Errorf("init (the tree) said %q, %v; want ready", s, err)
+	}
+	if r.Before, err = Members(r.NS); err != nil {
+		return r, fmt.Errorf("Members(%s): %w", r.NS, err)
+	}
+	r.BeforeLab = labMembers(r.NS)
+	if err := unix.Kill(r.InitPID, unix.SIGKILL); err != nil {
+		return r, fmt.Errorf("kill init, PID %d: %w", r.InitPID, err)
+	}
+	r.InitEnd = endOf(p.child.Wait())
+	if r.After, err = Members(r.NS); err != nil {
+		return r, fmt.Errorf("Members(%s): %w", r.NS, err)
+	}
+	r.AfterLab = labMembers(r.NS)
+	return r, nil
+}
+
+// reachReport is what step 06 saw: a child in new PID and mount namespaces
+// looked for a process of the lab host, the target.
+type reachReport struct {
+	ChildPID int // the child, as the runner sees it; alive until cleanup
+	reachView
+}
+
+func runNoEscape(ctx context.Context, cleanup *lab.Cleanup) (r reachReport, err error) {
+	target, err := startFarTarget(ctx)
+	if err != nil {
+		return r, err
+	}
+	cleanup.Add(func() { target.Stop() })
+	cfg := spawn.Config{New: []ns.Kind{ns.PID, ns.Mnt}, Entrypoint: entryReach, Args: []string{strconv.Itoa(target.PID())}}
+	p, err := startPiped(ctx, withKill(cfg), spawn.Start)
+	if err != nil {
+		return r, err
+	}
+	cleanup.Add(p.stop)
+	r.ChildPID = p.child.PID()
+	if err := p.child.Release(); err != nil {
+		return r, err
+	}
+	if err := p.report(&r.reachView); err != nil {
+		return r, fmt.Errorf("a child in a new PID namespace calling Reach(%d): %w", target.PID(), err)
+	}
+	return r, nil
+}
+
+// farPID is the lab host's ns_last_pid before step 06 starts its target.
+const farPID = 9999
+
+// startFarTarget starts sleep in the lab host with a PID above farPID. A
+// process of the lab host with a small PID will not do as the target: the
+// child's new namespace hands out 1 to the child and 2, 3, … to its threads
+// (a Go program has several), and kill(2) of a thread's ID reaches its
+// process, the child itself. The runner is root of the lab host, whose
+// next PID it may set (/proc/sys/kernel/ns_last_pid, pid_namespaces(7));
+// with NSLAB_BARE=1 it leaves the machine's alone, whose PIDs are large.
+func startFarTarget(ctx context.Context) (*spawn.Child, error) {
+	if !labhost.Bare() && os.Getpid() < farPID {
+		if err := os.WriteFile("/proc/sys/kernel/ns_last_pid", []byte(strconv.Itoa(farPID)), 0); err != nil {
+			return nil, fmt.Errorf("set the lab host's next PID: %w", err)
+		}
+	}
+	target, err := spawn.Start(ctx, withKill(spawn.Config{Args: []string{"sleep", "1000"}, NoHold: true}))
+	if err != nil {
+		return nil, fmt.Errorf("start a target for Reach: %w", err)
+	}
+	return target, nil
+}
+
+// unshareStep is what step 07 saw: the box's report; the box, its thread
+// and its init stay alive until cleanup, for the harness to read.
+type unshareStep struct {
+	BoxPID int
+	Report unshareReport
+}
+
+func runUnshare(ctx context.Context, cleanup *lab.Cleanup) (r unshareStep, err error) {
+	p, err := startPiped(ctx, withKill(spawn.Config{Entrypoint: entryUnshare}), spawn.Start)
+	if err != nil {
+		return r, err
+	}
+	cleanup.Add(p.stop)
+	r.BoxPID = p.child.PID()
+	if err := p.child.Release(); err != nil {
+		return r, err
+	}
+	if err := p.report(&r.Report); err != nil {
+		return r, fmt.Errorf("a Go program calling UnshareForChildren on a locked thread: %w", err)
+	}
+	return r, nil
+}
+
+// depth is how many PID namespaces step 08 nests below the runner's.
+const depth = 4
+
+// nestedReport is what step 08 saw.
+type nestedReport struct {
+	Levels       [][]int // NSpid of each level (1 … depth), as the runner's /proc shows it
+	LevelNS      []ns.ID // the PID namespace of each level, read by the runner
+	Own          ns.ID   // the runner's PID namespace
+	OwnUp        string  // NS_GET_PARENT of the runner's own PID namespace: its error
+	OwnUpOutside bool    // and whether that is ns.ErrOutsideScope
+	Ancestry     []ns.ID // Ancestry(deepest level)
+}
+
+// runNested starts depth levels of nested PID namespaces, each level
+// started by the one above it, and walks back up from the deepest. The
+// levels stay alive until cleanup.
+func runNested(ctx context.Context, cleanup *lab.Cleanup) (r nestedReport, err error) {
+	cfg := withKill(spawn.Config{New: []ns.Kind{ns.PID}, Entrypoint: entryNest, Args: []string{"1", strconv.Itoa(depth)}})
+	p, err := startPiped(ctx, cfg, spawn.Start)
+	if err != nil {
+		return r, err
+	}
+	cleanup.Add(p.stop)
+	if err := p.child.Release(); err != nil {
+		return r, err
+	}
+	for l := 1; l <= depth; l++ {
+		pids, err := readLevel(p, l)
+		if err != nil {
+			return r, err
+		}
+		r.Levels = append(r.Levels, pids)
+		id, err := ns.Get(pids[0], ns.PID)
+		if err != nil {
+			return r, err
+		}
+		r.LevelNS = append(r.LevelNS, id)
+	}
+	if r.Own, err = ns.Get(ns.Self, ns.PID); err != nil {
+		return r, err
+	}
+	up := ownParent()
+	r.OwnUp, r.OwnUpOutside = errText(up), errors.Is(up, ns.ErrOutsideScope)
+	deepest := r.Levels[depth-1][0]
+	r.Ancestry, err = Ancestry(deepest)
+	switch {
+	case errors.Is(err, ns.ErrOutsideScope):
+		return r, fmt.Errorf("Ancestry(%d) returned ns.ErrOutsideScope (%v) after %d namespaces; want the walk to end there without an error: EPERM from NS_GET_PARENT means the caller's own PID namespace was reached", deepest, err, len(r.Ancestry))
+	case err != nil:
+		return r, fmt.Errorf("Ancestry(%d): %w", deepest, err)
+	}
+	return r, nil
+}
+
+func readLevel(p *piped, l int) ([]int, error) {
+	s, err := p.line()
+	if err != nil {
+		return nil, fmt.Errorf("level %d: %w", l, err)
+	}
+	f := strings.Fields(s)
+	if len(f) < 3 || f[0] != "level" || f[1] != strconv.Itoa(l) {
+		return nil, fmt.Errorf("level %d said %q; want \"level %d NSPID...\"", l, s, l)
+	}
+	return atois(f[2:])
+}
+
+// ownParent asks for the parent of the caller's own PID namespace.
+func ownParent() error {
+	h, err := ns.Open(ns.Self, ns.PID)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	parent, err := h.Parent()
+	if err == nil {
+		parent.Close()
+		return errors.New("NS_GET_PARENT gave a parent")
+	}
+	return err
+}
