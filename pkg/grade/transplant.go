@@ -71,7 +71,7 @@ func Tampering(pristine, learner Tree) []Change {
 }
 
 func dropped(p string) bool {
-	for _, d := range starter.Dropped {
+	for _, d := range starter.Dropped() {
 		if p == d || strings.HasSuffix(d, "/") && strings.HasPrefix(p, d) {
 			return true
 		}

@@ -11,10 +11,10 @@ import (
 	"strings"
 )
 
-// Dropped are the tracked paths the starter edition leaves out: the
+// Dropped returns the tracked paths the starter edition leaves out: the
 // project's own CI, which checks the reference solutions and would fail on
 // every push of a learner. A path ending in / drops a directory.
-var Dropped = []string{".ci/", ".github/workflows/ci.yml"}
+func Dropped() []string { return []string{".ci/", ".github/workflows/ci.yml"} }
 
 // Write makes the starter edition of the repository at src in dst, which
 // must be empty or not exist yet: every file git tracks in src (as it is in
@@ -75,7 +75,7 @@ func emptyDir(dir string) error {
 }
 
 func dropped(rel string) bool {
-	for _, d := range Dropped {
+	for _, d := range Dropped() {
 		if rel == d || (strings.HasSuffix(d, "/") && strings.HasPrefix(rel, d)) {
 			return true
 		}
