@@ -1,11 +1,11 @@
 package cli
 
 import (
-	"os/exec"
 	"bytes"
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
