@@ -51,6 +51,9 @@ func (Lab) User(ctx context.Context) error { return runLabs(ctx, "user") }
 // Cgroup runs the cgroup lab narrated, step by step.
 func (Lab) Cgroup(ctx context.Context) error { return runLabs(ctx, "cgroup") }
 
+// Container runs the capstone lab narrated, step by step.
+func (Lab) Container(ctx context.Context) error { return runLabs(ctx, "container") }
+
 // Time runs the time lab narrated, step by step.
 func (Lab) Time(ctx context.Context) error { return runLabs(ctx, "time") }
 
@@ -79,6 +82,9 @@ func (Test) User() error { return testLabs("user") }
 
 // Cgroup runs the cgroup lab's graded tests and scenarios.
 func (Test) Cgroup() error { return testLabs("cgroup") }
+
+// Container runs the capstone lab's graded tests and scenarios.
+func (Test) Container() error { return testLabs("container") }
 
 // Time runs the time lab's graded tests and scenarios.
 func (Test) Time() error { return testLabs("time") }

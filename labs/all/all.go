@@ -3,12 +3,13 @@
 package all
 
 import (
-	_ "github.com/nslab/nslab/labs/cgroup"  // cgroup namespaces
-	_ "github.com/nslab/nslab/labs/ipc"     // IPC namespaces
-	_ "github.com/nslab/nslab/labs/mount"   // mount namespaces
-	_ "github.com/nslab/nslab/labs/network" // network namespaces
-	_ "github.com/nslab/nslab/labs/pid"     // PID namespaces
-	_ "github.com/nslab/nslab/labs/time"    // time namespaces
-	_ "github.com/nslab/nslab/labs/user"    // user namespaces
-	_ "github.com/nslab/nslab/labs/uts"     // UTS namespaces
+	_ "github.com/nslab/nslab/labs/cgroup"    // cgroup namespaces
+	_ "github.com/nslab/nslab/labs/container" // a container from system calls
+	_ "github.com/nslab/nslab/labs/ipc"       // IPC namespaces
+	_ "github.com/nslab/nslab/labs/mount"     // mount namespaces
+	_ "github.com/nslab/nslab/labs/network"   // network namespaces
+	_ "github.com/nslab/nslab/labs/pid"       // PID namespaces
+	_ "github.com/nslab/nslab/labs/time"      // time namespaces
+	_ "github.com/nslab/nslab/labs/user"      // user namespaces
+	_ "github.com/nslab/nslab/labs/uts"       // UTS namespaces
 )

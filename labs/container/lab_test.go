@@ -1,0 +1,123 @@
+//go:build linux
+
+package container
+
+import (
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/nslab/nslab/pkg/lab"
+	"github.com/nslab/nslab/pkg/lab/labtest"
+)
+
+// TestLabShape checks the steps and the docs page (labtest.CheckLab).
+func TestLabShape(t *testing.T) { labtest.CheckLab(t, Lab, 160) }
+
+func TestParseMountinfo(t *testing.T) {
+	text := `22 1 0:21 / / rw,relatime shared:1 - tmpfs tmpfs rw,mode=755
+23 22 0:85 / /usr rw,relatime - overlay overlay rw,lowerdir=/usr,upperdir=/tmp/x/upper,workdir=/tmp/x/work
+24 22 8:1 /usr /my\040dir ro,relatime master:2 - ext4 /dev/sda1 rw
+`
+	ms, err := parseMountinfo(strings.NewReader(text))
+	if err != nil || len(ms) != 3 {
+		t.Fatalf("parseMountinfo = %v, %v; want 3 mounts", ms, err)
+	}
+	if m, ok := mountAt(ms, "/usr"); !ok || m.FSType != "overlay" {
+		t.Errorf("mountAt(/usr) = %+v, %v; want the overlay", m, ok)
+	}
+	if up, _ := option(ms[1].Super, "upperdir"); up != "/tmp/x/upper" {
+		t.Errorf("upperdir = %q", up)
+	}
+	if ms[2].Target != "/my dir" || ms[2].Root != "/usr" || !hasFlag(ms[2].Options, "ro") || ms[2].FSType != "ext4" {
+		t.Errorf("third mount = %+v; want ext4 /usr on \"/my dir\", ro", ms[2])
+	}
+	if _, err := parseMountinfo(strings.NewReader("1 2 3\n")); err == nil {
+		t.Error("a line without its separator parsed")
+	}
+}
+
+func TestStatState(t *testing.T) {
+	tests := []struct{ stat, comm, state string }{
+		{"15 (cat) Z 1 15 1 0", "cat", "Z"},
+		{"7 (a) b) (c) S 1 7", "a) b) (c", "S"},
+	}
+	for _, tt := range tests {
+		comm, state, ok := statState(tt.stat)
+		if !ok || comm != tt.comm || state != tt.state {
+			t.Errorf("statState(%q) = %q, %q, %v; want %q, %q", tt.stat, comm, state, ok, tt.comm, tt.state)
+		}
+	}
+	if _, _, ok := statState("garbage"); ok {
+		t.Error("statState(garbage) ok")
+	}
+}
+
+func TestNSPIDs(t *testing.T) {
+	got, err := nsPIDs("Name:\tsh\nNSpid:\t4242\t7\t1\n")
+	if err != nil || len(got) != 3 || got[0] != 4242 || got[2] != 1 {
+		t.Errorf("nsPIDs = %v, %v; want [4242 7 1]", got, err)
+	}
+	for _, bad := range []string{"Name:\tsh\n", "NSpid:\t\n", "NSpid:\t3\tx\n", "NSpid:\t0\n"} {
+		if _, err := nsPIDs(bad); err == nil {
+			t.Errorf("nsPIDs(%q) succeeded", bad)
+		}
+	}
+}
+
+// TestCheckInit runs step 06's check, pure over its report, on recorded runs.
+func TestCheckInit(t *testing.T) {
+	good := func() []initRun {
+		return []initRun{
+			{Mode: "term", Signal: "SIGTERM", Want: 143, Final: &initReport{Status: 143}, Exit: 143},
+			{Mode: "hup", Signal: "SIGHUP", Want: 7, Final: &initReport{Status: 7}, Exit: 7},
+		}
+	}
+	tests := []struct {
+		name string
+		edit func([]initRun)
+		want string
+	}{
+		{"good", func([]initRun) {}, ""},
+		{"init died", func(r []initRun) { r[0].Final, r[0].Exit, r[0].ExitHow = nil, 2, "exit status 2" }, "before Init returned"},
+		{"zombie", func(r []initRun) { r[0].Final.Zombies = []string{"9 cat"} }, "zombies"},
+		{"status", func(r []initRun) { r[1].Final.Status = 0 }, "want 7"},
+		{"hang", func(r []initRun) { r[1].TimedOut = true }, "had not returned"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			runs := good()
+			tt.edit(runs)
+			err := lab.CheckReport(Lab.Steps[5].Do, lab.NewCheck(lab.NewNarrator(io.Discard), "/nonexistent", 1), runs)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("check = %v; want nil", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("check = %v; want an error with %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestCheckStopEarly runs step 10's check on reports it refuses before it
+// looks at the lab host.
+func TestCheckStopEarly(t *testing.T) {
+	stubborn := stopRun{Mode: "stubborn", Grace: stubbornGrace, Waited: true, Killed: true, Exit: -1, ExitHow: "signal: killed", Elapsed: stubbornGrace}
+	tests := []struct {
+		name string
+		runs []stopRun
+		want string
+	}{
+		{"killed at once", []stopRun{{Mode: "polite", Grace: politeGrace, Waited: true, Killed: true, Exit: -1, ExitHow: "signal: killed"}, stubborn}, "SIGTERM first"},
+		{"not waited", []stopRun{{Mode: "polite", Grace: politeGrace}, stubborn}, "wait for it"},
+		{"error", []stopRun{{Mode: "polite", Err: "boom"}, stubborn}, "boom"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := lab.CheckReport(Lab.Steps[9].Do, lab.NewCheck(lab.NewNarrator(io.Discard), "/nonexistent", 1), tt.runs)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("check = %v; want an error with %q", err, tt.want)
+			}
+		})
+	}
+}
