@@ -3,14 +3,13 @@
 package cgroup
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 
+	"github.com/nslab/nslab/pkg/holder"
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
 )
@@ -52,7 +51,7 @@ func viewMain(args []string) int {
 		path, err := CgroupOf(pid)
 		out = append(out, viewed{PID: pid, Path: path, Err: errText(err)})
 	}
-	return reply(out)
+	return holder.ReportAndHold(out)
 }
 
 // mounted is what the cgroup-mount child reports.
@@ -80,7 +79,7 @@ func mountMain(args []string) int {
 		return fail(err)
 	}
 	r.Mountinfo = string(b)
-	return reply(r)
+	return holder.ReportAndHold(r)
 }
 
 // pidsSeen is what the cgroup-pids child reports.
@@ -121,7 +120,7 @@ func pidsMain(args []string) int {
 	var rerr error
 	r.Pids, rerr = ReadPids(r.Dir)
 	r.Err = errText(rerr)
-	return reply(r)
+	return holder.ReportAndHold(r)
 }
 
 // ownMount refuses to mount in parent (an ns.ID.Arg), the mount namespace
@@ -142,15 +141,6 @@ func mountGuard() (string, error) {
 		return "", err
 	}
 	return id.Arg(), nil
-}
-
-// reply prints v as one JSON line, then waits for the end of stdin.
-func reply(v any) int {
-	if err := json.NewEncoder(os.Stdout).Encode(v); err != nil {
-		return fail(err)
-	}
-	io.Copy(io.Discard, os.Stdin)
-	return 0
 }
 
 func errText(err error) string {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/nslab/nslab/pkg/holder"
 	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
@@ -132,16 +133,16 @@ func runView(ctx context.Context, cleanup *lab.Cleanup) (r viewReport, err error
 		return r, err
 	}
 	r.Runner = os.Getpid()
-	v, err := startTalker(spawnStart(ctx), spawn.Config{
+	v, err := holder.Start(ctx, spawn.Config{
 		New: []ns.Kind{ns.Cgroup}, CgroupDir: t.dir("ns"), Entrypoint: entryView,
 		Args: []string{strconv.Itoa(r.Sub), strconv.Itoa(r.Sibling), strconv.Itoa(r.Runner)},
 	})
 	if err != nil {
 		return r, fmt.Errorf("start a viewer in a new cgroup namespace: %w", err)
 	}
-	cleanup.Add(v.stop)
+	cleanup.Add(v.Stop)
 	r.Viewer = v.PID()
-	if err := v.report(&r.Seen); err != nil {
+	if err := v.Report(&r.Seen); err != nil {
 		return r, fmt.Errorf("the viewer that runs CgroupOf: %w", err)
 	}
 	return r, nil
@@ -156,10 +157,6 @@ func hold(ctx context.Context, cleanup *lab.Cleanup, dir string) (int, error) {
 	}
 	cleanup.Add(func() { c.Stop() })
 	return c.PID(), nil
-}
-
-func spawnStart(ctx context.Context) func(spawn.Config) (*spawn.Child, error) {
-	return func(cfg spawn.Config) (*spawn.Child, error) { return spawn.Start(ctx, cfg) }
 }
 
 // moveReport is what step 04 saw: a child made in /four with a new cgroup
@@ -221,15 +218,15 @@ func runFreshMount(ctx context.Context, cleanup *lab.Cleanup) (r mountReport, er
 		return r, err
 	}
 	r.Target = "/tmp/nslab-fresh"
-	m, err := startTalker(spawnStart(ctx), spawn.Config{
+	m, err := holder.Start(ctx, spawn.Config{
 		New: []ns.Kind{ns.Cgroup, ns.Mnt}, CgroupDir: t.dir("five"), Entrypoint: entryMount, Args: []string{r.Target, guard},
 	})
 	if err != nil {
 		return r, fmt.Errorf("start a child in new cgroup and mount namespaces: %w", err)
 	}
-	cleanup.Add(m.stop)
+	cleanup.Add(m.Stop)
 	r.PID = m.PID()
-	if err := m.report(&r.Inside); err != nil {
+	if err := m.Report(&r.Inside); err != nil {
 		return r, fmt.Errorf("the child that runs MountCgroup2: %w", err)
 	}
 	if r.Inside.Err != "" {
@@ -283,20 +280,20 @@ func runLimit(ctx context.Context, cleanup *lab.Cleanup) (r limitReport, err err
 	if err != nil {
 		return r, err
 	}
-	c, err := startTalker(spawnStart(ctx), spawn.Config{
+	c, err := holder.Start(ctx, spawn.Config{
 		New: []ns.Kind{ns.Cgroup, ns.Mnt}, CgroupDir: t.dir("limited"), Entrypoint: entryPids, Args: []string{home.Version, guard},
 	})
 	if err != nil {
 		return r, fmt.Errorf("start a child in new cgroup and mount namespaces: %w", err)
 	}
-	cleanup.Add(c.stop)
+	cleanup.Add(c.Stop)
 	r.PID = c.PID()
 	if home.Version == "v1" { // clone3 places a child in a cgroup v2 only
 		if err := writeFile(limited, "cgroup.procs", strconv.Itoa(r.PID)); err != nil {
 			return r, err
 		}
 	}
-	if err := c.report(&r.Inside); err != nil {
+	if err := c.Report(&r.Inside); err != nil {
 		return r, fmt.Errorf("the child that runs ReadPids on its own cgroup: %w", err)
 	}
 	if r.Inside.Err != "" {

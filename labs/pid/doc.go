@@ -9,13 +9,13 @@
 // Each step runs in a lab host (pkg/labhost), in two halves (lab.Do): its run
 // half (run.go) runs in the lab host, in a process of its own, the runner,
 // and calls the learner's code there, directly or in the lab's children
-// (entry.go, and inits.go for the inits and the helpers that unshare; piped.go
-// talks to them); its check half (check.go) runs in the harness, judges the
-// run's report and reads the lab host's /proc from outside. The "host" a
-// step compares with is the lab host: the runner's PID namespace, whose /proc
-// lists the lab host's processes only. The parsers of /proc/PID/status and
-// /proc/PID/stat (status.go) and the judges of the reports are pure, and
-// table-tested in lab_test.go.
+// (entry.go, and inits.go for the inits and the helpers that unshare;
+// pkg/holder talks to them); its check half (check.go) runs in the harness,
+// judges the run's report and reads the lab host's /proc from outside. The
+// "host" a step compares with is the lab host: the runner's PID namespace,
+// whose /proc lists the lab host's processes only. The parsers of
+// /proc/PID/status and /proc/PID/stat (status.go) and the judges of the
+// reports are pure, and table-tested in lab_test.go.
 //
 // Threads: unshare(CLONE_NEWPID) (steps 03 and 07) changes the
 // pid_for_children of the calling thread only; the lab's helpers call it on

@@ -4,7 +4,6 @@ package pid
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nslab/nslab/pkg/holder"
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
 	"golang.org/x/sys/unix"
@@ -55,24 +55,6 @@ func fail(err error) int {
 // usage reports a child started with the wrong arguments.
 func usage(text string, args []string) int {
 	return fail(fmt.Errorf("usage: %s (got %q)", text, args))
-}
-
-// emit writes v as one line of JSON on stdout.
-func emit(v any) int {
-	if err := json.NewEncoder(os.Stdout).Encode(v); err != nil {
-		return fail(err)
-	}
-	return 0
-}
-
-// emitAndHold emits v, then stays alive until its standard input closes,
-// so that the harness can look at it from outside while the step is checked.
-func emitAndHold(v any) int {
-	if code := emit(v); code != 0 {
-		return code
-	}
-	io.Copy(io.Discard, os.Stdin)
-	return 0
 }
 
 // errnoName names err's error number ("ESRCH"), "ok" for nil, or its text.
@@ -151,7 +133,7 @@ func whoamiMain(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	return emitAndHold(w)
+	return holder.ReportAndHold(w)
 }
 
 // procView is what /proc shows a process: the target of /proc/self, the
@@ -206,12 +188,12 @@ func procViewMain(args []string) int {
 	}
 	if err := MountProc(); err != nil {
 		r.MountErr = err.Error()
-		return emitAndHold(r)
+		return holder.ReportAndHold(r)
 	}
 	if r.After, err = viewProc(caller); err != nil {
 		return fail(err)
 	}
-	return emitAndHold(r)
+	return holder.ReportAndHold(r)
 }
 
 // reachView is what a process in a new PID namespace saw when it looked for
@@ -248,7 +230,7 @@ func reachMain(args []string) int {
 	r.ProcBefore, r.SelfBefore = exists(target), readlink("/proc/self")
 	if err := mountProc(); err != nil {
 		r.MountErr = err.Error()
-		return emitAndHold(r)
+		return holder.ReportAndHold(r)
 	}
 	r.ProcAfter, r.SelfAfter = exists(target), readlink("/proc/self")
 	if r.PIDsAfter, err = procPIDs("/proc"); err != nil {
@@ -257,7 +239,7 @@ func reachMain(args []string) int {
 	if r.TasksAfter, err = procPIDs("/proc/self/task"); err != nil {
 		return fail(err)
 	}
-	return emitAndHold(r)
+	return holder.ReportAndHold(r)
 }
 
 // mountProc is the lab's own mount of a fresh /proc, for steps that do not grade MountProc.

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nslab/nslab/pkg/holder"
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
 	"golang.org/x/sys/unix"
@@ -129,7 +130,7 @@ func signalsMain(args []string) int {
 	} else {
 		r.WaitAfterError = fmt.Sprint(werr)
 	}
-	return emitAndHold(r)
+	return holder.ReportAndHold(r)
 }
 
 // primeForks makes the Go runtime run, now, the check it runs once before
@@ -338,7 +339,7 @@ func unshareMain(args []string) int {
 	primeForks()
 	if err := UnshareForChildren(); err != nil {
 		r.UnshareErr = errnoName(err)
-		return emitAndHold(r)
+		return holder.ReportAndHold(r)
 	}
 	if r.PIDAfter, err = ns.GetPath("/proc/thread-self/ns/pid"); err != nil {
 		return fail(err)
@@ -363,7 +364,7 @@ func unshareMain(args []string) int {
 	if r.Second.NSpid, err = nspidOf(out); err != nil {
 		return fail(fmt.Errorf("second child said %q: %w", out, err))
 	}
-	return emitAndHold(r)
+	return holder.ReportAndHold(r)
 }
 
 func fieldOr(status, name string) string {

@@ -7,11 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
 
+	"github.com/nslab/nslab/pkg/holder"
 	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/labhost"
 	"github.com/nslab/nslab/pkg/ns"
@@ -47,18 +47,18 @@ func runNewNamespace(ctx context.Context, cleanup *lab.Cleanup) (r newNamespaceR
 	kinds := make([]ns.Kind, 1, 4)
 	kinds[0] = ns.UTS
 	cfg := withKill(spawn.Config{New: kinds, Entrypoint: entryWhoami})
-	p, err := startPiped(ctx, cfg, StartInNewPID)
+	p, err := holder.StartWith(ctx, cfg, StartInNewPID)
 	if err != nil {
 		return r, fmt.Errorf("StartInNewPID: %w", err)
 	}
-	cleanup.Add(p.stop)
+	cleanup.Add(p.Stop)
 	if spare := kinds[:cap(kinds)]; spare[1] != "" || len(cfg.New) != 1 {
 		return r, fmt.Errorf("StartInNewPID changed the caller's Config in place: the array behind cfg.New now holds %v; want it untouched (append to a copy: slices.Clone(cfg.New))", spare)
 	}
-	if p.child.Released() {
-		return r, fmt.Errorf("StartInNewPID returned child PID %d already released; want it held, so that the caller can look at it before it runs (spawn.Start holds it; do not call Release, Run or Wait)", p.child.PID())
+	if p.Child().Released() {
+		return r, fmt.Errorf("StartInNewPID returned child PID %d already released; want it held, so that the caller can look at it before it runs (spawn.Start holds it; do not call Release, Run or Wait)", p.PID())
 	}
-	r.PID = p.child.PID()
+	r.PID = p.PID()
 	if r.Status, err = readStatus(strconv.Itoa(r.PID)); err != nil {
 		return r, err
 	}
@@ -68,10 +68,7 @@ func runNewNamespace(ctx context.Context, cleanup *lab.Cleanup) (r newNamespaceR
 		got, err := ParseNSpid(c.status)
 		r.Cases = append(r.Cases, parseResult{Got: got, Err: errText(err)})
 	}
-	if err := p.child.Release(); err != nil {
-		return r, err
-	}
-	if err := p.report(&r.Inside); err != nil {
+	if err := p.Report(&r.Inside); err != nil {
 		return r, fmt.Errorf("the child in a new PID namespace: %w", err)
 	}
 	return r, nil
@@ -86,16 +83,13 @@ type procMountReport struct {
 func runProcMount(ctx context.Context, cleanup *lab.Cleanup) (r procMountReport, err error) {
 	r.Runner = os.Getpid()
 	cfg := spawn.Config{New: []ns.Kind{ns.PID, ns.Mnt}, Entrypoint: entryProcView, Args: []string{strconv.Itoa(r.Runner)}}
-	p, err := startPiped(ctx, withKill(cfg), spawn.Start)
+	p, err := holder.StartWith(ctx, withKill(cfg), spawn.Start)
 	if err != nil {
 		return r, err
 	}
-	cleanup.Add(p.stop)
-	r.PID = p.child.PID()
-	if err := p.child.Release(); err != nil {
-		return r, err
-	}
-	if err := p.report(&r.procViews); err != nil {
+	cleanup.Add(p.Stop)
+	r.PID = p.PID()
+	if err := p.Report(&r.procViews); err != nil {
 		return r, fmt.Errorf("a child in new PID and mount namespaces calling MountProc: %w", err)
 	}
 	return r, nil
@@ -111,16 +105,13 @@ type signalsReport struct {
 }
 
 func runSignals(ctx context.Context, cleanup *lab.Cleanup) (r signalsReport, err error) {
-	p, err := startPiped(ctx, withKill(spawn.Config{Entrypoint: entrySignals}), spawn.Start)
+	p, err := holder.StartWith(ctx, withKill(spawn.Config{Entrypoint: entrySignals}), spawn.Start)
 	if err != nil {
 		return r, err
 	}
-	cleanup.Add(p.stop)
-	r.BoxPID = p.child.PID()
-	if err := p.child.Release(); err != nil {
-		return r, err
-	}
-	if err := p.report(&r.Box); err != nil {
+	cleanup.Add(p.Stop)
+	r.BoxPID = p.PID()
+	if err := p.Report(&r.Box); err != nil {
 		return r, fmt.Errorf("the box that signals an init without handlers: %w", err)
 	}
 	var out, errb bytes.Buffer
@@ -135,6 +126,12 @@ func runSignals(ctx context.Context, cleanup *lab.Cleanup) (r signalsReport, err
 	r.GoInitEnd = endOf(spawn.Run(ctx, goInit))
 	r.GoInitOut = strings.TrimSpace(out.String() + "\n" + errb.String())
 	return r, nil
+}
+
+// withKill makes cfg stop with SIGKILL at once (a namespace's init may ignore SIGTERM).
+func withKill(cfg spawn.Config) spawn.Config {
+	cfg.StopSignal = unix.SIGKILL
+	return cfg
 }
 
 // endOf describes how a child ended: "status 0", "status 2", "signal SIGKILL".
@@ -170,46 +167,45 @@ type orphanReport struct {
 
 func runOrphans(ctx context.Context, _ *lab.Cleanup) (r orphanReport, err error) {
 	cfg := withKill(spawn.Config{New: []ns.Kind{ns.PID}, MountProc: true, Entrypoint: entryReaper})
-	p, err := startPiped(ctx, cfg, spawn.Start)
+	p, err := holder.StartWith(ctx, cfg, spawn.Start)
 	if err != nil {
 		return r, err
 	}
-	defer p.stop()
-	r.InitPID = p.child.PID()
-	if err := p.child.Release(); err != nil {
+	defer p.Stop()
+	r.InitPID = p.PID()
+	if err := p.Release(); err != nil {
 		return r, err
 	}
 	pidNS, err := ns.Get(r.InitPID, ns.PID)
 	if err != nil {
 		return r, err
 	}
-	if err := scanLine(p, &r, "orphan %d %d", &r.PID, &r.PPID); err != nil {
+	if err := scanLine(p.Next, &r, "orphan %d %d", &r.PID, &r.PPID); err != nil {
 		return r, err
 	}
-	if err := scanLine(p, &r, "zombie %d %s", new(int), &r.State); err != nil {
+	if err := scanLine(p.Next, &r, "zombie %d %s", new(int), &r.State); err != nil {
 		return r, err
 	}
 	r.lookFromRunner(pidNS)
-	if _, err := io.WriteString(p.in, "reap\n"); err != nil {
-		return r, fmt.Errorf("tell the reaper to reap: %w", err)
-	}
-	if err := scanLine(p, &r, "reaped %d %d", &r.Reaped, &r.Status); err != nil {
+	reap := func() (string, error) { return p.Line("reap") } // the go-ahead; it answers "reaped …"
+	if err := scanLine(reap, &r, "reaped %d %d", &r.Reaped, &r.Status); err != nil {
 		return r, err
 	}
-	if err := scanLine(p, &r, "gone %d %t", new(int), &r.Gone); err != nil {
+	if err := scanLine(p.Next, &r, "gone %d %t", new(int), &r.Gone); err != nil {
 		return r, err
 	}
 	if r.HostPID > 0 {
 		r.HostGone = !exists(r.HostPID)
 	}
-	if err := p.end(); err != nil {
+	if err := p.Close(); err != nil {
 		return r, fmt.Errorf("the reaper: %w", err)
 	}
 	return r, nil
 }
 
-func scanLine(p *piped, r *orphanReport, format string, args ...any) error {
-	s, err := p.line()
+// scanLine reads a line of the reaper with read and scans it with format.
+func scanLine(read func() (string, error), r *orphanReport, format string, args ...any) error {
+	s, err := read()
 	if err != nil {
 		return fmt.Errorf("the reaper (init): %w", err)
 	}
@@ -278,22 +274,22 @@ type initDeathReport struct {
 // them again. It holds the namespace open until cleanup, so that its inode
 // number cannot go to another namespace before the harness has checked.
 func runInitDeath(ctx context.Context, cleanup *lab.Cleanup) (r initDeathReport, err error) {
-	p, err := startPiped(ctx, withKill(spawn.Config{New: []ns.Kind{ns.PID}, Entrypoint: entryTree}), spawn.Start)
+	p, err := holder.StartWith(ctx, withKill(spawn.Config{New: []ns.Kind{ns.PID}, Entrypoint: entryTree}), spawn.Start)
 	if err != nil {
 		return r, err
 	}
-	defer p.stop()
-	r.InitPID = p.child.PID()
+	defer p.Stop()
+	r.InitPID = p.PID()
 	h, err := ns.Open(r.InitPID, ns.PID)
 	if err != nil {
 		return r, err
 	}
 	cleanup.Add(func() { h.Close() })
 	r.NS = h.ID()
-	if err := p.child.Release(); err != nil {
+	if err := p.Release(); err != nil {
 		return r, err
 	}
-	if s, err := p.line(); err != nil || s != "ready" {
+	if s, err := p.Next(); err != nil || s != "ready" {
 		return r, fmt.Errorf("init (the tree) said %q, %v; want ready", s, err)
 	}
 	if r.Before, err = Members(r.NS); err != nil {
@@ -303,7 +299,7 @@ func runInitDeath(ctx context.Context, cleanup *lab.Cleanup) (r initDeathReport,
 	if err := unix.Kill(r.InitPID, unix.SIGKILL); err != nil {
 		return r, fmt.Errorf("kill init, PID %d: %w", r.InitPID, err)
 	}
-	r.InitEnd = endOf(p.child.Wait())
+	r.InitEnd = endOf(p.Child().Wait())
 	if r.After, err = Members(r.NS); err != nil {
 		return r, fmt.Errorf("Members(%s): %w", r.NS, err)
 	}
@@ -325,16 +321,13 @@ func runNoEscape(ctx context.Context, cleanup *lab.Cleanup) (r reachReport, err 
 	}
 	cleanup.Add(func() { target.Stop() })
 	cfg := spawn.Config{New: []ns.Kind{ns.PID, ns.Mnt}, Entrypoint: entryReach, Args: []string{strconv.Itoa(target.PID())}}
-	p, err := startPiped(ctx, withKill(cfg), spawn.Start)
+	p, err := holder.StartWith(ctx, withKill(cfg), spawn.Start)
 	if err != nil {
 		return r, err
 	}
-	cleanup.Add(p.stop)
-	r.ChildPID = p.child.PID()
-	if err := p.child.Release(); err != nil {
-		return r, err
-	}
-	if err := p.report(&r.reachView); err != nil {
+	cleanup.Add(p.Stop)
+	r.ChildPID = p.PID()
+	if err := p.Report(&r.reachView); err != nil {
 		return r, fmt.Errorf("a child in a new PID namespace calling Reach(%d): %w", target.PID(), err)
 	}
 	return r, nil
@@ -371,16 +364,13 @@ type unshareStep struct {
 }
 
 func runUnshare(ctx context.Context, cleanup *lab.Cleanup) (r unshareStep, err error) {
-	p, err := startPiped(ctx, withKill(spawn.Config{Entrypoint: entryUnshare}), spawn.Start)
+	p, err := holder.StartWith(ctx, withKill(spawn.Config{Entrypoint: entryUnshare}), spawn.Start)
 	if err != nil {
 		return r, err
 	}
-	cleanup.Add(p.stop)
-	r.BoxPID = p.child.PID()
-	if err := p.child.Release(); err != nil {
-		return r, err
-	}
-	if err := p.report(&r.Report); err != nil {
+	cleanup.Add(p.Stop)
+	r.BoxPID = p.PID()
+	if err := p.Report(&r.Report); err != nil {
 		return r, fmt.Errorf("a Go program calling UnshareForChildren on a locked thread: %w", err)
 	}
 	return r, nil
@@ -404,12 +394,12 @@ type nestedReport struct {
 // levels stay alive until cleanup.
 func runNested(ctx context.Context, cleanup *lab.Cleanup) (r nestedReport, err error) {
 	cfg := withKill(spawn.Config{New: []ns.Kind{ns.PID}, Entrypoint: entryNest, Args: []string{"1", strconv.Itoa(depth)}})
-	p, err := startPiped(ctx, cfg, spawn.Start)
+	p, err := holder.StartWith(ctx, cfg, spawn.Start)
 	if err != nil {
 		return r, err
 	}
-	cleanup.Add(p.stop)
-	if err := p.child.Release(); err != nil {
+	cleanup.Add(p.Stop)
+	if err := p.Release(); err != nil {
 		return r, err
 	}
 	for l := 1; l <= depth; l++ {
@@ -440,8 +430,8 @@ func runNested(ctx context.Context, cleanup *lab.Cleanup) (r nestedReport, err e
 	return r, nil
 }
 
-func readLevel(p *piped, l int) ([]int, error) {
-	s, err := p.line()
+func readLevel(p *holder.Holder, l int) ([]int, error) {
+	s, err := p.Next()
 	if err != nil {
 		return nil, fmt.Errorf("level %d: %w", l, err)
 	}

@@ -3,11 +3,10 @@
 package timens
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 
+	"github.com/nslab/nslab/pkg/holder"
 	"github.com/nslab/nslab/pkg/spawn"
 )
 
@@ -41,13 +40,7 @@ func childMain(args []string) int {
 		fmt.Fprintln(os.Stderr, "usage: time-child hold|clocks|uptime")
 		return 2
 	}
-	s := look(args[0])
-	if err := json.NewEncoder(os.Stdout).Encode(s); err != nil {
-		fmt.Fprintf(os.Stderr, "time-child: send the report: %v\n", err)
-		return 1
-	}
-	io.Copy(io.Discard, os.Stdin) // held until the lab closes our input
-	return 0
+	return holder.ReportAndHold(look(args[0])) // held until the lab closes our input
 }
 
 // look fills a report; the learner's function runs between the lab's readings.

@@ -7,13 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/nslab/nslab/pkg/holder"
 	"github.com/nslab/nslab/pkg/lab"
+	"github.com/nslab/nslab/pkg/spawn"
 	"golang.org/x/sys/unix"
 )
 
@@ -61,9 +64,9 @@ func hold(n *nursery, cleanup *lab.Cleanup, mode string) (r inNamespace, err err
 	if err != nil {
 		return r, err
 	}
-	cleanup.Add(h.stop)
+	cleanup.Add(h.Stop)
 	r.Child = h.PID()
-	if r.Saw, err = h.report(); err != nil {
+	if r.Saw, err = readSeen(h, mode); err != nil {
 		return r, err
 	}
 	r.Links, err = n.links()
@@ -323,28 +326,26 @@ func runJoin(_ context.Context, cleanup *lab.Cleanup) (r joinReport, err error) 
 	if r.Threads, r.SetnsErr, r.Errno, err = trySetns(r.Holder.Child); err != nil {
 		return r, err
 	}
-	h, err := childCommand(modeHold)
+	cmd, err := spawn.EntrypointCommand(entryChild, []string{modeHold})
 	if err != nil {
 		return r, err
 	}
 	// /proc/self/exe would name nsenter once nsenter runs: give it this binary.
-	h.cmd.Path = fmt.Sprintf("/proc/%d/exe", os.Getpid())
-	h.cmd.Args[0] = h.cmd.Path
+	cmd.Path = fmt.Sprintf("/proc/%d/exe", os.Getpid())
+	cmd.Args[0] = cmd.Path
 	if r.Outside.Before, err = readClocks(); err != nil {
-		h.in.Close()
 		return r, err
 	}
-	if err := StartInTimeOf(r.Holder.Child, h.cmd); err != nil {
-		h.in.Close()
+	h, err := holder.StartCommand(cmd, func(cmd *exec.Cmd) error { return StartInTimeOf(r.Holder.Child, cmd) })
+	switch {
+	case errors.Is(err, holder.ErrNotStarted):
+		return r, fmt.Errorf("StartInTimeOf(%d) returned nil without starting the command; want it started (cmd.Start)", r.Holder.Child)
+	case err != nil:
 		return r, fmt.Errorf("StartInTimeOf(%d): %w%s", r.Holder.Child, err, setnsHint(err))
 	}
-	if h.cmd.Process == nil {
-		h.in.Close()
-		return r, fmt.Errorf("StartInTimeOf(%d) returned nil without starting the command; want it started (cmd.Start)", r.Holder.Child)
-	}
-	cleanup.Add(h.stop)
+	cleanup.Add(h.Stop)
 	r.Joiner = h.PID()
-	if r.Saw, err = h.report(); err != nil {
+	if r.Saw, err = readSeen(h, modeHold); err != nil {
 		return r, fmt.Errorf("the process StartInTimeOf started: %w", err)
 	}
 	r.Outside.After, err = readClocks()

@@ -4,7 +4,6 @@ package user
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/nslab/nslab/pkg/holder"
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
 	"golang.org/x/sys/unix"
@@ -52,11 +52,7 @@ func statusMain(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	if code := emit(statusReport{Getuid: os.Getuid(), Getgid: os.Getgid(), Status: st}); code != 0 {
-		return code
-	}
-	io.Copy(io.Discard, os.Stdin)
-	return 0
+	return holder.ReportAndHold(statusReport{Getuid: os.Getuid(), Getgid: os.Getgid(), Status: st})
 }
 
 // hostnameReport is what a user-hostname child saw.
@@ -90,11 +86,7 @@ func hostnameMain(args []string) int {
 		r.Err, r.EPERM = fmt.Sprintf("sethostname %q: %v", name, err), errors.Is(err, unix.EPERM)
 	}
 	r.After = hostname()
-	if code := emit(r); code != 0 {
-		return code
-	}
-	io.Copy(io.Discard, os.Stdin)
-	return 0
+	return holder.ReportAndHold(r)
 }
 
 func hostname() string {
@@ -164,11 +156,7 @@ func filesMain(args []string) int {
 		}
 		made = append(made, f)
 	}
-	if code := emit(made); code != 0 {
-		return code
-	}
-	io.Copy(io.Discard, os.Stdin)
-	return 0
+	return holder.ReportAndHold(made)
 }
 
 func makeFile(path string, id int) (fileReport, error) {
@@ -222,16 +210,6 @@ func nestConfig(below int, stdin io.Reader, stdout, stderr io.Writer) spawn.Conf
 		cfg.New = append(cfg.New, ns.UTS)
 	}
 	return cfg
-}
-
-// emit prints v as one JSON line: a child's report to its parent.
-func emit(v any) int {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fail(err)
-	}
-	fmt.Printf("%s\n", b)
-	return 0
 }
 
 func fail(err error) int {

@@ -3,16 +3,15 @@
 package user
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
+	"os/exec"
 	"strings"
 	"syscall"
 
+	"github.com/nslab/nslab/pkg/holder"
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
 	"golang.org/x/sys/unix"
@@ -51,18 +50,16 @@ type mapping struct {
 // mapHeld starts a held child in a new user namespace without maps, maps
 // the caller's IDs to root in it with MapToRoot (step 02), writes uid_map a
 // second time, and lets the child report. The child stays alive until the
-// end of stdin (nil: a pipe of its own, closed by the talker's stop); the
 // caller stops it.
-func mapHeld(ctx context.Context, writer string, stdin io.Reader) (m mapping, t *talker, err error) {
+func mapHeld(ctx context.Context, writer string) (m mapping, t *holder.Holder, err error) {
 	m = mapping{Writer: writer, Privileged: os.Geteuid() == 0, UID: os.Geteuid(), GID: os.Getegid()}
-	t, err = startTalker(func(cfg spawn.Config) (*spawn.Child, error) { return spawn.Start(ctx, cfg) },
-		spawn.Config{New: []ns.Kind{ns.User}, Entrypoint: entryStatus, Stdin: stdin}, "a child in a new user namespace")
+	t, err = holder.Start(ctx, spawn.Config{New: []ns.Kind{ns.User}, Entrypoint: entryStatus})
 	if err != nil {
 		return m, nil, err
 	}
 	defer func() {
 		if err != nil {
-			t.stop()
+			t.Stop()
 			t = nil
 		}
 	}()
@@ -89,7 +86,7 @@ func mapHeld(ctx context.Context, writer string, stdin io.Reader) (m mapping, t 
 	if again != nil {
 		m.Again, m.AgainEPERM = again.Error(), errors.Is(again, unix.EPERM)
 	}
-	return m, t, t.report(&m.Inside)
+	return m, t, t.Report(&m.Inside)
 }
 
 func readSetgroups(pid int) (string, error) {
@@ -110,16 +107,12 @@ func mapperMain(args []string) int {
 	if st.CapEff != 0 || os.Geteuid() != writerUID || os.Getegid() != writerGID {
 		return fail(fmt.Errorf("user-mapper: want UID %d, GID %d and no capability; have UID %d, GID %d, CapEff %016x", writerUID, writerGID, os.Geteuid(), os.Getegid(), st.CapEff))
 	}
-	m, t, err := mapHeld(context.Background(), fmt.Sprintf("a writer without capabilities (UID %d, GID %d in a user namespace of its own)", writerUID, writerGID), os.Stdin)
+	m, t, err := mapHeld(context.Background(), fmt.Sprintf("a writer without capabilities (UID %d, GID %d in a user namespace of its own)", writerUID, writerGID))
 	if err != nil {
 		return fail(err)
 	}
-	defer t.stop()
-	if code := emit(m); code != 0 {
-		return code
-	}
-	io.Copy(io.Discard, os.Stdin)
-	return 0
+	defer t.Stop() // its child ends with the writer's input
+	return holder.ReportAndHold(m)
 }
 
 // startMapper runs the unprivileged writer (mapperMain) in a new user
@@ -132,18 +125,7 @@ func startMapper() (m mapping, stop func(), err error) {
 	if err != nil {
 		return m, nil, err
 	}
-	inR, inW, err := os.Pipe()
-	if err != nil {
-		return m, nil, err
-	}
-	defer inR.Close()
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		inW.Close()
-		return m, nil, err
-	}
-	var errs syncBuffer
-	cmd.Stdin, cmd.Stdout, cmd.Stderr, cmd.Dir = inR, outW, &errs, "/"
+	cmd.Dir = "/"
 	cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWUSER
 	cmd.SysProcAttr.UidMappings = []syscall.SysProcIDMap{{ContainerID: writerUID, HostID: os.Geteuid(), Size: 1}}
 	cmd.SysProcAttr.GidMappings = []syscall.SysProcIDMap{{ContainerID: writerGID, HostID: os.Getegid(), Size: 1}}
@@ -151,28 +133,21 @@ func startMapper() (m mapping, stop func(), err error) {
 	// own namespace allows it (a child of a "deny" namespace inherits it).
 	own, _ := readSetgroups(os.Getpid())
 	cmd.SysProcAttr.GidMappingsEnableSetgroups = os.Geteuid() == 0 && own != "deny"
-	err = cmd.Start()
-	outW.Close()
+	w, err := holder.StartCommand(cmd, (*exec.Cmd).Start)
 	if err != nil {
-		inW.Close()
-		outR.Close()
 		return m, nil, fmt.Errorf("start a writer without capabilities in a user namespace of its own: %w", err)
 	}
-	stop = func() {
-		inW.Close()
-		cmd.Wait()
-		outR.Close()
+	if err := w.Report(&m); err != nil {
+		var ee *spawn.ExitError
+		if said := w.Stderr(); errors.As(err, &ee) && said != "" {
+			err = errors.New(firstLines(said, 8)) // MapToRoot's error, or the start of a panic
+		} else {
+			err = fmt.Errorf("the writer without capabilities: %w", err)
+		}
+		w.Stop()
+		return m, nil, err
 	}
-	line, err := bufio.NewReader(outR).ReadBytes('\n')
-	if err != nil {
-		stop()
-		return m, nil, errors.New(firstLines(errs.String(), 8))
-	}
-	if err := json.Unmarshal(line, &m); err != nil {
-		stop()
-		return m, nil, fmt.Errorf("read the report %q of the writer without capabilities: %w", strings.TrimSpace(string(line)), err)
-	}
-	return m, stop, nil
+	return m, w.Stop, nil
 }
 
 // firstLines keeps the first n lines of s: the start of a panic's trace.

@@ -3,19 +3,18 @@
 package user
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/nslab/nslab/pkg/holder"
 	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
@@ -40,14 +39,13 @@ type unmappedReport struct {
 
 func runUnmapped(ctx context.Context, cleanup *lab.Cleanup) (r unmappedReport, err error) {
 	r.EUID, r.EGID = os.Geteuid(), os.Getegid()
-	t, err := startTalker(func(cfg spawn.Config) (*spawn.Child, error) { return StartUnmapped(ctx, cfg) },
-		spawn.Config{Entrypoint: entryStatus}, "the child of StartUnmapped")
+	t, err := holder.StartWith(ctx, spawn.Config{Entrypoint: entryStatus}, StartUnmapped)
 	if err != nil {
 		return r, fmt.Errorf("StartUnmapped: %w", err)
 	}
-	cleanup.Add(t.stop)
+	cleanup.Add(t.Stop)
 	r.PID = t.PID()
-	if t.Released() {
+	if t.Child().Released() {
 		return r, fmt.Errorf("StartUnmapped returned child PID %d already released; want it held, so that the caller can write its maps or look at it before it runs (spawn.Start holds it; do not call Release, Run or Wait)", r.PID)
 	}
 	if r.Before, err = readIDMap(r.PID, "uid_map"); err != nil {
@@ -56,7 +54,7 @@ func runUnmapped(ctx context.Context, cleanup *lab.Cleanup) (r unmappedReport, e
 	if r.Outside, err = readStatus(strconv.Itoa(r.PID)); err != nil {
 		return r, err
 	}
-	if err := t.report(&r.Inside); err != nil {
+	if err := t.Report(&r.Inside); err != nil {
 		return r, fmt.Errorf("the Go child of StartUnmapped: %w", err)
 	}
 	r.Command, err = commandStatus(ctx)
@@ -66,7 +64,7 @@ func runUnmapped(ctx context.Context, cleanup *lab.Cleanup) (r unmappedReport, e
 // commandStatus runs cat /proc/self/status through StartUnmapped.
 func commandStatus(ctx context.Context) (Status, error) {
 	var out bytes.Buffer
-	var errs syncBuffer
+	var errs holder.SyncBuffer
 	child, err := StartUnmapped(ctx, spawn.Config{Args: []string{"cat", "/proc/self/status"}, Stdout: &out, Stderr: &errs})
 	if err != nil {
 		return Status{}, fmt.Errorf("StartUnmapped(cat): %w", err)
@@ -96,11 +94,11 @@ func runMapRoot(ctx context.Context, cleanup *lab.Cleanup) (r mapReport, err err
 	if r.RunnerSetgroups, err = readSetgroups(os.Getpid()); err != nil {
 		return r, err
 	}
-	m, t, err := mapHeld(ctx, fmt.Sprintf("the step's runner (UID %d, GID %d)", os.Geteuid(), os.Getegid()), nil)
+	m, t, err := mapHeld(ctx, fmt.Sprintf("the step's runner (UID %d, GID %d)", os.Geteuid(), os.Getegid()))
 	if err != nil {
 		return r, err
 	}
-	cleanup.Add(t.stop)
+	cleanup.Add(t.Stop)
 	r.Runner = m
 	w, stop, err := startMapper()
 	if err != nil {
@@ -131,19 +129,18 @@ func runOwnedPower(ctx context.Context, cleanup *lab.Cleanup) (r powerReport, er
 		return r, err
 	}
 	r.Name = labName("user-lab-")
-	start := func(cfg spawn.Config) (*spawn.Child, error) { return spawn.Start(ctx, cfg) }
-	own, err := startTalker(start, spawn.Config{New: []ns.Kind{ns.User, ns.UTS}, MapRoot: true, Entrypoint: entryHostname,
-		Args: []string{"rename", gUser, gUTS, r.Name}}, "the child with a UTS namespace of its own")
+	own, err := holder.Start(ctx, spawn.Config{New: []ns.Kind{ns.User, ns.UTS}, MapRoot: true, Entrypoint: entryHostname,
+		Args: []string{"rename", gUser, gUTS, r.Name}})
 	if err != nil {
 		return r, err
 	}
-	cleanup.Add(own.stop)
-	shared, err := startTalker(start, spawn.Config{New: []ns.Kind{ns.User}, MapRoot: true, Entrypoint: entryHostname,
-		Args: []string{"same", gUser, gUTS, ""}}, "the child in the lab host's UTS namespace")
+	cleanup.Add(own.Stop)
+	shared, err := holder.Start(ctx, spawn.Config{New: []ns.Kind{ns.User}, MapRoot: true, Entrypoint: entryHostname,
+		Args: []string{"same", gUser, gUTS, ""}})
 	if err != nil {
 		return r, err
 	}
-	cleanup.Add(shared.stop)
+	cleanup.Add(shared.Stop)
 	r.Own, r.Shared = own.PID(), shared.PID()
 	if r.OwnGoverns, err = governs(r.Own); err != nil {
 		return r, err
@@ -151,10 +148,10 @@ func runOwnedPower(ctx context.Context, cleanup *lab.Cleanup) (r powerReport, er
 	if r.SharedGoverns, err = governs(r.Shared); err != nil {
 		return r, err
 	}
-	if err := own.report(&r.OwnTry); err != nil {
+	if err := own.Report(&r.OwnTry); err != nil {
 		return r, err
 	}
-	return r, shared.report(&r.SharedTry)
+	return r, shared.Report(&r.SharedTry)
 }
 
 // governs asks Governs about process pid's user and UTS namespaces.
@@ -222,16 +219,14 @@ func runFileOwner(ctx context.Context, cleanup *lab.Cleanup) (r filesReport, err
 	for i, id := range ids {
 		args[i] = strconv.Itoa(id)
 	}
-	t, err := startTalker(func(cfg spawn.Config) (*spawn.Child, error) { return spawn.Start(ctx, cfg) },
-		spawn.Config{New: []ns.Kind{ns.User, ns.Mnt}, UIDMap: uidMap, GIDMap: gidMap, Entrypoint: entryFiles, Args: args},
-		"a child that is root in new user and mount namespaces")
+	t, err := holder.Start(ctx, spawn.Config{New: []ns.Kind{ns.User, ns.Mnt}, UIDMap: uidMap, GIDMap: gidMap, Entrypoint: entryFiles, Args: args})
 	if err != nil {
 		return r, err
 	}
-	cleanup.Add(t.stop)
+	cleanup.Add(t.Stop)
 	r.PID = t.PID()
 	var made []fileReport
-	if err := t.report(&made); err != nil {
+	if err := t.Report(&made); err != nil {
 		return r, err
 	}
 	if r.UIDMap, err = readIDMap(r.PID, "uid_map"); err != nil {
@@ -310,53 +305,37 @@ func runOwnership(ctx context.Context, cleanup *lab.Cleanup) (r nestReport, err 
 	if r.Self, err = ns.Get(ns.Self, ns.User); err != nil {
 		return r, err
 	}
-	inR, inW, err := os.Pipe()
+	top, err := holder.Start(ctx, nestConfig(nestDepth-1, nil, nil, nil))
 	if err != nil {
-		return r, fmt.Errorf("make a pipe for the nest's stdin: %w", err)
-	}
-	defer inR.Close()
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		inW.Close()
-		return r, fmt.Errorf("make a pipe for the nest's stdout: %w", err)
-	}
-	var errs syncBuffer
-	cfg := nestConfig(nestDepth-1, inR, outW, &errs)
-	cfg.NoHold = true
-	top, err := spawn.Start(ctx, cfg)
-	outW.Close()
-	if err != nil {
-		inW.Close()
-		outR.Close()
 		return r, err
 	}
-	cleanup.Add(func() { // the bottom exits at the end of its input, then every level above it
-		inW.Close()
-		top.Stop()
-		outR.Close()
-	})
-	if r.Levels, err = readLevels(outR, nestDepth, &errs); err != nil {
+	cleanup.Add(top.Stop) // the bottom exits at the end of its input, then every level above it
+	if err := top.Release(); err != nil {
+		return r, err
+	}
+	if r.Levels, err = readLevels(top, nestDepth); err != nil {
 		return r, err
 	}
 	return r, walk(&r)
 }
 
-func readLevels(out io.Reader, depth int, errs *syncBuffer) ([]level, error) {
-	sc := bufio.NewScanner(out)
+// readLevels reads the PIDs the levels of the nest print, from the top down.
+func readLevels(nest *holder.Holder, depth int) ([]level, error) {
 	var levels []level
-	for len(levels) < depth && sc.Scan() {
-		pid, err := strconv.Atoi(strings.TrimSpace(sc.Text()))
+	for len(levels) < depth {
+		line, err := nest.Next()
 		if err != nil {
-			return levels, fmt.Errorf("read a PID from the nest: %q", sc.Text())
+			return levels, fmt.Errorf("the nest printed %d PIDs, want %d: %w", len(levels), depth, err)
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(line))
+		if err != nil {
+			return levels, fmt.Errorf("read a PID from the nest: %q", line)
 		}
 		id, err := ns.Get(pid, ns.User)
 		if err != nil {
 			return levels, err
 		}
 		levels = append(levels, level{PID: pid, User: id})
-	}
-	if len(levels) < depth {
-		return levels, fmt.Errorf("the nest printed %d PIDs, want %d: %s", len(levels), depth, errs.String())
 	}
 	return levels, nil
 }
