@@ -4,17 +4,16 @@ package container
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"syscall"
 
+	"github.com/nslab/nslab/pkg/holder"
 	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
@@ -41,7 +40,7 @@ type box struct {
 	outW   *os.File // the init's fd 3, closed here once it started
 	ctl    *os.File // the init's fd 4, written here
 	ctlR   *os.File
-	stderr syncBuffer
+	stderr holder.SyncBuffer
 	once   sync.Once
 	waited chan struct{}
 	err    error // cmd.Wait's, once waited
@@ -184,20 +183,3 @@ func call(fn func() error) (o outcome) {
 	return o
 }
 
-// syncBuffer is a bytes.Buffer that os/exec may write while the lab reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.TrimSpace(s.b.String())
-}

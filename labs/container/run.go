@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nslab/nslab/pkg/holder"
 	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/ns"
 	"golang.org/x/sys/unix"
@@ -419,7 +420,7 @@ func runLimit(_ context.Context, cleanup *lab.Cleanup) (r limitReport, err error
 	if err != nil {
 		return r, err
 	}
-	var stderr syncBuffer
+	var stderr holder.SyncBuffer
 	cmd.Stderr = &stderr
 	err = StartIn(cmd, r.Cgroups)
 	if cmd.Process != nil {
@@ -491,7 +492,7 @@ func runExec(_ context.Context, cleanup *lab.Cleanup) (r execReport, err error) 
 	if err != nil {
 		return r, err
 	}
-	var stderr syncBuffer
+	var stderr holder.SyncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		return r, fmt.Errorf("start the command of Exec (%q): %w", cmd.Args, err)
