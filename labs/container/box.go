@@ -182,4 +182,3 @@ func call(fn func() error) (o outcome) {
 	}
 	return o
 }
-
