@@ -5,6 +5,7 @@ package uts
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
+	"golang.org/x/sys/unix"
 )
 
 // The lab's children: Go functions that spawn runs in a re-executed binary.
@@ -21,6 +23,8 @@ const (
 	entryUname    = "uts-uname"     // reports uname(2) and exits
 	entryPeer     = "uts-peer"      // answers "get" and "set NAME" lines on stdin until EOF
 	entrySandbox  = "uts-sandbox"   // runs a scenario inside a user namespace of its own
+	entryRefused  = "uts-refused"   // runs SetNames with names the kernel refuses (step 02)
+	entryMasked   = "uts-masked"    // runs HostNames where /proc/sys/kernel is hidden (step 03)
 )
 
 func init() {
@@ -28,6 +32,8 @@ func init() {
 	spawn.Register(entryUname, unameMain)
 	spawn.Register(entryPeer, peerMain)
 	spawn.Register(entrySandbox, sandboxMain)
+	spawn.Register(entryRefused, refusedMain)
+	spawn.Register(entryMasked, maskedMain)
 }
 
 // setNamesMain: args are the hostname, the domain name and the parent's UTS
@@ -129,6 +135,65 @@ func sandboxMain(args []string) int {
 		return fail(fmt.Errorf("no scenario %q", args[0]))
 	}
 	if err := run(context.Background(), Names{Hostname: args[1], Domainname: args[2]}, os.Stdout); err != nil {
+		return fail(err)
+	}
+	return 0
+}
+
+// refusedMain calls SetNames with each of refusedNames and prints what it
+// returned, as JSON. args[0] is the parent's UTS namespace (see guardArg).
+func refusedMain(args []string) int {
+	if len(args) != 1 {
+		return fail(errors.New("usage: uts-refused PARENT-UTS"))
+	}
+	if err := checkOwnUTS(args[0]); err != nil {
+		return fail(err)
+	}
+	var rs []Refusal
+	for _, n := range refusedNames() {
+		r := Refusal{Names: n}
+		if err := SetNames(n); err != nil {
+			r.Err, r.EINVAL = err.Error(), errors.Is(err, unix.EINVAL)
+		}
+		rs = append(rs, r)
+	}
+	return report(rs)
+}
+
+// maskedMain hides /proc/sys/kernel under a tmpfs (its mount namespace is
+// new and private, see spawn.Config.New), and prints as JSON what HostNames
+// returned with no file there, with a hostname file, then with both.
+func maskedMain([]string) int {
+	const dir = "/proc/sys/kernel"
+	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=64k"); err != nil {
+		return fail(fmt.Errorf("mount tmpfs on %s: %w", dir, err))
+	}
+	var m Masked
+	_, err := HostNames()
+	m.Missing = errText(err)
+	if err := os.WriteFile(dir+"/hostname", []byte(MaskedNames.Hostname+"\n"), 0o644); err != nil {
+		return fail(err)
+	}
+	_, err = HostNames()
+	m.NoDomain = errText(err)
+	if err := os.WriteFile(dir+"/domainname", []byte(MaskedNames.Domainname+"\n"), 0o644); err != nil {
+		return fail(err)
+	}
+	m.Read, err = HostNames()
+	m.ReadErr = errText(err)
+	return report(m)
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// report prints v as JSON, a child's report to its parent.
+func report(v any) int {
+	if err := json.NewEncoder(os.Stdout).Encode(v); err != nil {
 		return fail(err)
 	}
 	return 0

@@ -35,14 +35,18 @@ func runNewNamespace(ctx context.Context, cleanup *lab.Cleanup) (NewNamespace, e
 
 // SetNamesReport is what step 02 saw.
 type SetNamesReport struct {
-	Want  Names
-	Child Renamed // a child in a new UTS namespace that called SetNames(Want)
+	Want    Names
+	Child   Renamed   // a child in a new UTS namespace that called SetNames(Want)
+	Refused []Refusal // what SetNames returned for names the kernel refuses
 }
 
 func runSetNames(ctx context.Context, _ *lab.Cleanup) (r SetNamesReport, err error) {
 	r.Want = LabNames()
 	if r.Child, err = RenameInChild(ctx, r.Want); err != nil {
 		return r, fmt.Errorf("a child in a new UTS namespace calling SetNames(%s) failed: %w", r.Want, err)
+	}
+	if r.Refused, err = RefusedInChild(ctx); err != nil {
+		return r, fmt.Errorf("a child in a new UTS namespace calling SetNames with names longer than 64 bytes: %w", err)
 	}
 	return r, nil
 }
@@ -51,6 +55,9 @@ func runHostUntouched(ctx context.Context, _ *lab.Cleanup) (UntouchedReport, err
 	r, err := HostUntouched(ctx, LabNames())
 	if err != nil {
 		return r, fmt.Errorf("read the host's names around a renamed child: %w", err)
+	}
+	if r.Masked, err = MaskedInChild(ctx); err != nil {
+		return r, fmt.Errorf("call HostNames where /proc/sys/kernel is hidden: %w", err)
 	}
 	return r, nil
 }

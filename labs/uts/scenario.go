@@ -113,6 +113,7 @@ func spawnStart(ctx context.Context) func(spawn.Config) (*spawn.Child, error) {
 // renaming it in turn while the other reads.
 type ShareReport struct {
 	First, Second ns.Set // the namespaces of the two processes
+	Asked         ns.Set // the namespaces of the process cfg.Join named for UTS, which StartJoined must override
 	Name1, Name2  string // the names the second, then the first, set
 	SecondSet     Names  // the second's names after it set Name1
 	FirstSaw      Names  // what the first read next
@@ -128,12 +129,18 @@ func Share(ctx context.Context, want Names) (ShareReport, error) {
 }
 
 func shareHere(ctx context.Context, want Names) (r ShareReport, err error) {
-	first, err := launch(spawnStart(ctx), spawn.Config{New: []ns.Kind{ns.UTS}, Hostname: want.Hostname, Domainname: want.Domainname})
+	first, err := launch(spawnStart(ctx), spawn.Config{New: []ns.Kind{ns.UTS, ns.IPC}, Hostname: want.Hostname, Domainname: want.Domainname})
 	if err != nil {
-		return r, fmt.Errorf("start the first process in a new uts namespace: %w", err)
+		return r, fmt.Errorf("start the first process in new uts and ipc namespaces: %w", err)
 	}
 	defer first.stop()
-	second, err := launch(func(cfg spawn.Config) (*spawn.Child, error) { return StartJoined(ctx, first.PID(), cfg) }, spawn.Config{})
+	// cfg asks for another UTS namespace, this process's, which StartJoined
+	// must replace with first's, and for first's IPC namespace, which it must keep.
+	asked := spawn.Config{Join: map[ns.Kind]int{ns.UTS: os.Getpid(), ns.IPC: first.PID()}}
+	if r.Asked, err = ns.Of(ns.Self); err != nil {
+		return r, err
+	}
+	second, err := launch(func(cfg spawn.Config) (*spawn.Child, error) { return StartJoined(ctx, first.PID(), cfg) }, asked)
 	if err != nil {
 		return r, fmt.Errorf("StartJoined(%d): %w", first.PID(), err)
 	}
@@ -143,6 +150,10 @@ func shareHere(ctx context.Context, want Names) (r ShareReport, err error) {
 	}
 	if r.Second, err = ns.Of(second.PID()); err != nil {
 		return r, err
+	}
+	f, _ := r.First.Get(ns.UTS)
+	if s, _ := r.Second.Get(ns.UTS); !f.Equal(s) {
+		return r, nil // not one namespace: nothing to exchange, the check says why
 	}
 	return r, exchange(&r, first, second, want.Hostname)
 }

@@ -53,7 +53,7 @@ var Lab = &lab.Lab{
 			Explain: "processes in one uts namespace share its names: a rename by either is what the other reads next.",
 			Hints: []string{
 				"spawn.Config.Join lists namespaces of other processes that the child enters before it runs.",
-				"cfg.Join = map[ns.Kind]int{ns.UTS: pid}; return spawn.Start(ctx, cfg)",
+				"copy cfg.Join into a new map with ns.UTS set to pid (keep its other entries), set cfg.Join to it, and return spawn.Start(ctx, cfg)",
 			},
 			Do: lab.Do(runSharedChange, checkSharedChange),
 		},
