@@ -32,7 +32,7 @@ func Mutants(ctx context.Context, lab *string) error {
 	var total mutantTotals
 	var errs []error
 	for _, l := range labs {
-		r, err := mutate.RunLab(ctx, mutate.Config{Root: ".", Lab: l.Name, Progress: progress})
+		r, err := mutate.RunLab(ctx, mutate.Config{Root: ".", Lab: l.Name, Progress: progress, Exec: sudoExec()})
 		if err != nil { // the other labs can still be judged
 			fmt.Printf("lab %s: not judged: %v\n", l.Name, err)
 			errs = append(errs, fmt.Errorf("mutants of lab %s: %w", l.Name, err))

@@ -22,6 +22,7 @@ type Config struct {
 	Workers  int       // go test processes at once; 0 means GOMAXPROCS
 	Env      []string  // added to go test's environment; NSLAB_STEP_TIMEOUT=20s unless set here or in ours
 	Progress io.Writer // a line per mutant judged; nil means none
+	Exec     string    // a go test -exec program ("sudo -n" where namespaces need root); "" for none
 }
 
 // Report is what became of a lab's mutants.
@@ -84,7 +85,7 @@ func target(root, dir string, c Config) (Target, error) {
 	if os.Getenv("NSLAB_STEP_TIMEOUT") == "" && !hasVar(env, "NSLAB_STEP_TIMEOUT") {
 		env = append(env, "NSLAB_STEP_TIMEOUT=20s") // a mutant that hangs fails its step in 20s
 	}
-	return Target{Root: root, Pkg: "./labs/" + c.Lab, Test: test, Env: env}, nil
+	return Target{Root: root, Pkg: "./labs/" + c.Lab, Test: test, Env: env, Exec: c.Exec}, nil
 }
 
 func hasVar(env []string, name string) bool {

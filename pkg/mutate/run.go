@@ -42,6 +42,7 @@ type Target struct {
 	Pkg  string   // the lab's package, relative to Root: ./labs/uts
 	Test string   // its graded test: TestUTS
 	Env  []string // added to the environment of go test (NSLAB_STEP_TIMEOUT=20s)
+	Exec string   // a go test -exec program, such as "sudo -n"; "" runs the tests as the caller
 }
 
 // Args are the arguments of go test that run step's subtest alone, with
@@ -50,6 +51,9 @@ func (t Target) Args(step, overlay string) []string {
 	args := []string{"test", "-count=1", "-v", "-timeout=5m"}
 	if overlay != "" {
 		args = append(args, "-overlay", overlay)
+	}
+	if t.Exec != "" {
+		args = append(args, "-exec", t.Exec)
 	}
 	run := "^" + t.Test + "$"
 	if step != "" {
