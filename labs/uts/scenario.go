@@ -83,7 +83,7 @@ func Join(ctx context.Context, want Names) (JoinReport, error) {
 
 func joinHere(ctx context.Context, want Names) (r JoinReport, err error) {
 	r.Want = want
-	holder, err := launch(spawnStart(ctx), spawn.Config{New: []ns.Kind{ns.UTS}, Hostname: want.Hostname, Domainname: want.Domainname})
+	holder, err := launch(ctx, spawn.Start, spawn.Config{New: []ns.Kind{ns.UTS}, Hostname: want.Hostname, Domainname: want.Domainname})
 	if err != nil {
 		return r, fmt.Errorf("start a holder in a new uts namespace: %w", err)
 	}
@@ -103,10 +103,6 @@ func joinHere(ctx context.Context, want Names) (r JoinReport, err error) {
 	}
 	r.OwnAfter, err = uname()
 	return r, err
-}
-
-func spawnStart(ctx context.Context) func(spawn.Config) (*spawn.Child, error) {
-	return func(cfg spawn.Config) (*spawn.Child, error) { return spawn.Start(ctx, cfg) }
 }
 
 // ShareReport is what step 05 saw: two processes, one UTS namespace, each
@@ -129,7 +125,7 @@ func Share(ctx context.Context, want Names) (ShareReport, error) {
 }
 
 func shareHere(ctx context.Context, want Names) (r ShareReport, err error) {
-	first, err := launch(spawnStart(ctx), spawn.Config{New: []ns.Kind{ns.UTS, ns.IPC}, Hostname: want.Hostname, Domainname: want.Domainname})
+	first, err := launch(ctx, spawn.Start, spawn.Config{New: []ns.Kind{ns.UTS, ns.IPC}, Hostname: want.Hostname, Domainname: want.Domainname})
 	if err != nil {
 		return r, fmt.Errorf("start the first process in new uts and ipc namespaces: %w", err)
 	}
@@ -140,7 +136,7 @@ func shareHere(ctx context.Context, want Names) (r ShareReport, err error) {
 	if r.Asked, err = ns.Of(ns.Self); err != nil {
 		return r, err
 	}
-	second, err := launch(func(cfg spawn.Config) (*spawn.Child, error) { return StartJoined(ctx, first.PID(), cfg) }, asked)
+	second, err := launch(ctx, func(ctx context.Context, cfg spawn.Config) (*spawn.Child, error) { return StartJoined(ctx, first.PID(), cfg) }, asked)
 	if err != nil {
 		return r, fmt.Errorf("StartJoined(%d): %w", first.PID(), err)
 	}
