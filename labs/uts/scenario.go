@@ -136,7 +136,9 @@ func shareHere(ctx context.Context, want Names) (r ShareReport, err error) {
 	if r.Asked, err = ns.Of(ns.Self); err != nil {
 		return r, err
 	}
-	second, err := launch(ctx, func(ctx context.Context, cfg spawn.Config) (*spawn.Child, error) { return StartJoined(ctx, first.PID(), cfg) }, asked)
+	second, err := launch(ctx, func(ctx context.Context, cfg spawn.Config) (*spawn.Child, error) {
+		return StartJoined(ctx, first.PID(), cfg)
+	}, asked)
 	if err != nil {
 		return r, fmt.Errorf("StartJoined(%d): %w", first.PID(), err)
 	}

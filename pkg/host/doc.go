@@ -1,5 +1,5 @@
-// Package host takes a snapshot of what the safety rules of DESIGN.md protect
-// on the machine — hostname and domain name, the mount table (with
+// Package host takes a snapshot of what a run of the course must leave as it found
+// on the machine (docs/safety.md) — hostname and domain name, the mount table (with
 // propagation, options and unique mount IDs), network links, addresses and
 // routes, a fixed list of sysctls, named network namespaces, System V and
 // POSIX IPC objects, the caller's children, the processes it left behind and
