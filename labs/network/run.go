@@ -305,26 +305,14 @@ func runTraffic(ctx context.Context, cleanup *lab.Cleanup) (r trafficReport, err
 	if _, err := p.Bastion.Do("labmove %s %d", cl, p.ContainerPID); err != nil {
 		return r, err
 	}
-	if _, err := p.Bastion.Do("addr %s %s", bl, BastionAddr); err != nil {
-		if err := died(err); err != nil {
-			return r, fmt.Errorf("AddAddress in the bastion: %w", err)
-		}
-		r.AddrErr = fmt.Sprintf("AddAddress(%s, %s) in the bastion: %v", bl, BastionAddr, err)
-		return r, nil
+	addrs := []learnerCall{
+		{fmt.Sprintf("AddAddress(%s, %s) in the bastion", bl, BastionAddr), func() ([]string, error) { return p.Bastion.Do("addr %s %s", bl, BastionAddr) }},
+		{fmt.Sprintf("AddAddress(%s, %s) in the container", cl, ContainerAddr), func() ([]string, error) { return p.Container("addr %s %s", cl, ContainerAddr) }},
 	}
-	if _, err := p.Container("addr %s %s", cl, ContainerAddr); err != nil {
-		if err := died(err); err != nil {
-			return r, fmt.Errorf("AddAddress in the container: %w", err)
-		}
-		r.AddrErr = fmt.Sprintf("AddAddress(%s, %s) in the container: %v", cl, ContainerAddr, err)
-		return r, nil
+	if done, err := callLearner(addrs, &r.AddrErr); done || err != nil {
+		return r, err
 	}
-	var errs [4]error
-	r.AddrsB, errs[0] = p.Bastion.Do("addrs")
-	r.AddrsC, errs[1] = p.Container("addrs")
-	r.StateB, errs[2] = word(p.Bastion.Do("state %s", bl))
-	r.StateC, errs[3] = word(p.Container("state %s", cl))
-	if err := errors.Join(errs[:]...); err != nil {
+	if err := readAddrs(p, &r); err != nil {
 		return r, err
 	}
 	// /32 addresses alone reach nothing: the connection fails before any
@@ -333,36 +321,70 @@ func runTraffic(ctx context.Context, cleanup *lab.Cleanup) (r trafficReport, err
 	if _, err := p.Container("dial %s %d", BastionAddr.Addr(), discard); err != nil {
 		r.NoRoute, r.NoRouteUnreach = err.Error(), errors.Is(err, unix.ENETUNREACH)
 	}
-	if _, err := p.Bastion.Do("route %s %s", bl, ContainerAddr); err != nil {
-		if err := died(err); err != nil {
-			return r, fmt.Errorf("AddRoute in the bastion: %w", err)
-		}
-		r.RouteErr = fmt.Sprintf("AddRoute(%s, %s) in the bastion: %v", bl, ContainerAddr, err)
-		return r, nil
+	routes := []learnerCall{
+		{fmt.Sprintf("AddRoute(%s, %s) in the bastion", bl, ContainerAddr), func() ([]string, error) { return p.Bastion.Do("route %s %s", bl, ContainerAddr) }},
+		{fmt.Sprintf("AddRoute(%s, %s) in the container", cl, BastionAddr), func() ([]string, error) { return p.Container("route %s %s", cl, BastionAddr) }},
 	}
-	if _, err := p.Container("route %s %s", cl, BastionAddr); err != nil {
-		if err := died(err); err != nil {
-			return r, fmt.Errorf("AddRoute in the container: %w", err)
-		}
-		r.RouteErr = fmt.Sprintf("AddRoute(%s, %s) in the container: %v", cl, BastionAddr, err)
-		return r, nil
-	}
-	r.RoutesB, errs[0] = p.Bastion.Do("routes")
-	r.RoutesC, errs[1] = p.Container("routes")
-	if err := errors.Join(errs[:2]...); err != nil {
+	if done, err := callLearner(routes, &r.RouteErr); done || err != nil {
 		return r, err
 	}
+	var errs [2]error
+	r.RoutesB, errs[0] = p.Bastion.Do("routes")
+	r.RoutesC, errs[1] = p.Container("routes")
+	if err := errors.Join(errs[:]...); err != nil {
+		return r, err
+	}
+	r.TCP = tcpBothWays(p)
+	return r, nil
+}
+
+// learnerCall is one holder command that calls a learner's function.
+type learnerCall struct {
+	what string // "AddAddress(veth0, 198.51.100.1/32) in the bastion"
+	do   func() ([]string, error)
+}
+
+// callLearner runs calls in turn. The first that the learner's function
+// refused ends the run with its refusal in *refused (the check's verdict,
+// done is true); a holder that died (or an unwritten step) is the error.
+func callLearner(calls []learnerCall, refused *string) (done bool, err error) {
+	for _, c := range calls {
+		if _, err := c.do(); err != nil {
+			if err := died(err); err != nil {
+				return true, fmt.Errorf("%s: %w", c.what, err)
+			}
+			*refused = fmt.Sprintf("%s: %v", c.what, err)
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// readAddrs reads the addresses and link states on both sides.
+func readAddrs(p *Pair, r *trafficReport) error {
+	var errs [4]error
+	r.AddrsB, errs[0] = p.Bastion.Do("addrs")
+	r.AddrsC, errs[1] = p.Container("addrs")
+	r.StateB, errs[2] = word(p.Bastion.Do("state %s", p.BastionLink))
+	r.StateC, errs[3] = word(p.Container("state %s", p.ContainerLink))
+	return errors.Join(errs[:]...)
+}
+
+// tcpBothWays opens a TCP connection each way over the pair.
+func tcpBothWays(p *Pair) []tcpResult {
+	var out []tcpResult
 	for _, toContainer := range []bool{false, true} {
 		t := tcpResult{Server: "bastion", PID: p.BastionPID()}
 		if toContainer {
 			t = tcpResult{Server: "container", PID: p.ContainerPID}
 		}
+		var err error
 		if t.Netns, t.From, err = p.TCP(toContainer); err != nil {
 			t.Err = err.Error()
 		}
-		r.TCP = append(r.TCP, t)
+		out = append(out, t)
 	}
-	return r, nil
+	return out
 }
 
 // movedReport is what step 05 saw.
