@@ -34,10 +34,8 @@ func checkNewNamespace(c *lab.Check, r newNamespaceReport) error {
 	if err != nil {
 		return err
 	}
-	inside := r.ChildView
-	if v, err := visitPath(c, r.PID, r.PID); err == nil {
-		inside = v
-	} else if !errors.Is(err, lab.ErrNoVisit) {
+	inside, err := childView(c, r.PID, r.ChildView)
+	if err != nil {
 		return err
 	}
 	c.Say("the child's cgroup, in /proc/%d/cgroup as each reader's cgroup namespace shows it:", r.PID)
@@ -192,10 +190,8 @@ func checkMove(c *lab.Check, r moveReport) error {
 	if err != nil {
 		return err
 	}
-	inside := r.ChildView
-	if v, err := visitPath(c, r.PID, r.PID); err == nil {
-		inside = v
-	} else if !errors.Is(err, lab.ErrNoVisit) {
+	inside, err := childView(c, r.PID, r.ChildView)
+	if err != nil {
 		return err
 	}
 	runner, err := harnessPath(c, c.Runner)
@@ -438,3 +434,17 @@ func cgroupDirs(dir string) ([]string, error) {
 
 // join is path p below root (both absolute).
 func join(root, p string) string { return filepath.Join(root, p) }
+
+// childView is process pid's cgroup as its own cgroup namespace shows it:
+// read by the harness visiting that namespace (as root), or as the child
+// reported it (lab.ErrNoVisit without root).
+func childView(c *lab.Check, pid int, reported string) (string, error) {
+	v, err := visitPath(c, pid, pid)
+	switch {
+	case errors.Is(err, lab.ErrNoVisit):
+		return reported, nil
+	case err != nil:
+		return "", err
+	}
+	return v, nil
+}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/nslab/nslab/pkg/host"
 )
 
 // Mount is one line of /proc/PID/mountinfo (proc(5)).
@@ -99,32 +101,13 @@ func parseLine(line string) (Mount, error) {
 			return m, fmt.Errorf("%q: bad mount ID, parent ID or major:minor", line)
 		}
 	}
-	m.Root, m.Point, m.Options = unescape(f[3]), unescape(f[4]), f[5]
+	m.Root, m.Point, m.Options = host.Unescape(f[3]), host.Unescape(f[4]), f[5]
 	m.Optional = f[6:sep]
-	m.FSType, m.Source = f[sep+1], unescape(f[sep+2])
+	m.FSType, m.Source = f[sep+1], host.Unescape(f[sep+2])
 	if len(f) > sep+3 {
 		m.SuperOptions = f[sep+3]
 	}
 	return m, nil
-}
-
-// unescape undoes the kernel's octal escapes of space, tab, newline and backslash ("\040").
-func unescape(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // Find returns the topmost mount on point: the last one listed, since a

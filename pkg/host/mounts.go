@@ -32,8 +32,8 @@ func parseMountLine(line string) (Mount, bool) {
 		return Mount{}, false
 	}
 	m := Mount{
-		ID: id, Parent: parent, Dev: f[2], Root: unescape(f[3]), Target: unescape(f[4]), Options: f[5],
-		Propagation: strings.Join(f[6:sep], " "), FSType: f[sep+1], Source: unescape(f[sep+2]),
+		ID: id, Parent: parent, Dev: f[2], Root: Unescape(f[3]), Target: Unescape(f[4]), Options: f[5],
+		Propagation: strings.Join(f[6:sep], " "), FSType: f[sep+1], Source: Unescape(f[sep+2]),
 	}
 	if sep+3 < len(f) {
 		m.SuperOptions = f[sep+3]
@@ -41,8 +41,9 @@ func parseMountLine(line string) (Mount, bool) {
 	return m, true
 }
 
-// unescape undoes the octal escapes of mountinfo: "\040" is a space.
-func unescape(s string) string {
+// Unescape undoes the octal escapes of mountinfo (proc(5)): "\040" is a
+// space, "\011" a tab, "\012" a newline, "\134" a backslash.
+func Unescape(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
 	}

@@ -293,3 +293,19 @@ func TestDiffProcessesByStartTime(t *testing.T) {
 		t.Errorf("Diff with a reused PID = %q, want the new process", d)
 	}
 }
+
+func TestUnescape(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`/mnt/a\040b`, "/mnt/a b"},
+		{`/x\011y\012z`, "/x\ty\nz"},
+		{`back\134slash`, `back\slash`},
+		{`not\0an\escape`, `not\0an\escape`},
+		{`/plain`, "/plain"},
+		{`end\04`, `end\04`},
+	}
+	for _, tc := range tests {
+		if got := Unescape(tc.in); got != tc.want {
+			t.Errorf("Unescape(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
