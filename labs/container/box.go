@@ -91,6 +91,17 @@ func (b *box) start() error {
 }
 
 // started closes the child's ends of the pipes, once it has them.
+// launch starts the container (set up for what), leaves it to cleanup, and
+// reads its first report into v; it returns the container's PID, which is
+// also there when the report could not be read.
+func (b *box) launch(cleanup *lab.Cleanup, what string, v any) (int, error) {
+	if err := b.start(); err != nil {
+		return 0, fmt.Errorf("start the container with %s: %w", what, err)
+	}
+	cleanup.Add(b.stop)
+	return b.PID(), b.read(v)
+}
+
 func (b *box) started() {
 	b.outW.Close()
 	b.ctlR.Close()

@@ -85,15 +85,8 @@ func runIsolate(_ context.Context, cleanup *lab.Cleanup) (r isolateReport, err e
 		return r, errors.New("Isolate left cmd.SysProcAttr nil; want a *syscall.SysProcAttr with the Cloneflags of the seven namespaces")
 	}
 	r.Flags, r.Pdeathsig = b.cmd.SysProcAttr.Cloneflags, int(b.cmd.SysProcAttr.Pdeathsig)
-	if err := b.start(); err != nil {
-		return r, fmt.Errorf("start the container with the SysProcAttr of Isolate: %w", err)
-	}
-	cleanup.Add(b.stop)
-	if err := b.read(&r.Me); err != nil {
-		return r, err
-	}
-	r.PID = b.PID()
-	return r, nil
+	r.PID, err = b.launch(cleanup, "the SysProcAttr of Isolate", &r.Me)
+	return r, err
 }
 
 // mapRootReport is what step 02 saw.
@@ -125,15 +118,8 @@ func runMapRoot(_ context.Context, cleanup *lab.Cleanup) (r mapRootReport, err e
 		return r, errors.New("MapRoot changed more than the maps of cmd.SysProcAttr (its Cloneflags, or the command); want only UidMappings and GidMappings set")
 	}
 	r.UIDMap, r.GIDMap = attr.UidMappings, attr.GidMappings
-	if err := b.start(); err != nil {
-		return r, fmt.Errorf("start the container with the maps of MapRoot: %w", err)
-	}
-	cleanup.Add(b.stop)
-	if err := b.read(&r.Me); err != nil {
-		return r, err
-	}
-	r.PID = b.PID()
-	return r, nil
+	r.PID, err = b.launch(cleanup, "the maps of MapRoot", &r.Me)
+	return r, err
 }
 
 // rootStep is what steps 03, 04, 05 and 09 saw of a container that built
@@ -165,12 +151,7 @@ func startRoot(step string, cleanup *lab.Cleanup) (*box, rootStep, error) {
 		return nil, r, err
 	}
 	b.isolate()
-	if err := b.start(); err != nil {
-		return nil, r, fmt.Errorf("start the container: %w", err)
-	}
-	cleanup.Add(b.stop)
-	r.PID = b.PID()
-	if err := b.read(&r.Report); err != nil {
+	if r.PID, err = b.launch(cleanup, "its root", &r.Report); err != nil {
 		return nil, r, err
 	}
 	return b, r, nil
