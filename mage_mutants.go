@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/magefile/mage/mg"
 
@@ -19,8 +20,10 @@ import (
 // lab by default), runs each mutant's step, and prints the mutants that
 // survive. It fails when a survivor is not listed as equivalent in
 // labs/LAB/testdata/equivalent-mutants.txt (see docs/mutants.md). With -v,
-// every mutant is printed as it is judged.
-func Mutants(ctx context.Context, lab *string) error {
+// every mutant is printed as it is judged. -funcs=A,B judges only the mutants
+// of those solution functions (with -lab), the quick loop while a check is
+// being strengthened.
+func Mutants(ctx context.Context, lab *string, funcs *string) error {
 	labs, err := labsNamed(lab)
 	if err != nil {
 		return err
@@ -32,7 +35,7 @@ func Mutants(ctx context.Context, lab *string) error {
 	var total mutantTotals
 	var errs []error
 	for _, l := range labs {
-		r, err := mutate.RunLab(ctx, mutate.Config{Root: ".", Lab: l.Name, Progress: progress, Exec: sudoExec()})
+		r, err := mutate.RunLab(ctx, mutate.Config{Root: ".", Lab: l.Name, Progress: progress, Exec: sudoExec(), Funcs: funcNames(funcs)})
 		if err != nil { // the other labs can still be judged
 			fmt.Printf("lab %s: not judged: %v\n", l.Name, err)
 			errs = append(errs, fmt.Errorf("mutants of lab %s: %w", l.Name, err))
@@ -91,4 +94,11 @@ func (t mutantTotals) String() string {
 		s += fmt.Sprintf(", %d not judged", t.notJudged)
 	}
 	return s
+}
+
+func funcNames(funcs *string) []string {
+	if funcs == nil || *funcs == "" {
+		return nil
+	}
+	return strings.Split(*funcs, ",")
 }

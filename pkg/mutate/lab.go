@@ -23,6 +23,7 @@ type Config struct {
 	Env      []string  // added to go test's environment; NSLAB_STEP_TIMEOUT=20s unless set here or in ours
 	Progress io.Writer // a line per mutant judged; nil means none
 	Exec     string    // a go test -exec program ("sudo -n" where namespaces need root); "" for none
+	Funcs    []string  // only the mutants of these solution functions; nil means every one
 }
 
 // Report is what became of a lab's mutants.
@@ -65,12 +66,18 @@ func RunLab(ctx context.Context, c Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if results, err = onlyFuncs(results, c.Funcs); err != nil {
+		return nil, err
+	}
 	runAll(ctx, t, results, c.Workers, c.Progress)
 	eqs, err := ReadEquivalents(filepath.Join(dir, EquivalentFile))
 	if err != nil {
 		return nil, err
 	}
 	r := &Report{Lab: c.Lab, Results: results, Stale: excuse(results, eqs)}
+	if len(c.Funcs) > 0 {
+		r.Stale = nil // the other functions' mutants were not made
+	}
 	r.Duration = time.Since(start)
 	return r, nil
 }
@@ -194,4 +201,29 @@ func excuse(results []Result, eqs []Equivalent) (stale []Equivalent) {
 		}
 	}
 	return stale
+}
+
+// onlyFuncs keeps the results whose mutant is in one of funcs; every
+// name must be a solution function of the lab.
+func onlyFuncs(results []Result, funcs []string) ([]Result, error) {
+	if len(funcs) == 0 {
+		return results, nil
+	}
+	want := map[string]bool{}
+	for _, f := range funcs {
+		want[f] = false
+	}
+	var out []Result
+	for _, r := range results {
+		if _, ok := want[r.Mutant.Func]; ok {
+			want[r.Mutant.Func] = true
+			out = append(out, r)
+		}
+	}
+	for f, seen := range want {
+		if !seen {
+			return nil, fmt.Errorf("select mutants of function %s: no solution region of the lab is that function, or it has no mutants", f)
+		}
+	}
+	return out, nil
 }
