@@ -260,6 +260,20 @@ func oneInit(mode string) (r initRun, err error) {
 	if err := unix.Kill(b.PID(), sig); err != nil {
 		return r, fmt.Errorf("send %s to the init: %w", r.Signal, err)
 	}
+	if err := awaitInit(b, &r); err != nil {
+		return r, err
+	}
+	b.wait()
+	if st := b.cmd.ProcessState; st != nil {
+		r.Exit, r.ExitHow = st.ExitCode(), st.String()
+	}
+	r.Output = b.stderr.String()
+	return r, nil
+}
+
+// awaitInit reads the init's last line, sent when it has ended, within
+// initWait; after that the init is killed and r says it timed out.
+func awaitInit(b *box, r *initRun) error {
 	final := make(chan *initLine, 1)
 	go func() {
 		var l initLine
@@ -273,7 +287,7 @@ func oneInit(mode string) (r initRun, err error) {
 	case l := <-final:
 		if l != nil {
 			if err := l.outcome.failure("Init"); err != nil {
-				return r, err
+				return err
 			}
 			r.Final = &initReport{Status: *l.Status, Zombies: l.Zombies}
 		}
@@ -282,12 +296,7 @@ func oneInit(mode string) (r initRun, err error) {
 		b.cmd.Process.Kill()
 		<-final
 	}
-	b.wait()
-	if st := b.cmd.ProcessState; st != nil {
-		r.Exit, r.ExitHow = st.ExitCode(), st.String()
-	}
-	r.Output = b.stderr.String()
-	return r, nil
+	return nil
 }
 
 // connectReport is what step 07 saw.
@@ -625,6 +634,13 @@ func oneStop(mode string, parent Cgroups, bastion int, cleanup *lab.Cleanup) (r 
 	if st := b.cmd.ProcessState; st != nil {
 		r.Waited, r.Exit, r.ExitHow = true, st.ExitCode(), st.String()
 	}
+	r.left(bastion)
+	return r, nil
+}
+
+// left records what Stop left behind: processes of the container's PID
+// namespace, its link on the bastion, its cgroup directories.
+func (r *stopRun) left(bastion int) {
 	r.Left = procsIn("/proc", r.PIDNS)
 	if v, err := viewNetOf(bastion); err == nil {
 		_, r.LinkLeft = v.link(r.Link.Name)
@@ -634,5 +650,4 @@ func oneStop(mode string, parent Cgroups, bastion int, cleanup *lab.Cleanup) (r 
 			r.CgLeft = append(r.CgLeft, dir)
 		}
 	}
-	return r, nil
 }
