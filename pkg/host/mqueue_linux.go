@@ -1,97 +1,59 @@
 package host
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"os"
-	"runtime"
-	"strings"
-	"time"
 
-	"github.com/nslab/nslab/pkg/ns"
-	"github.com/nslab/nslab/pkg/spawn"
 	"golang.org/x/sys/unix"
 )
 
-// entryMQueues lists the POSIX message queues of an IPC namespace, from a
-// child in a private mount namespace of its own.
-const (
-	entryMQueues = "host.mqueues"
-	mqueueMagic  = 0x19800202 // statfs(2) type of an mqueue file system
-)
+const mqueueMagic = 0x19800202 // statfs(2) type of an mqueue file system
 
-func init() { spawn.Register(entryMQueues, listMQueues) }
-
-// mqueues lists the POSIX message queues of the IPC namespace at ipcPath
-// ("" for the caller's). Without root only a mounted /dev/mqueue of the
-// caller is read; nil means they could not be read.
-func mqueues(ipcPath string) ([]string, error) {
+// mqueues lists the POSIX message queues of the calling thread's IPC
+// namespace. As root it reads them through a detached mount of mqueue for
+// that namespace (fsopen, fsmount: attached nowhere, so no mount table
+// changes and no child is needed); without root only a mounted /dev/mqueue
+// of the machine is read (visited is then false), and nil means they could
+// not be read.
+func mqueues(visited bool) ([]string, error) {
 	if os.Geteuid() != 0 {
 		var st unix.Statfs_t
-		if ipcPath != "" || unix.Statfs("/dev/mqueue", &st) != nil || st.Type != mqueueMagic {
+		if visited || unix.Statfs("/dev/mqueue", &st) != nil || st.Type != mqueueMagic {
 			return nil, nil
 		}
 		return names("/dev/mqueue"), nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var out, errs bytes.Buffer
-	err := spawn.Run(ctx, spawn.Config{New: []ns.Kind{ns.Mnt}, NoAutoUser: true, Entrypoint: entryMQueues,
-		Args: []string{ipcPath}, Stdout: &out, Stderr: &errs})
+	dir, err := detachedMQueue()
 	if err != nil {
-		return nil, fmt.Errorf("list POSIX message queues of %s from a child that mounts mqueue in a mount namespace of its own: %w: %s",
-			or(ipcPath, "the caller"), err, strings.TrimSpace(errs.String()))
+		return nil, fmt.Errorf("list POSIX message queues: %w", err)
 	}
-	return strings.Fields(out.String()), nil
+	defer dir.Close()
+	entries, err := dir.Readdirnames(-1)
+	if err != nil {
+		return nil, fmt.Errorf("list POSIX message queues: read a detached mqueue mount: %w", err)
+	}
+	return entries, nil
 }
 
-// listMQueues, in the child: join the IPC namespace args[0] (if any) on this
-// thread, mount mqueue for it in the child's private mount namespace, print
-// its queues, one a line.
-func listMQueues(args []string) int {
-	runtime.LockOSThread()
-	if err := joinIPC(args); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	dir, err := mountMQueue()
+// detachedMQueue opens the root of a new mqueue mount of the calling
+// thread's IPC namespace that is attached to no mount table.
+func detachedMQueue() (*os.File, error) {
+	fsfd, err := unix.Fsopen("mqueue", unix.FSOPEN_CLOEXEC)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return nil, fmt.Errorf("fsopen mqueue: %w", err)
 	}
-	for _, n := range names(dir) {
-		fmt.Println(n)
+	defer unix.Close(fsfd)
+	if err := unix.FsconfigCreate(fsfd); err != nil {
+		return nil, fmt.Errorf("create an mqueue superblock: %w", err)
 	}
-	return 0
-}
-
-func joinIPC(args []string) error {
-	if len(args) == 0 || args[0] == "" {
-		return nil
-	}
-	fd, err := unix.Open(args[0], unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
 	if err != nil {
-		return fmt.Errorf("open IPC namespace %s: %w", args[0], err)
+		return nil, fmt.Errorf("fsmount mqueue: %w", err)
 	}
-	defer unix.Close(fd)
-	if err := unix.Setns(fd, unix.CLONE_NEWIPC); err != nil {
-		return fmt.Errorf("join IPC namespace %s: %w", args[0], err)
+	defer unix.Close(mfd)
+	fd, err := unix.Openat(mfd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open a detached mqueue mount: %w", err)
 	}
-	return nil
-}
-
-// mountMQueue mounts mqueue on a directory that exists; the mount namespace
-// is the child's own and private, so nothing is seen outside.
-func mountMQueue() (string, error) {
-	for _, dir := range []string{"/dev/mqueue", "/tmp", "/mnt", "/run"} {
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			continue
-		}
-		if err := unix.Mount("mqueue", dir, "mqueue", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
-			return "", fmt.Errorf("mount mqueue on %s: %w", dir, err)
-		}
-		return dir, nil
-	}
-	return "", fmt.Errorf("mount mqueue: none of /dev/mqueue, /tmp, /mnt, /run is a directory")
+	return os.NewFile(uintptr(fd), "mqueue"), nil
 }

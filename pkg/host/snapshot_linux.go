@@ -85,9 +85,9 @@ func takeCommon(dir string, machine bool) (Snapshot, error) {
 		return s, fmt.Errorf("snapshot %s: read the mount table: %w", dir, err)
 	}
 	s.Mounts = ParseMountinfo(string(mi))
-	ipc, mnt := "", ""
+	mnt := ""
 	if !machine {
-		ipc, mnt = dir+"/ns/ipc", dir+"/ns/mnt"
+		mnt = dir + "/ns/mnt"
 	}
 	ids, err := uniqueIDs(mnt)
 	if err != nil {
@@ -95,9 +95,6 @@ func takeCommon(dir string, machine bool) (Snapshot, error) {
 	}
 	for i := range s.Mounts {
 		s.Mounts[i].Unique = ids[s.Mounts[i].ID]
-	}
-	if s.MQueues, err = mqueues(ipc); err != nil {
-		return s, fmt.Errorf("snapshot %s: %w", dir, err)
 	}
 	return s, nil
 }
@@ -116,6 +113,9 @@ func readNamespaced(s *Snapshot, machine bool) error {
 	}
 	s.Sysctls = readSysctls(machine)
 	var err error
+	if s.MQueues, err = mqueues(!machine); err != nil {
+		return err
+	}
 	if s.Links, err = readLinks(); err != nil {
 		return err
 	}
