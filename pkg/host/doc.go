@@ -8,7 +8,7 @@
 // same snapshot of the namespaces of another process, such as a lab host.
 //
 // Privilege: Take reads /proc, /sys and netlink and needs none, but for POSIX
-// message queues, which it reads as root from a short-lived child of the
-// running binary (so every binary that calls Take must call spawn.Init
-// first). TakeOf needs root ([ErrNeedRoot]).
+// message queues, which it reads as root through a detached mqueue mount
+// (fsopen, fsmount) of the namespace it reads. TakeOf needs root
+// ([ErrNeedRoot]).
 package host

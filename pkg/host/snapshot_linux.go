@@ -32,9 +32,9 @@ import (
 // go-test-script* (when this binary links testscript) or after one of the
 // tests of this binary (t.TempDir), found in its symbol table.
 //
-// POSIX message queues: as root, a short-lived child of this binary (an
-// entrypoint registered here; the binary must call spawn.Init first) mounts
-// mqueue in a private mount namespace and lists it. Without root they are
+// POSIX message queues: as root, the reading thread makes a detached mount
+// of mqueue for the IPC namespace it is in (fsopen, fsmount: attached to no
+// mount table) and lists its root. Without root they are
 // read from /dev/mqueue where an mqueue is mounted there, else not at all
 // (MQueues is nil and Diff leaves them out).
 func Take() (Snapshot, error) {
