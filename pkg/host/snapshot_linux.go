@@ -161,7 +161,7 @@ func readProcs() map[int]ProcStat {
 }
 
 func readStat(pid int) (ProcStat, bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	b, err := readProcFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return ProcStat{}, false
 	}

@@ -333,3 +333,22 @@ func (c *changerChild) do(t *testing.T) {
 		t.Fatalf("changer: %q", line)
 	}
 }
+
+func TestReadProcFile(t *testing.T) {
+	for _, path := range []string{"/proc/self/status", "/proc/self/environ", "/proc/self/maps"} { // maps outgrows the first buffer
+		got, err := readProcFile(path)
+		if err != nil {
+			t.Fatalf("readProcFile(%s): %v", path, err)
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first := strings.SplitN(string(want), "\n", 2)[0]; !strings.HasPrefix(string(got), first) || len(got) < len(want)/2 {
+			t.Errorf("readProcFile(%s) = %d bytes starting %.40q; os.ReadFile gives %d bytes starting %.40q", path, len(got), got, len(want), want)
+		}
+	}
+	if _, err := readProcFile("/proc/0/stat"); err == nil || !strings.Contains(err.Error(), "/proc/0/stat") {
+		t.Errorf("readProcFile(/proc/0/stat) = %v; want an error naming the path", err)
+	}
+}
