@@ -62,9 +62,9 @@ func marked(p ProcStat) bool {
 	return err == nil && EnvHas(b, owner.kv)
 }
 
-// leftProcesses lists the processes the caller owns that outlive the grace period.
-func leftProcesses() ([]Process, error) {
-	alive := settle(Owned(readProcs(), os.Getpid(), marked))
+// leftProcesses lists the processes of procs the caller owns that outlive the grace period.
+func leftProcesses(procs map[int]ProcStat) ([]Process, error) {
+	alive := settle(Owned(procs, os.Getpid(), marked))
 	self, err := ns.Of(ns.Self)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot the processes: read the caller's namespaces: %w", err)

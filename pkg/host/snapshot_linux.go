@@ -44,8 +44,9 @@ func Take() (Snapshot, error) {
 		return s, err
 	}
 	s.NetNS = names("/run/netns")
-	s.Children = children(os.Getpid())
-	if s.Processes, err = leftProcesses(); err != nil {
+	procs := readProcs()
+	s.Children = children(procs, os.Getpid())
+	if s.Processes, err = leftProcesses(procs); err != nil {
 		return s, err
 	}
 	s.TmpFiles = tmpFiles()
@@ -80,7 +81,7 @@ func takeCommon(dir string, machine bool) (Snapshot, error) {
 	if err != nil {
 		return s, fmt.Errorf("snapshot %s: %w", dir, err)
 	}
-	mi, err := os.ReadFile(dir + "/mountinfo")
+	mi, err := readProcFile(dir + "/mountinfo")
 	if err != nil {
 		return s, fmt.Errorf("snapshot %s: read the mount table: %w", dir, err)
 	}
@@ -108,7 +109,7 @@ func readNamespaced(s *Snapshot, machine bool) error {
 	s.Hostname = unix.ByteSliceToString(u.Nodename[:])
 	s.Domainname = unix.ByteSliceToString(u.Domainname[:])
 	for _, kind := range []string{"msg", "shm", "sem"} {
-		b, _ := os.ReadFile("/proc/sysvipc/" + kind) // absent without System V IPC: nothing to protect
+		b, _ := readProcFile("/proc/sysvipc/" + kind) // absent without System V IPC: nothing to protect
 		s.SysVIPC = append(s.SysVIPC, ParseSysVIPC(kind, string(b))...)
 	}
 	s.Sysctls = readSysctls(machine)
@@ -136,10 +137,10 @@ func names(dir string) []string {
 	return out
 }
 
-// children lists the living children of pid (zombies included: a zombie is a child not reaped).
-func children(pid int) []string {
+// children lists the children of pid among procs (zombies included: a zombie is a child not reaped).
+func children(procs map[int]ProcStat, pid int) []string {
 	var out []string
-	for _, p := range readProcs() {
+	for _, p := range procs {
 		if p.PPID == pid {
 			out = append(out, fmt.Sprintf("%d %s", p.PID, p.Comm))
 		}

@@ -1,7 +1,6 @@
 package host
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -37,7 +36,7 @@ func readSysctls(machine bool) map[string]string {
 			if !machine && !perNamespace(rel) {
 				continue
 			}
-			if b, err := os.ReadFile(p); err == nil {
+			if b, err := readProcFile(p); err == nil {
 				out[strings.ReplaceAll(rel, "/", ".")] = strings.Join(strings.Fields(string(b)), " ")
 			}
 		}
