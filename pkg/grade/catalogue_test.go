@@ -58,30 +58,9 @@ func TestCatalogue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cases []Case
-	for _, dir := range []string{"forgeries", "regrade"} {
-		cs, err := ReadCases(filepath.Join("testdata", dir))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cases = append(cases, cs...)
-	}
+	cases := readCatalogue(t)
 	base := visibleTempDir(t)
-	var repos []string
-	for _, c := range cases {
-		tree, err := c.Apply(ref, st)
-		if err != nil {
-			t.Fatalf("%s: %v", c.Name, err)
-		}
-		repo := filepath.Join(base, "repos", c.Name)
-		if err := os.MkdirAll(repo, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := WriteTree(repo, tree); err != nil {
-			t.Fatal(err)
-		}
-		repos = append(repos, repo)
-	}
+	repos := writeRepos(t, filepath.Join(base, "repos"), cases, ref, st)
 	labs := []*lab.Lab{uts.Lab}
 	var progress bytes.Buffer
 	rg := &Regrading{
@@ -110,6 +89,40 @@ func TestCatalogue(t *testing.T) {
 			t.Errorf("%s changed after the grade:\n%s", path, got)
 		}
 	}
+}
+
+// readCatalogue reads the forgeries and the regrade cases.
+func readCatalogue(t *testing.T) []Case {
+	var cases []Case
+	for _, dir := range []string{"forgeries", "regrade"} {
+		cs, err := ReadCases(filepath.Join("testdata", dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, cs...)
+	}
+	return cases
+}
+
+// writeRepos writes each case's repository, made from the reference and
+// its starter edition, under dir, and returns their paths.
+func writeRepos(t *testing.T, dir string, cases []Case, ref, st Tree) []string {
+	var repos []string
+	for _, c := range cases {
+		tree, err := c.Apply(ref, st)
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		repo := filepath.Join(dir, c.Name)
+		if err := os.MkdirAll(repo, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteTree(repo, tree); err != nil {
+			t.Fatal(err)
+		}
+		repos = append(repos, repo)
+	}
+	return repos
 }
 
 // visibleTempDir is a temporary directory outside /tmp, which lab hosts

@@ -213,64 +213,67 @@ func edit(fn func(s *Snapshot)) Snapshot {
 	return s
 }
 
+// diffCases are changes to the base snapshot, each with the lines Diff and
+// Hints must give for it.
+var diffCases = []struct {
+	name      string
+	after     Snapshot
+	diff, fix []string
+}{
+	{"nothing", edit(func(*Snapshot) {}), nil, nil},
+	{"hostname", edit(func(s *Snapshot) { s.Hostname = "x" }), []string{"hostname: box -> x"}, []string{"hostname box"}},
+	{"propagation", edit(func(s *Snapshot) { s.Mounts[1].Propagation = "shared:9" }),
+		[]string{"mount /mnt: propagation private -> shared (peer group 9)"}, []string{"mount --make-private /mnt"}},
+	{"remount read-only", edit(func(s *Snapshot) { s.Mounts[1].Options = "ro,relatime" }),
+		[]string{"mount /mnt: options rw,relatime -> ro,relatime"}, []string{"mount -o remount,rw,relatime /mnt"}},
+	{"replaced, same type and reused ID", edit(func(s *Snapshot) { s.Mounts[1].Dev = "0:51" }),
+		[]string{"mount /mnt replaced: tmpfs from tmpfs (dev 0:50, root /, mount ID 40) -> tmpfs from tmpfs (dev 0:51, root /, mount ID 40)"},
+		[]string{"umount /mnt, then mount tmpfs from tmpfs there again"}},
+	{"replaced, nothing but the unique ID differs", edit(func(s *Snapshot) { s.Mounts[1].Unique = 8 }),
+		[]string{"mount /mnt replaced: a new mount of the same tmpfs from tmpfs (unique mount ID 7 -> 8)"},
+		[]string{"umount /mnt, then mount tmpfs from tmpfs there again"}},
+	{"unique ID unknown", edit(func(s *Snapshot) { s.Mounts[1].Unique = 0 }), nil, nil},
+	{"stacked", edit(func(s *Snapshot) {
+		s.Mounts = append(s.Mounts, Mount{ID: 41, Parent: 40, Dev: "0:52", Root: "/", Target: "/mnt", Options: "rw", FSType: "tmpfs", Source: "none"})
+	}), []string{"mount added: /mnt (tmpfs from none, rw, private)"}, []string{"umount /mnt"}},
+	{"unmounted", edit(func(s *Snapshot) { s.Mounts = s.Mounts[:1] }),
+		[]string{"mount removed: /mnt (tmpfs from tmpfs, rw,relatime, private)"}, []string{"mount -t tmpfs -o rw,relatime tmpfs /mnt"}},
+	{"link down", edit(func(s *Snapshot) { s.Links[0].State = "DOWN" }), []string{"link lo: state UP -> DOWN"}, []string{"ip link set lo up"}},
+	{"mtu and master", edit(func(s *Snapshot) { s.Links[1].MTU = 9000; s.Links[1].Master = "br0" }),
+		[]string{"link eth0: master none -> br0", "link eth0: mtu 1500 -> 9000"}, []string{"ip link set eth0 mtu 1500", "ip link set eth0 nomaster"}},
+	{"address", edit(func(s *Snapshot) { s.Links[1].Addrs = []string{"10.0.0.2/24", "198.51.100.1/24"} }),
+		[]string{"link eth0: address added: 198.51.100.1/24"}, []string{"ip address del 198.51.100.1/24 dev eth0"}},
+	{"link added", edit(func(s *Snapshot) {
+		s.Links = append(s.Links, Link{Index: 7, Name: "veth0", Type: "veth", State: "DOWN", MTU: 1500})
+	}),
+		[]string{"link added: veth0 (index 7, veth, DOWN, mtu 1500)"}, []string{"ip link delete veth0"}},
+	{"link replaced", edit(func(s *Snapshot) { s.Links[1].Index = 9 }),
+		[]string{"link eth0 replaced: index 2 veth -> index 9 veth"}, []string{"ip link delete eth0, then make it again: ip link add eth0 type veth"}},
+	{"route", edit(func(s *Snapshot) {
+		s.Routes = append(s.Routes, "198.51.100.0/24 dev eth0 table main proto boot scope link")
+	}),
+		[]string{"route added: 198.51.100.0/24 dev eth0 table main proto boot scope link"}, []string{"ip route del 198.51.100.0/24 dev eth0 table main proto boot scope link"}},
+	{"route removed", edit(func(s *Snapshot) { s.Routes = nil }),
+		[]string{"route removed: default via 10.0.0.1 dev eth0 table main proto static"}, []string{"ip route add default via 10.0.0.1 dev eth0 table main proto static"}},
+	{"sysctls", edit(func(s *Snapshot) {
+		s.Sysctls["net.ipv4.ip_forward"] = "1"
+		s.Sysctls["kernel.sem"] = "1 2 3 4"
+		delete(s.Sysctls, "kernel.msgmni")
+	}), []string{"sysctl kernel.msgmni: 32000 -> (absent)", "sysctl kernel.sem: 32000 1024000000 500 32000 -> 1 2 3 4", "sysctl net.ipv4.ip_forward: 0 -> 1"},
+		[]string{"sysctl -w kernel.msgmni=32000", `sysctl -w kernel.sem="32000 1024000000 500 32000"`, "sysctl -w net.ipv4.ip_forward=0"}},
+	{"ipc", edit(func(s *Snapshot) { s.SysVIPC = []string{"msg 4660 0", "shm 0 3"}; s.MQueues = []string{"q"} }),
+		[]string{"POSIX message queue added: q", "System V IPC object added: shm 0 3"},
+		[]string{"ipcrm -m 3", "mount -t mqueue none /dev/mqueue (if it is not mounted), then rm /dev/mqueue/q"}},
+	{"queues unread", edit(func(s *Snapshot) { s.MQueues = nil }), nil, nil},
+	{"process left", edit(func(s *Snapshot) {
+		s.Processes = []Process{{PID: 4242, Start: 7, Comm: "sleep", NS: "net:[4026532001] uts:[4026532002]"}, {PID: 4243, Start: 8, Comm: "sh"}}
+	}), []string{"process left: 4242 sleep (in net:[4026532001] uts:[4026532002])", "process left: 4243 sh (in the caller's namespaces)"},
+		[]string{"kill 4242", "kill 4243"}},
+	{"tmp", edit(func(s *Snapshot) { s.TmpFiles = []string{"nslab-x1"} }), []string{"left in /tmp: /tmp/nslab-x1"}, []string{"rm -rf /tmp/nslab-x1"}},
+}
+
 func TestDiffAndHints(t *testing.T) {
-	tests := []struct {
-		name      string
-		after     Snapshot
-		diff, fix []string
-	}{
-		{"nothing", edit(func(*Snapshot) {}), nil, nil},
-		{"hostname", edit(func(s *Snapshot) { s.Hostname = "x" }), []string{"hostname: box -> x"}, []string{"hostname box"}},
-		{"propagation", edit(func(s *Snapshot) { s.Mounts[1].Propagation = "shared:9" }),
-			[]string{"mount /mnt: propagation private -> shared (peer group 9)"}, []string{"mount --make-private /mnt"}},
-		{"remount read-only", edit(func(s *Snapshot) { s.Mounts[1].Options = "ro,relatime" }),
-			[]string{"mount /mnt: options rw,relatime -> ro,relatime"}, []string{"mount -o remount,rw,relatime /mnt"}},
-		{"replaced, same type and reused ID", edit(func(s *Snapshot) { s.Mounts[1].Dev = "0:51" }),
-			[]string{"mount /mnt replaced: tmpfs from tmpfs (dev 0:50, root /, mount ID 40) -> tmpfs from tmpfs (dev 0:51, root /, mount ID 40)"},
-			[]string{"umount /mnt, then mount tmpfs from tmpfs there again"}},
-		{"replaced, nothing but the unique ID differs", edit(func(s *Snapshot) { s.Mounts[1].Unique = 8 }),
-			[]string{"mount /mnt replaced: a new mount of the same tmpfs from tmpfs (unique mount ID 7 -> 8)"},
-			[]string{"umount /mnt, then mount tmpfs from tmpfs there again"}},
-		{"unique ID unknown", edit(func(s *Snapshot) { s.Mounts[1].Unique = 0 }), nil, nil},
-		{"stacked", edit(func(s *Snapshot) {
-			s.Mounts = append(s.Mounts, Mount{ID: 41, Parent: 40, Dev: "0:52", Root: "/", Target: "/mnt", Options: "rw", FSType: "tmpfs", Source: "none"})
-		}), []string{"mount added: /mnt (tmpfs from none, rw, private)"}, []string{"umount /mnt"}},
-		{"unmounted", edit(func(s *Snapshot) { s.Mounts = s.Mounts[:1] }),
-			[]string{"mount removed: /mnt (tmpfs from tmpfs, rw,relatime, private)"}, []string{"mount -t tmpfs -o rw,relatime tmpfs /mnt"}},
-		{"link down", edit(func(s *Snapshot) { s.Links[0].State = "DOWN" }), []string{"link lo: state UP -> DOWN"}, []string{"ip link set lo up"}},
-		{"mtu and master", edit(func(s *Snapshot) { s.Links[1].MTU = 9000; s.Links[1].Master = "br0" }),
-			[]string{"link eth0: master none -> br0", "link eth0: mtu 1500 -> 9000"}, []string{"ip link set eth0 mtu 1500", "ip link set eth0 nomaster"}},
-		{"address", edit(func(s *Snapshot) { s.Links[1].Addrs = []string{"10.0.0.2/24", "198.51.100.1/24"} }),
-			[]string{"link eth0: address added: 198.51.100.1/24"}, []string{"ip address del 198.51.100.1/24 dev eth0"}},
-		{"link added", edit(func(s *Snapshot) {
-			s.Links = append(s.Links, Link{Index: 7, Name: "veth0", Type: "veth", State: "DOWN", MTU: 1500})
-		}),
-			[]string{"link added: veth0 (index 7, veth, DOWN, mtu 1500)"}, []string{"ip link delete veth0"}},
-		{"link replaced", edit(func(s *Snapshot) { s.Links[1].Index = 9 }),
-			[]string{"link eth0 replaced: index 2 veth -> index 9 veth"}, []string{"ip link delete eth0, then make it again: ip link add eth0 type veth"}},
-		{"route", edit(func(s *Snapshot) {
-			s.Routes = append(s.Routes, "198.51.100.0/24 dev eth0 table main proto boot scope link")
-		}),
-			[]string{"route added: 198.51.100.0/24 dev eth0 table main proto boot scope link"}, []string{"ip route del 198.51.100.0/24 dev eth0 table main proto boot scope link"}},
-		{"route removed", edit(func(s *Snapshot) { s.Routes = nil }),
-			[]string{"route removed: default via 10.0.0.1 dev eth0 table main proto static"}, []string{"ip route add default via 10.0.0.1 dev eth0 table main proto static"}},
-		{"sysctls", edit(func(s *Snapshot) {
-			s.Sysctls["net.ipv4.ip_forward"] = "1"
-			s.Sysctls["kernel.sem"] = "1 2 3 4"
-			delete(s.Sysctls, "kernel.msgmni")
-		}), []string{"sysctl kernel.msgmni: 32000 -> (absent)", "sysctl kernel.sem: 32000 1024000000 500 32000 -> 1 2 3 4", "sysctl net.ipv4.ip_forward: 0 -> 1"},
-			[]string{"sysctl -w kernel.msgmni=32000", `sysctl -w kernel.sem="32000 1024000000 500 32000"`, "sysctl -w net.ipv4.ip_forward=0"}},
-		{"ipc", edit(func(s *Snapshot) { s.SysVIPC = []string{"msg 4660 0", "shm 0 3"}; s.MQueues = []string{"q"} }),
-			[]string{"POSIX message queue added: q", "System V IPC object added: shm 0 3"},
-			[]string{"ipcrm -m 3", "mount -t mqueue none /dev/mqueue (if it is not mounted), then rm /dev/mqueue/q"}},
-		{"queues unread", edit(func(s *Snapshot) { s.MQueues = nil }), nil, nil},
-		{"process left", edit(func(s *Snapshot) {
-			s.Processes = []Process{{PID: 4242, Start: 7, Comm: "sleep", NS: "net:[4026532001] uts:[4026532002]"}, {PID: 4243, Start: 8, Comm: "sh"}}
-		}), []string{"process left: 4242 sleep (in net:[4026532001] uts:[4026532002])", "process left: 4243 sh (in the caller's namespaces)"},
-			[]string{"kill 4242", "kill 4243"}},
-		{"tmp", edit(func(s *Snapshot) { s.TmpFiles = []string{"nslab-x1"} }), []string{"left in /tmp: /tmp/nslab-x1"}, []string{"rm -rf /tmp/nslab-x1"}},
-	}
-	for _, tt := range tests {
+	for _, tt := range diffCases {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := Diff(base, tt.after); !slices.Equal(got, tt.diff) {
 				t.Errorf("Diff =\n%q\nwant\n%q", got, tt.diff)
