@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 
@@ -127,30 +126,19 @@ type MistakeResult struct {
 // CheckMistakes checks each mistake against the module at root, whose
 // files tree holds, jobs at a time, printing a line each on w.
 func CheckMistakes(ctx context.Context, c Config, root string, tree Tree, ms []Mistake, jobs int, w io.Writer) []MistakeResult {
-	if jobs <= 0 {
-		jobs = runtime.NumCPU()
-	}
 	out := make([]MistakeResult, len(ms))
-	sem := make(chan struct{}, jobs)
 	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for i, m := range ms {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			out[i] = MistakeResult{m, checkMistake(ctx, c, root, tree, m)}
-			mu.Lock()
-			defer mu.Unlock()
-			if out[i].Err == nil {
-				fmt.Fprintf(w, "caught   %s step %s %-16s %s\n", m.Lab, m.Step, m.Func, m.File)
-			} else {
-				fmt.Fprintf(w, "ESCAPED  %s step %s %-16s %s: %v\n", m.Lab, m.Step, m.Func, m.File, out[i].Err)
-			}
-		}()
-	}
-	wg.Wait()
+	parallel(len(ms), jobs, func(i int) {
+		m := ms[i]
+		out[i] = MistakeResult{m, checkMistake(ctx, c, root, tree, m)}
+		mu.Lock()
+		defer mu.Unlock()
+		if out[i].Err == nil {
+			fmt.Fprintf(w, "caught   %s step %s %-16s %s\n", m.Lab, m.Step, m.Func, m.File)
+		} else {
+			fmt.Fprintf(w, "ESCAPED  %s step %s %-16s %s: %v\n", m.Lab, m.Step, m.Func, m.File, out[i].Err)
+		}
+	})
 	return out
 }
 

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -46,24 +45,11 @@ func Regrade(ctx context.Context, rg *Regrading, repos []string) []Graded {
 		}
 		rg.tree = t
 	}
-	jobs := rg.Jobs
-	if jobs <= 0 {
-		jobs = runtime.NumCPU()
-	}
 	out := make([]Graded, len(repos))
-	sem := make(chan struct{}, jobs)
-	var wg sync.WaitGroup
-	for i, repo := range repos {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			out[i] = rg.one(ctx, repo)
-			rg.progress(out[i])
-		}()
-	}
-	wg.Wait()
+	parallel(len(repos), rg.Jobs, func(i int) {
+		out[i] = rg.one(ctx, repos[i])
+		rg.progress(out[i])
+	})
 	return out
 }
 
