@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/nslab/nslab/pkg/spawn"
@@ -133,16 +132,8 @@ func (c *command) Stop() error {
 // exitError is the *spawn.ExitError of a status other than 0, as a spawn
 // child's Wait would say it; err otherwise.
 func (c *command) exitError(err error) error {
-	st := c.cmd.ProcessState
-	if st == nil {
-		return err
-	}
-	ws, _ := st.Sys().(syscall.WaitStatus)
-	switch {
-	case ws.Signaled():
-		return &spawn.ExitError{What: c.what, PID: c.PID(), Code: -1, Signal: ws.Signal()}
-	case st.ExitCode() != 0:
-		return &spawn.ExitError{What: c.what, PID: c.PID(), Code: st.ExitCode()}
+	if ee := spawn.ExitErrorOf(c.what, c.PID(), c.cmd.ProcessState); ee != nil {
+		return ee
 	}
 	return err
 }

@@ -2,6 +2,7 @@ package spawn
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"syscall"
 )
@@ -19,6 +20,22 @@ func (e *ExitError) Error() string {
 		return fmt.Sprintf("%s (PID %d) killed by signal %d (%v)", e.What, e.PID, int(e.Signal), e.Signal)
 	}
 	return fmt.Sprintf("%s (PID %d) exited with status %d", e.What, e.PID, e.Code)
+}
+
+// ExitErrorOf is the *ExitError of a process that ended with a status
+// other than 0, or nil (status 0, or not ended: st is nil).
+func ExitErrorOf(what string, pid int, st *os.ProcessState) *ExitError {
+	if st == nil {
+		return nil
+	}
+	ws, _ := st.Sys().(syscall.WaitStatus)
+	switch {
+	case ws.Signaled():
+		return &ExitError{What: what, PID: pid, Code: -1, Signal: ws.Signal()}
+	case st.ExitCode() != 0:
+		return &ExitError{What: what, PID: pid, Code: st.ExitCode()}
+	}
+	return nil
 }
 
 // ShellCode is the status a shell would report: the exit code, or 128+signal.

@@ -430,16 +430,11 @@ func (c *Child) abandonIfHeld() {
 }
 
 func (c *Child) exitError(err error) error {
-	st := c.cmd.ProcessState
-	if st == nil {
+	if c.cmd.ProcessState == nil {
 		return err
 	}
-	ws, _ := st.Sys().(syscall.WaitStatus)
-	switch {
-	case ws.Signaled():
-		return &ExitError{What: c.what, PID: c.PID(), Code: -1, Signal: ws.Signal()}
-	case st.ExitCode() != 0:
-		return &ExitError{What: c.what, PID: c.PID(), Code: st.ExitCode()}
+	if ee := ExitErrorOf(c.what, c.PID(), c.cmd.ProcessState); ee != nil {
+		return ee
 	}
 	// Status 0: a context cancelled as the child ended on its own, or pipes
 	// closed late (ErrWaitDelay), do not make it a failure.
