@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,14 +15,6 @@ import (
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
 )
-
-// EnvBare names the escape hatch: NSLAB_BARE=1 runs lab code on the bare
-// machine, in a process of its own but in the caller's namespaces
-// (docs/safety.md#bare says what that risks).
-const EnvBare = "NSLAB_BARE"
-
-// Bare reports whether the escape hatch is set.
-func Bare() bool { return os.Getenv(EnvBare) == "1" }
 
 // Kinds returns the namespaces a lab host gets on this kernel.
 func Kinds() []ns.Kind {
@@ -40,29 +31,6 @@ func Check() error {
 		return nil
 	}
 	return spawn.Check(Kinds()...)
-}
-
-// Options is what runs in a lab host.
-type Options struct {
-	// Entrypoint is a name registered with spawn.Register: the lab host's
-	// init starts it as its only child (PID 2) and ends when it ends.
-	Entrypoint string
-	Args       []string
-
-	// Stdout and Stderr receive what everything in the lab host prints; nil discards it.
-	Stdout, Stderr io.Writer
-
-	// ExtraFiles become file descriptors 3, 4, … of the entrypoint.
-	ExtraFiles []*os.File
-
-	// Env is the environment inside; nil means Environ().
-	Env []string
-
-	// Cgroup gives the lab host a cgroup v2 directory of its own, delegated
-	// to its root and removed when the lab host stops: the lab host starts in
-	// it, so its cgroup namespace is rooted there. CheckCgroup says whether
-	// one can be made.
-	Cgroup bool
 }
 
 // Host is a running lab host.

@@ -5,26 +5,12 @@ package labhost
 import (
 	"context"
 	"errors"
-	"io"
-	"os"
 )
 
 var errUnsupported = errors.New("labhost: lab hosts exist only on Linux")
 
-const EnvBare = "NSLAB_BARE"
-
-type Options struct {
-	Entrypoint     string
-	Args           []string
-	Stdout, Stderr io.Writer
-	ExtraFiles     []*os.File
-	Env            []string
-	Cgroup         bool
-}
-
 type Host struct{}
 
-func Bare() bool                                          { return os.Getenv(EnvBare) == "1" }
 func Check() error                                        { return errUnsupported }
 func Start(ctx context.Context, o Options) (*Host, error) { return nil, errUnsupported }
 func (h *Host) PID() int                                  { return -1 }
