@@ -26,15 +26,7 @@ func checkNewNamespace(c *lab.Check, r newNamespaceReport) error {
 	if err := c.NewKindsOnly(r.PID, "child", ns.Cgroup); err != nil {
 		return err
 	}
-	root, err := labRoot(c)
-	if err != nil {
-		return err
-	}
-	outside, err := harnessPath(c, r.PID)
-	if err != nil {
-		return err
-	}
-	inside, err := childView(c, r.PID, r.ChildView)
+	root, outside, inside, err := views(c, r.PID, r.ChildView)
 	if err != nil {
 		return err
 	}
@@ -177,20 +169,12 @@ func checkView(c *lab.Check, r viewReport) error {
 }
 
 func checkMove(c *lab.Check, r moveReport) error {
-	root, err := labRoot(c)
+	root, outside, inside, err := views(c, r.PID, r.ChildView)
 	if err != nil {
 		return err
 	}
 	procs := filepath.Join(c.Cgroup, r.Dir, "cgroup.procs")
 	in, err := labPIDs(procs)
-	if err != nil {
-		return err
-	}
-	outside, err := harnessPath(c, r.PID)
-	if err != nil {
-		return err
-	}
-	inside, err := childView(c, r.PID, r.ChildView)
 	if err != nil {
 		return err
 	}
@@ -367,18 +351,27 @@ func labRoot(c *lab.Check) (string, error) {
 	return "/" + rel, nil
 }
 
+// views reads the lab's cgroup root and the cgroup v2 path of the held
+// child pid as the harness's cgroup namespace shows it (outside) and as its
+// own does (inside; reported is what the child said it read).
+func views(c *lab.Check, pid int, reported string) (root, outside, inside string, err error) {
+	if root, err = labRoot(c); err != nil {
+		return "", "", "", err
+	}
+	if outside, err = harnessPath(c, pid); err != nil {
+		return "", "", "", err
+	}
+	if inside, err = childView(c, pid, reported); err != nil {
+		return "", "", "", err
+	}
+	return root, outside, inside, nil
+}
+
 // harnessPath reads the cgroup v2 path of process pid of the lab host, as
 // the harness's cgroup namespace (the machine's) shows it.
 func harnessPath(c *lab.Check, pid int) (string, error) {
 	text, err := c.ReadFile(pid, "cgroup")
-	if err != nil {
-		return "", fmt.Errorf("read /proc/%d/cgroup: %w", pid, err)
-	}
-	p, ok := pathIn(text, "")
-	if !ok {
-		return "", fmt.Errorf("/proc/%d/cgroup has no cgroup v2 line: %q", pid, text)
-	}
-	return p, nil
+	return v2Path(pid, text, err)
 }
 
 // visitPath reads the cgroup v2 path of pid as the cgroup namespace of

@@ -38,6 +38,19 @@ func pathIn(text, controller string) (string, bool) {
 	return "", false
 }
 
+// v2Path is the cgroup v2 path in text, the /proc/PID/cgroup of pid, read
+// with err.
+func v2Path(pid int, text string, err error) (string, error) {
+	if err != nil {
+		return "", fmt.Errorf("read /proc/%d/cgroup: %w", pid, err)
+	}
+	p, ok := pathIn(text, "")
+	if !ok {
+		return "", fmt.Errorf("/proc/%d/cgroup has no cgroup v2 line: %q", pid, text)
+	}
+	return p, nil
+}
+
 // seenFrom returns how a reader whose cgroup namespace is rooted at root
 // sees cgroup p (both paths in one view, such as the machine's): the
 // kernel's path from root to p, "/.." for each level up to their common

@@ -58,14 +58,7 @@ func runNewNamespace(ctx context.Context, cleanup *lab.Cleanup) (r newNamespaceR
 // v2PathOf reads the cgroup v2 path of pid as the runner's cgroup namespace shows it.
 func v2PathOf(pid int) (string, error) {
 	text, err := procCgroup(pid)
-	if err != nil {
-		return "", fmt.Errorf("read /proc/%d/cgroup: %w", pid, err)
-	}
-	p, ok := pathIn(text, "")
-	if !ok {
-		return "", fmt.Errorf("/proc/%d/cgroup has no cgroup v2 line: %q", pid, text)
-	}
-	return p, nil
+	return v2Path(pid, text, err)
 }
 
 // v2PathIn reads the cgroup v2 path of pid as the cgroup namespace of
