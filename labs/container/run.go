@@ -402,16 +402,10 @@ func runLimit(_ context.Context, cleanup *lab.Cleanup) (r limitReport, err error
 	cmd := exec.Command("/bin/sh", "-c", bomb)
 	b := &box{cmd: cmd}
 	b.isolate()
-	stdin, err := cmd.StdinPipe()
+	stdin, stdout, stderr, err := pipes(cmd)
 	if err != nil {
 		return r, err
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return r, err
-	}
-	var stderr holder.SyncBuffer
-	cmd.Stderr = &stderr
 	err = StartIn(cmd, r.Cgroups)
 	if cmd.Process != nil {
 		cleanup.Add(func() { stdin.Close(); cmd.Process.Kill(); cmd.Wait() })
@@ -474,16 +468,10 @@ func runExec(_ context.Context, cleanup *lab.Cleanup) (r execReport, err error) 
 		return r, errors.New("Exec returned no command; want an *exec.Cmd that enters the container (nsenter)")
 	}
 	r.Args = cmd.Args
-	stdin, err := cmd.StdinPipe()
+	stdin, stdout, stderr, err := pipes(cmd)
 	if err != nil {
 		return r, err
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return r, err
-	}
-	var stderr holder.SyncBuffer
-	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		return r, fmt.Errorf("start the command of Exec (%q): %w", cmd.Args, err)
 	}
@@ -650,4 +638,20 @@ func (r *stopRun) left(bastion int) {
 			r.CgLeft = append(r.CgLeft, dir)
 		}
 	}
+}
+
+// pipes connects cmd's stdin and stdout to the caller, and its stderr to a
+// buffer.
+func pipes(cmd *exec.Cmd) (io.WriteCloser, io.ReadCloser, *holder.SyncBuffer, error) {
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	stderr := &holder.SyncBuffer{}
+	cmd.Stderr = stderr
+	return stdin, stdout, stderr, nil
 }
