@@ -87,8 +87,8 @@ func checkMasked(c *lab.Check, m Masked) error {
 		return c.Failf("HostNames() returned no error where /proc/sys/kernel/domainname does not exist (hostname does); want the error of os.ReadFile, not nil")
 	case m.ReadErr != "":
 		return c.Failf("HostNames() returned %q where both files exist; want no error", m.ReadErr)
-	case m.Read != MaskedNames:
-		return c.Failf("HostNames() = %s where /proc/sys/kernel/hostname and domainname hold %s; want what the files hold, without the trailing newline", m.Read, MaskedNames)
+	case m.Read != maskedNames:
+		return c.Failf("HostNames() = %s where /proc/sys/kernel/hostname and domainname hold %s; want what the files hold, without the trailing newline", m.Read, maskedNames)
 	}
 	c.Check(true, "HostNames reads the two files, and returns their errors")
 	return nil

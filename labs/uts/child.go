@@ -117,7 +117,7 @@ func RefusedInChild(ctx context.Context) ([]Refusal, error) {
 
 // Masked is what HostNames (step 03) returned in a child whose
 // /proc/sys/kernel is an empty tmpfs, then with a hostname file in it, then
-// with both files, which hold MaskedNames.
+// with both files, which hold maskedNames.
 type Masked struct {
 	Missing  string `json:"missing"`   // HostNames' error with neither file; "" for none
 	NoDomain string `json:"no_domain"` // with the hostname file only
@@ -125,8 +125,8 @@ type Masked struct {
 	ReadErr  string `json:"read_err"`
 }
 
-// MaskedNames are the names the files of the masked /proc/sys/kernel hold.
-var MaskedNames = Names{Hostname: "uts-lab-masked", Domainname: "masked.nslab.test"}
+// maskedNames are the names the files of the masked /proc/sys/kernel hold.
+var maskedNames = Names{Hostname: "uts-lab-masked", Domainname: "masked.nslab.test"}
 
 // MaskedInChild starts a child in a new mount namespace that hides
 // /proc/sys/kernel under a tmpfs, and reports what HostNames read there.

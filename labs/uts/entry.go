@@ -171,12 +171,12 @@ func maskedMain([]string) int {
 	var m Masked
 	_, err := HostNames()
 	m.Missing = errText(err)
-	if err := os.WriteFile(dir+"/hostname", []byte(MaskedNames.Hostname+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(dir+"/hostname", []byte(maskedNames.Hostname+"\n"), 0o644); err != nil {
 		return fail(err)
 	}
 	_, err = HostNames()
 	m.NoDomain = errText(err)
-	if err := os.WriteFile(dir+"/domainname", []byte(MaskedNames.Domainname+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(dir+"/domainname", []byte(maskedNames.Domainname+"\n"), 0o644); err != nil {
 		return fail(err)
 	}
 	m.Read, err = HostNames()

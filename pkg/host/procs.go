@@ -97,13 +97,13 @@ func EnvHas(environ []byte, kv string) bool {
 	return false
 }
 
-// TmpPrefixes are the names, in /tmp, of what a test binary of the course
-// makes there: testscript's work directories, and t.TempDir's (named after
-// the test: the names of this binary's tests are added). The course's own
+// TestscriptPrefix starts the names, in /tmp, of testscript's work
+// directories: with t.TempDir's (named after the test), what a test binary
+// of the course makes there. The course's own
 // nslab-* directories are not counted: other binaries (the grader, a
 // parallel test of another package) make them at the same moment, and
 // learner code cannot write the machine's /tmp at all (a lab host has its own).
-var TmpPrefixes = []string{"go-test-script"}
+const TestscriptPrefix = "go-test-script"
 
 // TmpLeftovers returns the names that start with one of prefixes.
 func TmpLeftovers(names, prefixes []string) []string {

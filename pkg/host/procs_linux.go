@@ -117,15 +117,13 @@ func tmpFiles() []string {
 	return out
 }
 
-// tmpPrefixes are TmpPrefixes and the names of this binary's tests; the
-// testscript prefix only when this binary links testscript, which makes them.
+// tmpPrefixes are the names of this binary's tests, and TestscriptPrefix
+// when this binary links testscript, which makes such directories.
 var tmpPrefixes = sync.OnceValue(func() []string {
 	syms := symbols()
 	var out []string
-	for _, p := range TmpPrefixes {
-		if p != "go-test-script" || slices.Contains(syms, "github.com/rogpeppe/go-internal/testscript.Run") {
-			out = append(out, p)
-		}
+	if slices.Contains(syms, "github.com/rogpeppe/go-internal/testscript.Run") {
+		out = append(out, TestscriptPrefix)
 	}
 	return append(out, TestNames(syms)...)
 })

@@ -142,7 +142,7 @@ func TestTestNamesAndLeftovers(t *testing.T) {
 		t.Errorf("TestNames = %q, want %q", names, want)
 	}
 	dir := []string{"go-build123", "TestDiff4242", "TestOther1", "nslab-x", "go-test-script99", "systemd-private-1"}
-	got := TmpLeftovers(dir, append(TmpPrefixes, names...))
+	got := TmpLeftovers(dir, append([]string{TestscriptPrefix}, names...))
 	if want := []string{"TestDiff4242", "go-test-script99"}; !slices.Equal(got, want) {
 		t.Errorf("TmpLeftovers = %q, want %q", got, want)
 	}
