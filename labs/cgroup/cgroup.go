@@ -31,7 +31,7 @@ func StartInNewCgroup(ctx context.Context, dir string, args []string) (*spawn.Ch
 // hold colons, and start with /..); an empty controllers field (cgroup v2)
 // gives no controllers. Empty text has no lines; a line of another shape,
 // a hierarchy ID that is not a number of 0 or more, or a path that does not
-// start with "/", is an error.
+// start with "/", is an error that names the line.
 func ParseCgroup(text string) ([]Membership, error) {
 	// BEGIN SOLUTION
 	var out []Membership
@@ -56,7 +56,9 @@ func ParseCgroup(text string) ([]Membership, error) {
 // CgroupOf is step 03: the cgroup v2 path of process pid as the caller's
 // cgroup namespace shows it: the path of the line of /proc/PID/cgroup whose
 // hierarchy ID is 0, exactly as the kernel wrote it. A process in a cgroup
-// outside the caller's namespace root shows as /.. and what follows.
+// outside the caller's namespace root shows as /.. and what follows. When
+// the file cannot be read (no process has that PID), the error wraps the
+// kernel's.
 func CgroupOf(pid int) (string, error) {
 	// BEGIN SOLUTION
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
@@ -74,6 +76,8 @@ func CgroupOf(pid int) (string, error) {
 
 // MoveTo is step 04: move process pid, with every thread of it, into the
 // cgroup whose directory is dir, by writing its PID to dir/cgroup.procs.
+// When the kernel refuses (ESRCH: no process has that PID), the error wraps
+// the kernel's.
 func MoveTo(dir string, pid int) error {
 	// BEGIN SOLUTION
 	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
@@ -84,7 +88,8 @@ func MoveTo(dir string, pid int) error {
 }
 
 // MountCgroup2 is step 05: mount a new cgroup2 file system on target, an
-// existing directory. In a cgroup namespace other than the machine's, it
+// existing directory, nosuid, nodev and noexec as every cgroup file system
+// is mounted; the kernel's error, wrapped, when it refuses. In a cgroup namespace other than the machine's, it
 // shows the namespace's root cgroup and the cgroups below it, nothing else.
 // The lab runs it in a child that has new cgroup and mount namespaces.
 func MountCgroup2(target string) error {
@@ -98,7 +103,10 @@ func MountCgroup2(target string) error {
 
 // ReadPids is step 06: read the pids controller's files of the cgroup whose
 // directory is dir: pids.max, the most tasks the cgroup and its descendants
-// may hold ("max": NoLimit), and pids.current, how many they hold now.
+// may hold ("max": NoLimit), and pids.current, how many they hold now. A
+// file that cannot be read, or that holds neither a number nor "max", is an
+// error that names the file and wraps the one that refused it (the
+// kernel's, strconv's).
 func ReadPids(dir string) (Pids, error) {
 	// BEGIN SOLUTION
 	read := func(name string) (int64, error) {

@@ -50,6 +50,7 @@ var parseCases = []struct {
 	name, text string
 	want       []Membership
 	bad        bool
+	line       string // the line a bad text's error must name
 }{
 	{name: "v2 only", text: "0::/\n", want: []Membership{{Path: "/"}}},
 	{name: "hybrid", text: "9:name=systemd:/user.slice\n2:cpu,cpuacct:/\n0::/user.slice/session-1.scope\n",
@@ -59,11 +60,11 @@ var parseCases = []struct {
 	{name: "space in the path", text: "0::/a b\n", want: []Membership{{Path: "/a b"}}},
 	{name: "no final newline", text: "4:pids:/x", want: []Membership{{4, []string{"pids"}, "/x"}}},
 	{name: "empty", text: ""},
-	{name: "two fields", text: "0:/\n", bad: true},
-	{name: "hierarchy not a number", text: "x::/\n", bad: true},
-	{name: "negative hierarchy", text: "-1::/\n", bad: true},
-	{name: "relative path", text: "0::a\n", bad: true},
-	{name: "bad second line", text: "0::/\ngarbage\n", bad: true},
+	{name: "two fields", text: "0:/\n", bad: true, line: "0:/"},
+	{name: "hierarchy not a number", text: "x::/\n", bad: true, line: "x::/"},
+	{name: "negative hierarchy", text: "-1::/\n", bad: true, line: "-1::/"},
+	{name: "relative path", text: "0::a\n", bad: true, line: "0::a"},
+	{name: "bad second line", text: "0::/\ngarbage\n", bad: true, line: "garbage"},
 }
 
 // sameMemberships compares two parses; no controllers and an empty list are the same.
@@ -81,6 +82,9 @@ func checkParse(c *lab.Check, r parseReport) error {
 		got := r.Cases[i]
 		if (got.Err != "") != tc.bad || !tc.bad && !sameMemberships(got.Got, tc.want) {
 			return c.Failf("ParseCgroup(%q) (%s) = %v, error %q; want %v, error %v", tc.text, tc.name, got.Got, got.Err, tc.want, tc.bad)
+		}
+		if tc.bad && !strings.Contains(got.Err, tc.line) {
+			return c.Failf("ParseCgroup(%q) (%s) returned the error %q; want an error that names the line it cannot read, %q", tc.text, tc.name, got.Err, tc.line)
 		}
 	}
 	c.Check(true, "ParseCgroup gets the %d cases of the table right", len(parseCases))
@@ -165,6 +169,9 @@ func checkView(c *lab.Check, r viewReport) error {
 		}
 	}
 	c.Check(true, "CgroupOf shows each process from the viewer's namespace root: below as /sub, outside as /..")
+	if err := checkRefused(c, r.Ended); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -195,6 +202,9 @@ func checkMove(c *lab.Check, r moveReport) error {
 		return c.Failf("in its own cgroup namespace (rooted at /four) the moved child reads %s; want /sub", inside)
 	}
 	c.Check(true, "the child moved below its namespace's root: /sub inside, %s outside", outside)
+	if err := checkRefused(c, r.Ended); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -238,6 +248,8 @@ func checkFreshMount(c *lab.Check, r mountReport) error {
 		return c.Failf("the cgroup2 on %s shows the cgroup %s as its top; want %s, the root of the child's cgroup namespace: mount a new cgroup2 file system there, not a bind mount of the one the child inherited", r.Target, fresh.Root, want)
 	case freshIn.Root != "/":
 		return c.Failf("from the child's own cgroup namespace, the root of the mount on %s reads %q; want /", r.Target, freshIn.Root)
+	case !fresh.hasOptions("nosuid", "nodev", "noexec"):
+		return c.Failf("the cgroup2 on %s is mounted with the options %s; want nosuid, nodev and noexec, as every cgroup file system is mounted (its files are not programs or devices)", r.Target, fresh.Options)
 	}
 	listing, err := cgroupDirs(filepath.Join(c.ProcDir(r.PID), "root", r.Target))
 	if err != nil {
@@ -248,6 +260,9 @@ func checkFreshMount(c *lab.Check, r mountReport) error {
 		return c.Failf("under %s the child sees the cgroups %v; want those of its namespace's root, /five: [inner]", r.Target, listing)
 	}
 	c.Check(true, "the new cgroup2 shows the child's namespace root (%s outside, / inside) and nothing above or beside it", want)
+	if err := checkRefused(c, r.Absent); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -300,6 +315,11 @@ func checkLimit(c *lab.Check, r limitReport) error {
 		return c.Failf("ReadPids of its own cgroup, in the child = %+v; want Current between 1 (the child is in it) and %d", r.Inside.Pids, r.Max)
 	}
 	c.Check(true, "one cgroup, one limit: %d from the machine, from the lab host and from inside the child's namespace, where its cgroup is %s", r.Max, view)
+	for _, ref := range []refusal{r.Empty, r.Garbled} {
+		if err := checkRefused(c, ref); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -74,10 +74,22 @@ func seenFrom(root, p string) string {
 
 // mountEntry is what the lab reads of one line of /proc/PID/mountinfo.
 type mountEntry struct {
-	Root   string // the root of the mount within its file system; for a cgroup file system, as the reader's cgroup namespace shows it
-	Point  string // the mount point
-	FSType string
-	Super  string // the super block's options (for cgroup v1, the controllers)
+	Root    string // the root of the mount within its file system; for a cgroup file system, as the reader's cgroup namespace shows it
+	Point   string // the mount point
+	FSType  string
+	Options string // the mount's own options: rw,nosuid,nodev,noexec,relatime
+	Super   string // the super block's options (for cgroup v1, the controllers)
+}
+
+// hasOptions reports whether the mount has each of the options.
+func (m mountEntry) hasOptions(opts ...string) bool {
+	have := strings.Split(m.Options, ",")
+	for _, o := range opts {
+		if !slices.Contains(have, o) {
+			return false
+		}
+	}
+	return true
 }
 
 // mounts reads mountinfo text (proc(5)); lines it cannot read are left out.
@@ -89,7 +101,7 @@ func mounts(text string) []mountEntry {
 		if sep < 6 || sep+3 >= len(f) {
 			continue
 		}
-		out = append(out, mountEntry{Root: unescape(f[3]), Point: unescape(f[4]), FSType: f[sep+1], Super: f[sep+3]})
+		out = append(out, mountEntry{Root: unescape(f[3]), Point: unescape(f[4]), FSType: f[sep+1], Options: f[5], Super: f[sep+3]})
 	}
 	return out
 }

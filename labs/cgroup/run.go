@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	"github.com/nslab/nslab/pkg/holder"
@@ -109,6 +110,7 @@ type viewReport struct {
 	Sibling int      // a holder in /sibling
 	Runner  int      // the runner, in the lab host's cgroup
 	Seen    []viewed // CgroupOf in the viewer, of Viewer, Sub, Sibling, Runner
+	Ended   refusal  // CgroupOf of a PID no process has, in the runner
 }
 
 func runView(ctx context.Context, cleanup *lab.Cleanup) (r viewReport, err error) {
@@ -138,6 +140,12 @@ func runView(ctx context.Context, cleanup *lab.Cleanup) (r viewReport, err error
 	if err := v.Report(&r.Seen); err != nil {
 		return r, fmt.Errorf("the viewer that runs CgroupOf: %w", err)
 	}
+	pid, err := endedPID()
+	if err != nil {
+		return r, err
+	}
+	_, err = CgroupOf(pid)
+	r.Ended = refused(fmt.Sprintf("CgroupOf(%d), a PID no process has", pid), err, "the kernel's ENOENT")
 	return r, nil
 }
 
@@ -156,10 +164,11 @@ func hold(ctx context.Context, cleanup *lab.Cleanup, dir string) (int, error) {
 // namespace, then moved by MoveTo into /four/sub.
 type moveReport struct {
 	PID        int
-	Dir        string // where MoveTo was told to move it, from the lab host's root
-	RunnerView string // the child's cgroup as the runner sees it, after the move
-	ChildView  string // and as its own cgroup namespace shows it
-	RunnerSelf string // the runner's own cgroup, after the move
+	Dir        string  // where MoveTo was told to move it, from the lab host's root
+	RunnerView string  // the child's cgroup as the runner sees it, after the move
+	ChildView  string  // and as its own cgroup namespace shows it
+	RunnerSelf string  // the runner's own cgroup, after the move
+	Ended      refusal // MoveTo of a PID no process has
 }
 
 func runMove(ctx context.Context, cleanup *lab.Cleanup) (r moveReport, err error) {
@@ -186,8 +195,15 @@ func runMove(ctx context.Context, cleanup *lab.Cleanup) (r moveReport, err error
 	if r.ChildView, err = v2PathIn(r.PID, r.PID); err != nil {
 		return r, err
 	}
-	r.RunnerSelf, err = v2PathOf(os.Getpid())
-	return r, err
+	if r.RunnerSelf, err = v2PathOf(os.Getpid()); err != nil {
+		return r, err
+	}
+	pid, err := endedPID()
+	if err != nil {
+		return r, err
+	}
+	r.Ended = refused(fmt.Sprintf("MoveTo(%s, %d), a PID no process has", t.dir(r.Dir), pid), MoveTo(t.dir(r.Dir), pid), "the kernel's ESRCH")
+	return r, nil
 }
 
 // mountReport is what step 05 saw: a child made in /five with new cgroup
@@ -196,6 +212,7 @@ type mountReport struct {
 	PID    int
 	Target string
 	Inside mounted // the child's report: its mountinfo after MountCgroup2
+	Absent refusal // MountCgroup2 on a directory that does not exist, in the runner
 }
 
 func runFreshMount(ctx context.Context, cleanup *lab.Cleanup) (r mountReport, err error) {
@@ -225,6 +242,8 @@ func runFreshMount(ctx context.Context, cleanup *lab.Cleanup) (r mountReport, er
 	if r.Inside.Err != "" {
 		return r, fmt.Errorf("MountCgroup2(%s) in a child with new cgroup and mount namespaces: %s", r.Target, r.Inside.Err)
 	}
+	absent := "/tmp/nslab-absent/cgroup"
+	r.Absent = refused(fmt.Sprintf("MountCgroup2(%q), a directory that does not exist", absent), MountCgroup2(absent), "the kernel's ENOENT")
 	return r, nil
 }
 
@@ -240,6 +259,8 @@ type limitReport struct {
 	Inside  pidsSeen // its report: ReadPids of its own cgroup, through a mount of its own
 	Limited Pids     // ReadPids of /limited, run by the runner
 	Open    Pids     // ReadPids of /open, a cgroup without a limit, run by the runner
+	Empty   refusal  // ReadPids of an empty directory: no pids files
+	Garbled refusal  // ReadPids of a directory whose pids.current is not a number
 }
 
 func runLimit(ctx context.Context, cleanup *lab.Cleanup) (r limitReport, err error) {
@@ -295,5 +316,20 @@ func runLimit(ctx context.Context, cleanup *lab.Cleanup) (r limitReport, err err
 	if r.Limited, err = ReadPids(limited); err != nil {
 		return r, fmt.Errorf("ReadPids(%s): %w", limited, err)
 	}
+	empty, err := os.MkdirTemp("", "nslab-empty-")
+	if err != nil {
+		return r, err
+	}
+	defer os.Remove(empty)
+	_, err = ReadPids(empty)
+	r.Empty = refused(fmt.Sprintf("ReadPids(%q), a directory without pids files", empty), err, "the kernel's ENOENT")
+	bad, err := garbled()
+	defer os.RemoveAll(bad)
+	if err != nil {
+		return r, fmt.Errorf("make a directory of pids files that are not numbers: %w", err)
+	}
+	_, err = ReadPids(bad)
+	r.Garbled = refused(fmt.Sprintf("ReadPids(%q), whose pids.current holds \"many\"", bad), err, "strconv's ErrSyntax")
+	r.Garbled.Name = filepath.Join(bad, "pids.current")
 	return r, nil
 }
