@@ -3,13 +3,17 @@
 package cgroup
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/lab/labtest"
+	"golang.org/x/sys/unix"
 )
 
 // TestLabShape checks the steps and the docs page (labtest.CheckLab).
@@ -65,7 +69,7 @@ func TestMounts(t *testing.T) {
 	if len(ms) != 4 {
 		t.Fatalf("mounts read %d lines, want 4: %+v", len(ms), ms)
 	}
-	want := mountEntry{Root: "/../..", Point: "/sys/fs/cgroup/unified", FSType: "cgroup2", Super: "rw"}
+	want := mountEntry{Root: "/../..", Point: "/sys/fs/cgroup/unified", FSType: "cgroup2", Options: "rw,relatime", Super: "rw"}
 	if ms[0] != want {
 		t.Errorf("mounts()[0] = %+v, want %+v", ms[0], want)
 	}
@@ -97,7 +101,7 @@ func TestCheckParse(t *testing.T) {
 	for _, tc := range parseCases {
 		p := parsed{Text: tc.text, Got: tc.want}
 		if tc.bad {
-			p.Err = "bad line"
+			p.Err = fmt.Sprintf("line %q: want hierarchy-ID:controllers:path", tc.line)
 		}
 		good.Cases = append(good.Cases, p)
 	}
@@ -110,6 +114,12 @@ func TestCheckParse(t *testing.T) {
 	colon.Cases[3].Got, colon.Cases[3].Err = nil, "line \"0::/lab:a/b\": want hierarchy-ID:controllers:path"
 	if err := lab.CheckReport(Lab.Steps[1].Do, c, colon); err == nil || !strings.Contains(err.Error(), "colon in the path") {
 		t.Errorf("check of a parse that refuses a colon in the path = %v; want a failure naming the case", err)
+	}
+	vague := good
+	vague.Cases = append([]parsed(nil), good.Cases...)
+	vague.Cases[len(vague.Cases)-1].Err = "bad line"
+	if err := lab.CheckReport(Lab.Steps[1].Do, c, vague); err == nil || !strings.Contains(err.Error(), "names the line") {
+		t.Errorf("check of a parse whose error does not name the line = %v; want a failure", err)
 	}
 	own := good
 	own.Own.Got = own.Own.Got[:1]
@@ -124,5 +134,30 @@ func TestPidsString(t *testing.T) {
 	}
 	if !reflect.DeepEqual(Pids{Max: 64}, Pids{Max: 64, Current: 0}) {
 		t.Error("Pids compare by value")
+	}
+}
+
+// TestCheckRefused judges recorded answers to a call the kernel refuses.
+func TestCheckRefused(t *testing.T) {
+	c := lab.NewCheck(lab.NewNarrator(io.Discard), "/nonexistent", 1)
+	tests := []struct {
+		name string
+		err  error
+		want string // in the failure; "" for none
+	}{
+		{"returned", fmt.Errorf("move PID 7: %w", unix.ESRCH), ""},
+		{"nil", nil, "returned no error"},
+		{"own error", errors.New("move PID 7: no such process"), "want an error that wraps the kernel's ESRCH"},
+	}
+	for _, tt := range tests {
+		err := checkRefused(c, refused("MoveTo(d, 7)", tt.err, "the kernel's ESRCH"))
+		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("%s: checkRefused = %v; want %q", tt.name, err, tt.want)
+		}
+	}
+	named := refused("ReadPids(d)", fmt.Errorf("parse: %w", strconv.ErrSyntax), "strconv's ErrSyntax")
+	named.Name = "d/pids.current"
+	if err := checkRefused(c, named); err == nil || !strings.Contains(err.Error(), "names the file") {
+		t.Errorf("checkRefused of an error that names no file = %v; want a failure", err)
 	}
 }
