@@ -316,9 +316,16 @@ func runLimit(ctx context.Context, cleanup *lab.Cleanup) (r limitReport, err err
 	if r.Limited, err = ReadPids(limited); err != nil {
 		return r, fmt.Errorf("ReadPids(%s): %w", limited, err)
 	}
+	err = refusePids(&r)
+	return r, err
+}
+
+// refusePids runs ReadPids where it must fail: a directory without pids
+// files, and one whose pids.current is not a number.
+func refusePids(r *limitReport) error {
 	empty, err := os.MkdirTemp("", "nslab-empty-")
 	if err != nil {
-		return r, err
+		return err
 	}
 	defer os.Remove(empty)
 	_, err = ReadPids(empty)
@@ -326,10 +333,10 @@ func runLimit(ctx context.Context, cleanup *lab.Cleanup) (r limitReport, err err
 	bad, err := garbled()
 	defer os.RemoveAll(bad)
 	if err != nil {
-		return r, fmt.Errorf("make a directory of pids files that are not numbers: %w", err)
+		return fmt.Errorf("make a directory of pids files that are not numbers: %w", err)
 	}
 	_, err = ReadPids(bad)
 	r.Garbled = refused(fmt.Sprintf("ReadPids(%q), whose pids.current holds \"many\"", bad), err, "strconv's ErrSyntax")
 	r.Garbled.Name = filepath.Join(bad, "pids.current")
-	return r, nil
+	return nil
 }
