@@ -1,7 +1,7 @@
 //go:build mage
 
-// Course entry points, listed by `go tool mage -l`. lab:* runs labs narrated as
-// the caller; test:* runs their graded tests, through `sudo -n` when not root.
+// Course entry points, listed by "go tool mage -l". lab:* runs labs narrated as
+// the caller; test:* runs their graded tests, through "sudo -n" when not root.
 package main
 
 import (
@@ -109,7 +109,11 @@ func Check() error {
 
 // Starter writes the starter edition to dir: the repository's tracked files
 // with every solution region of the labs replaced by a stub that fails with
-// its step (see docs/instructors.md).
+// its step (see docs/instructors.md), as a git repository with one commit
+// (when git is installed), so that git diff and git checkout work for the
+// learner from the start.
+//
+//	go tool mage starter /tmp/nslab-starter
 func Starter(dir string) error {
 	regions, err := starter.Write(".", dir)
 	if err != nil {
@@ -119,20 +123,38 @@ func Starter(dir string) error {
 		return err
 	}
 	fmt.Printf("starter edition in %s: %d solution regions stubbed in %d labs\n", dir, len(regions), len(lab.All()))
+	switch err := starter.Commit(dir); {
+	case errors.Is(err, starter.ErrNoGit):
+		fmt.Println("git is not installed: the starter edition is not a git repository (git init, add and commit there later)")
+	case err != nil:
+		return err
+	default:
+		fmt.Println("a git repository with one commit: the starter edition as it was given")
+	}
 	return nil
 }
 
 // Grade runs every lab's graded tests (as root through sudo -n when it can)
-// and scores them: a table here, results.json beside it, and in GitHub
-// Actions the job summary, annotations and the Classroom result. It fails
-// unless every step passes. With -pristine=DIR|REF only the solution
-// regions of this tree are graded, in that pristine copy of the course (a
-// directory, or a commit of this repository), and the files changed
-// outside them are listed as tampered.
-func Grade(ctx context.Context, pristine *string) error {
-	c := grade.Config{Labs: lab.All(), Exec: sudoExec()}
+// and scores them: where to work next, a table, results.json beside it, and
+// in GitHub Actions the job summary, annotations and the Classroom result.
+// It fails unless every step passes. `grade uts` (or -lab=uts) grades one
+// lab. With -pristine=DIR|REF only the solution regions of this tree are
+// graded, in that pristine copy of the course (a directory, or a commit of
+// this repository), and the files changed outside them are listed as
+// tampered.
+//
+//	go tool mage grade
+//	go tool mage grade uts
+func Grade(ctx context.Context,
+	pristine *string, // grade only the solution regions, in this pristine copy (a directory or a commit)
+	lab *string, // one lab only (uts); every lab by default
+) error {
+	labs, err := labsNamed(lab)
+	if err != nil {
+		return err
+	}
+	c := grade.Config{Labs: labs, Exec: sudoExec()}
 	var r *grade.Report
-	var err error
 	if pristine == nil || *pristine == "" {
 		r, err = grade.Run(ctx, c)
 	} else {
@@ -277,8 +299,18 @@ func honestReference(r *grade.Report) error {
 
 // Hint shows the hints of a lab: the first hint of every step, or with
 // -step=N the hints of step N up to -level (1, the gentlest, by default;
-// the last nearly gives the answer away).
-func Hint(name string, step *string, level *int) error {
+// the last nearly gives the answer away). The flags may come before or
+// after the lab.
+//
+//	go tool mage hint uts
+//	go tool mage hint uts -step=2 -level=2
+func Hint(name string,
+	step *string, // one step (2 or 02)
+	level *int, // how many of its hints, from the gentlest
+) error {
+	if name == "" {
+		return fmt.Errorf("which lab? go tool mage hint LAB [-step=N] [-level=N] (labs: %s)", strings.Join(labNames(), " "))
+	}
 	l, err := lab.Get(name)
 	if err != nil {
 		return err

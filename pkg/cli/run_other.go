@@ -6,12 +6,13 @@ import (
 	"errors"
 	"io"
 	"os"
-
-	"github.com/nslab/nslab/pkg/spawn"
 )
 
 var getenv = os.Getenv
 
-func execute(cfg spawn.Config, stderr io.Writer) int {
-	return fail(stderr, &exitError{code: exitNotStarted, err: errors.New("run: namespaces exist only on Linux")})
+// entryInit names nslab's init, which exists on Linux only.
+const entryInit = "nslab.init"
+
+func execute(r Run, stderr io.Writer) int {
+	return fail(stderr, &exitError{code: exitNotStarted, err: errors.New("run: namespaces exist only on Linux (the labs need Linux too: see docs/setup.md)")})
 }

@@ -170,7 +170,8 @@ func TestTable(t *testing.T) {
 		"demo  02    Second    0/20  FAIL\n",
 		"            child uts namespace uts:[4026531838] is the host's; want a new one\n",
 		"            see docs/labs/demo.md#step-02\n",
-		"            demo step 03 is not written yet: fill in the code between BEGIN SOLUTION and END SOLUTION\n",
+		"next: demo step 02, Second (docs/labs/demo.md#step-02)\n\nlab ",
+		"demo  03    Third      0/5  FAIL (not written yet)\n",
 		"demo  [#####...............]    10/35 points  1/3 steps pass\n",
 		"total: 10/35 points, 1 of 3 steps pass\n",
 	} {
@@ -180,12 +181,46 @@ func TestTable(t *testing.T) {
 	}
 }
 
+// TestNextLine: the table's first line says where to work, the file and
+// function once the steps are placed, "begin with" while nothing passes.
+func TestNextLine(t *testing.T) {
+	r := load(t, "fail")
+	r.Steps[1].File, r.Steps[1].Func = "labs/demo/demo.go", "Second"
+	if got, want := r.NextLine(), "next: labs/demo/demo.go, Second (docs/labs/demo.md#step-02)"; got != want {
+		t.Errorf("NextLine() = %q; want %q", got, want)
+	}
+	if r.Steps[1].NotWritten() || !r.Steps[2].NotWritten() {
+		t.Errorf("NotWritten() = %v, %v for steps 02 and 03; want false, true", r.Steps[1].NotWritten(), r.Steps[2].NotWritten())
+	}
+	r.Steps[0].Outcome, r.Steps[0].Score = Fail, 0
+	r.Steps[0].File, r.Steps[0].Func = "labs/demo/demo.go", "First"
+	if got, want := r.NextLine(), "begin with labs/demo/demo.go, First (docs/labs/demo.md#step-01)"; got != want {
+		t.Errorf("NextLine() with nothing passing = %q; want %q", got, want)
+	}
+	if got := load(t, "pass").NextLine(); got != "" {
+		t.Errorf("NextLine() with every step passing = %q; want none", got)
+	}
+}
+
 func TestArgs(t *testing.T) {
 	other := &lab.Lab{Name: "uts"}
 	got := strings.Join(Config{Labs: []*lab.Lab{demo(), other}, Exec: "sudo -n", Timeout: time.Minute}.Args(), " ")
 	want := "test -json -count=1 -timeout 1m0s -run ^(TestDemo|TestUTS)$ -exec sudo -n ./labs/demo/... ./labs/uts/..."
 	if got != want {
 		t.Errorf("Args() = %q; want %q", got, want)
+	}
+}
+
+func TestArgsOneStep(t *testing.T) {
+	got := strings.Join(Config{Labs: []*lab.Lab{demo()}, Step: "02_second"}.Args(), " ")
+	want := "test -json -count=1 -timeout 3m0s -run ^(TestDemo)$/^02_second$ ./labs/demo/..."
+	if got != want {
+		t.Errorf("Args() = %q; want %q", got, want)
+	}
+	got = strings.Join(Config{Labs: []*lab.Lab{demo()}, Cache: true}.Args(), " ")
+	want = "test -json -timeout 3m0s -run ^(TestDemo)$ ./labs/demo/..."
+	if got != want {
+		t.Errorf("Args() with Cache = %q; want %q", got, want)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -22,6 +23,13 @@ type Config struct {
 	Timeout time.Duration // the go test -timeout of each lab's test binary; 0 is DefaultTimeout
 	Env     []string      // added to the environment of go test (NSLAB_STEP_TIMEOUT=3s)
 	Overlay string        // a go build -overlay file: files replaced without copying the module; "" for none
+	// Step, with a single lab, runs only that step's graded subtest (its
+	// TestName, 02_set_names): the other steps of the report do not run.
+	Step string
+	// Cache lets go test reuse the result of a lab whose code and test did
+	// not change since it last ran (go tool mage progress, watch); a grade
+	// never does (-count=1).
+	Cache bool
 }
 
 // DefaultTimeout is how long a lab's test binary may run: the labs take
@@ -29,7 +37,7 @@ type Config struct {
 const DefaultTimeout = 3 * time.Minute
 
 // Args returns the go command's arguments: the labs' graded tests only,
-// never cached, as JSON.
+// never cached (unless Cache), as JSON.
 func (c Config) Args() []string {
 	timeout := c.Timeout
 	if timeout == 0 {
@@ -39,7 +47,14 @@ func (c Config) Args() []string {
 	for i, l := range c.Labs {
 		funcs[i] = l.TestFunc()
 	}
-	args := []string{"test", "-json", "-count=1", "-timeout", timeout.String(), "-run", "^(" + strings.Join(funcs, "|") + ")$"}
+	run := "^(" + strings.Join(funcs, "|") + ")$"
+	if c.Step != "" && len(c.Labs) == 1 {
+		run += "/^" + regexp.QuoteMeta(c.Step) + "$"
+	}
+	args := []string{"test", "-json", "-count=1", "-timeout", timeout.String(), "-run", run}
+	if c.Cache {
+		args = append(args[:2:2], args[3:]...)
+	}
 	if c.Exec != "" {
 		args = append(args, "-exec", c.Exec)
 	}
@@ -110,7 +125,7 @@ func (r *Report) Locate(dir string) {
 		}
 		for _, s := range r.Steps {
 			if reg, ok := where[s.Step.ID]; ok && s.Lab == l {
-				s.File, s.Line = reg.File, reg.Begin
+				s.File, s.Line, s.Func = reg.File, reg.Begin, reg.Func
 			}
 		}
 	}

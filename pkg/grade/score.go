@@ -33,6 +33,7 @@ type StepResult struct {
 	Duration time.Duration
 	File     string // the step's solution region, relative to the module root, when known
 	Line     int
+	Func     string // the function around that region: StartInNewUTS
 }
 
 // Name is the name of the step's graded subtest: TestUTS/01_new_namespace.

@@ -21,12 +21,19 @@ func (r *Report) WriteTable(w io.Writer) {
 	for _, l := range r.labs() {
 		labW = max(labW, len(l.Name))
 	}
+	if line := r.NextLine(); line != "" {
+		fmt.Fprintf(w, "%s\n\n", line)
+	}
 	fmt.Fprintf(w, "%-*s  step  %-*s  points  result\n", labW, "lab", titleW, "title")
 	indent := strings.Repeat(" ", labW+8)
 	for _, s := range r.Steps {
+		result := label(s.Outcome)
+		if s.NotWritten() {
+			result += " (not written yet)"
+		}
 		fmt.Fprintf(w, "%-*s  %-4s  %-*s  %6s  %s\n", labW, s.Lab.Name, s.Step.ID, titleW, s.Step.Title,
-			fmt.Sprintf("%d/%d", s.Score, s.Step.Points), label(s.Outcome))
-		if s.Outcome != Pass {
+			fmt.Sprintf("%d/%d", s.Score, s.Step.Points), result)
+		if s.Outcome != Pass && !s.NotWritten() {
 			msg := strings.TrimSuffix(s.Message, " (see "+s.Lab.Anchor(s.Step)+")")
 			fmt.Fprintf(w, "%s%s\n%ssee %s\n", indent, clip(msg, 160), indent, s.Lab.Anchor(s.Step))
 		}
@@ -46,6 +53,57 @@ func (r *Report) WriteTable(w io.Writer) {
 		fmt.Fprintf(w, " (%d did not run)", n)
 	}
 	fmt.Fprintln(w)
+}
+
+// Next is the step to work on: the first that does not pass, in course
+// order; nil when every step passes.
+func (r *Report) Next() *StepResult {
+	for _, s := range r.Steps {
+		if s.Outcome != Pass {
+			return s
+		}
+	}
+	return nil
+}
+
+// NextLine says where to work next, in one line: "begin with
+// labs/uts/uts.go, StartInNewUTS (docs/labs/uts.md#step-01)" when no step
+// passes yet, "next: …" when some do, "" when every step passes.
+func (r *Report) NextLine() string {
+	next := r.Next()
+	if next == nil {
+		return ""
+	}
+	verb := "next:"
+	if r.Count(Pass) == 0 {
+		verb = "begin with"
+	}
+	return verb + " " + next.Where()
+}
+
+// Where names the step for a learner: the file and function to edit and its
+// section in the docs: "labs/uts/uts.go, StartInNewUTS
+// (docs/labs/uts.md#step-01)"; without a known place, the lab, step and title.
+func (s *StepResult) Where() string {
+	if s.File == "" {
+		return fmt.Sprintf("%s step %s, %s (%s)", s.Lab.Name, s.Step.ID, s.Step.Title, s.Lab.Anchor(s.Step))
+	}
+	where := s.File
+	if s.Func != "" {
+		where += ", " + s.Func
+	}
+	return where + " (" + s.Lab.Anchor(s.Step) + ")"
+}
+
+// NotWritten reports whether the step failed only because its solution
+// region is still the starter's stub (lab.TODO).
+func (s *StepResult) NotWritten() bool {
+	if s.Outcome != Fail {
+		return false
+	}
+	todo := lab.TODO(s.Lab.Name, s.Step.ID).Error()
+	todo = todo[:strings.Index(todo, ":")] // "uts step 01 is not written yet"
+	return strings.Contains(s.Message, todo)
 }
 
 func label(o Outcome) string {

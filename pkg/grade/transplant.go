@@ -85,8 +85,9 @@ func labFile(p string) bool {
 	return ok && strings.HasSuffix(p, ".go") && !strings.HasSuffix(p, "_test.go")
 }
 
-// skeleton is a lab's Go file without its regions' bodies and its import
-// declarations; any other file as it is. A file whose markers are broken
+// skeleton is a lab's Go file without its regions' bodies, its import
+// declarations and the starter's guard of pkg/lab's import
+// (starter.GuardLines); any other file as it is. A file whose markers are broken
 // stays whole, so that it differs.
 func skeleton(p string, src []byte) []byte {
 	if !labFile(p) {
@@ -98,6 +99,9 @@ func skeleton(p string, src []byte) []byte {
 	}
 	lines := strings.Split(string(src), "\n")
 	drop := importLines(src)
+	for l := range starter.GuardLines(src) {
+		drop[l] = true
+	}
 	var keep []string
 	for i, l := range lines {
 		if !inRegion(bodies, i+1) && !drop[i+1] {

@@ -2,10 +2,14 @@ package grade
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/nslab/nslab/pkg/lab"
+	"github.com/nslab/nslab/pkg/starter"
 )
 
 const pristineSrc = `package demo
@@ -92,6 +96,33 @@ func TestTampering(t *testing.T) {
 	learner["labs/demo/demo.go"] = File{Data: append(learnerSrc("\treturn 1\n", "\treturn \"\"\n"), "\nfunc helper() {}\n"...)}
 	if got := fmtChanges(Tampering(pristine, learner)); !strings.Contains(got, "labs/demo/demo.go (edited)") {
 		t.Errorf("a helper outside the regions: Tampering() = %s; want demo.go edited", got)
+	}
+}
+
+// TestTamperingStarter: a learner's file as the starter edition made it
+// (imports cut, pkg/lab's guard added), with or without the guard, is not
+// tampered with compared to the course's own.
+func TestTamperingStarter(t *testing.T) {
+	_, self, _, _ := runtime.Caller(0)
+	path := filepath.Join(filepath.Dir(self), "..", "..", "labs", "uts", "uts.go")
+	ref, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stripped, _, err := starter.Strip(path, ref, "uts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(stripped, []byte(starter.Guard)) {
+		t.Fatalf("the starter's uts.go has no guard line %q", starter.Guard)
+	}
+	unguarded := bytes.Replace(stripped, []byte(starter.Guard+"\n"), nil, 1)
+	for name, src := range map[string][]byte{"starter": stripped, "without the guard": unguarded} {
+		pristine := Tree{"labs/uts/uts.go": {Data: ref}}
+		learner := Tree{"labs/uts/uts.go": {Data: src}}
+		if got := fmtChanges(Tampering(pristine, learner)); got != "" {
+			t.Errorf("%s: Tampering() = %s; want nothing", name, got)
+		}
 	}
 }
 

@@ -17,6 +17,7 @@ func DoDir(dir string, kinds []Kind, fn func() error) error { return ErrUnsuppor
 func OfDir(dir string) (Set, error)                         { return Set{}, ErrUnsupported }
 func Open(pid int, k Kind) (*Handle, error)                 { return nil, ErrUnsupported }
 func OpenPath(path string) (*Handle, error)                 { return nil, ErrUnsupported }
+func TimeOffsets(pid int) (Offsets, error)                  { return Offsets{}, ErrUnsupported }
 
 // Handle is an open namespace file; on this system none can be opened.
 type Handle struct{ id ID }
