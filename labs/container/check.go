@@ -58,6 +58,13 @@ func checkIsolate(c *lab.Check, r isolateReport) error {
 		return c.Failf("cmd.SysProcAttr.Pdeathsig is %d; want syscall.SIGKILL (%d), so that the container dies with the thread that started it", r.Pdeathsig, syscall.SIGKILL)
 	}
 	c.Check(true, "PID 1 inside; killed if its starter dies (Pdeathsig SIGKILL)")
+	switch {
+	case r.Bare != r.Flags:
+		return c.Failf("Isolate on exec.Command(\"true\"), whose SysProcAttr is nil, set the Cloneflags %#x; want %#x, as on any command: give it a new *syscall.SysProcAttr first", r.Bare, r.Flags)
+	case !r.Kept:
+		return c.Failf("Isolate on a command whose SysProcAttr already asked for Setpgid lost it; want only Cloneflags and Pdeathsig set, the rest of a SysProcAttr it already has kept")
+	}
+	c.Check(true, "Isolate works on a command without a SysProcAttr, and keeps what one already holds")
 	return nil
 }
 
@@ -112,6 +119,17 @@ func containerMounts(c *lab.Check, pid int) ([]mount, error) {
 	return parseMountinfo(strings.NewReader(text))
 }
 
+// hasOptions reports whether the comma-separated options opts hold each of want.
+func hasOptions(opts string, want ...string) bool {
+	have := strings.Split(opts, ",")
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
+}
+
 func checkBuildRoot(c *lab.Check, r rootStep) error {
 	mounts, err := containerMounts(c, r.PID)
 	if err != nil {
@@ -122,6 +140,15 @@ func checkBuildRoot(c *lab.Check, r rootStep) error {
 	c.Say("BuildRoot(%s) returned Dir %s, Overlay %v", r.Dir, root.Dir, root.Overlay)
 	if m, ok := mountAt(mounts, r.Dir); !ok || m.FSType != "tmpfs" {
 		return c.Failf("the container has no tmpfs mounted on %s; want one there first, so that nothing of the root (the overlay's upper layer included) is written to a disk", r.Dir)
+	} else if !hasOptions(m.Options, "nosuid", "nodev") {
+		return c.Failf("the tmpfs on %s is mounted with the options %s; want nosuid and nodev (MS_NOSUID|MS_NODEV), so that no set-user-ID program or device node in it works", r.Dir, m.Options)
+	}
+	c.Say("BuildRoot(%s/absent), a directory that does not exist, returned %q", r.Dir, r.Report.Absent)
+	switch {
+	case r.Report.Absent == "":
+		return c.Failf("BuildRoot(%s/absent), a directory that does not exist, returned no error; want the kernel's ENOENT from mount(2), wrapped", r.Dir)
+	case !r.Report.AbsentIs:
+		return c.Failf("BuildRoot(%s/absent) returned %q; want an error that wraps the kernel's ENOENT (fmt.Errorf with %%w), so that errors.Is finds it", r.Dir, r.Report.Absent)
 	}
 	if root.Dir != want {
 		return c.Failf("BuildRoot returned Dir %q; want %q, the directory root/ in the tmpfs", root.Dir, want)

@@ -22,7 +22,8 @@ import (
 // Isolate is step 01: set cmd.SysProcAttr so that the command starts in new
 // uts, ipc, mnt, pid, net, user and cgroup namespaces (clone(2) flags), and
 // is killed (SIGKILL) if the thread that started it dies. Leave everything
-// else of cmd (its path, arguments, files) as it is.
+// else of cmd (its path, arguments, files, the other fields of a
+// SysProcAttr it already has) as it is; give it one if it has none.
 func Isolate(cmd *exec.Cmd) {
 	// BEGIN SOLUTION
 	if cmd.SysProcAttr == nil {
@@ -47,7 +48,8 @@ func MapRoot(cmd *exec.Cmd) {
 
 // BuildRoot is step 03: in the caller's mount namespace (the container's,
 // never the host's), build a root file system in dir, an empty directory,
-// with nothing written to any disk: mount a tmpfs on dir; in it make upper/
+// with nothing written to any disk: mount a tmpfs (nosuid, nodev) on dir,
+// and return the kernel's error, wrapped, when it refuses; in it make upper/
 // and work/ for the overlay and root/, the new root; mount on root/usr an
 // overlay whose lower layer is the machine's /usr (read-only to the
 // overlay) and whose upper layer and work directory are upper/ and work/,

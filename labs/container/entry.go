@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -114,6 +115,8 @@ type rootReport struct {
 	Allowed  string   // when BuildRoot fell back: "" if the kernel refuses an overlay here too, else that it allows one
 	Wrote    string   // the file written in /usr of the new root, when it is an overlay
 	WriteErr string   // why that write failed
+	Absent   string   // step 03: the error of BuildRoot on a directory that does not exist
+	AbsentIs bool     // and whether it wraps the kernel's ENOENT
 	Cwd      string   // the working directory after the switch
 	Entries  []string // the names in / after the switch
 	Me       inside
@@ -159,6 +162,9 @@ func buildRoot(r *rootReport, step, dir, file, host, parent string) outcome {
 	build := labBuildRoot
 	if step == "03" {
 		build = BuildRoot
+		if o := buildAbsent(r, dir); o != (outcome{}) {
+			return o
+		}
 	}
 	if o := call(func() (err error) { r.Root, err = build(dir); return err }); o != (outcome{}) {
 		return o
@@ -192,6 +198,16 @@ func buildRoot(r *rootReport, step, dir, file, host, parent string) outcome {
 		r.Entries = append(r.Entries, e.Name())
 	}
 	return outcome{}
+}
+
+// buildAbsent runs BuildRoot on a directory that does not exist, in dir:
+// the kernel refuses the tmpfs, and BuildRoot must say so.
+func buildAbsent(r *rootReport, dir string) outcome {
+	return call(func() error {
+		_, err := BuildRoot(filepath.Join(dir, "absent"))
+		r.Absent, r.AbsentIs = errString(err), errors.Is(err, fs.ErrNotExist)
+		return nil
+	})
 }
 
 // writeThrough writes file in /usr of root when that /usr is an overlay
@@ -442,4 +458,12 @@ func idleMain([]string) int {
 	}
 	awaitEnd()
 	return 0
+}
+
+// errString is err's text, "" for nil.
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

@@ -62,7 +62,9 @@ type isolateReport struct {
 	PID       int     // the container's first process, held
 	Flags     uintptr // the Cloneflags Isolate set
 	Pdeathsig int
-	Me        inside // what it said of itself
+	Me        inside  // what it said of itself
+	Bare      uintptr // the Cloneflags Isolate set on a command without a SysProcAttr
+	Kept      bool    // Setpgid, set before Isolate on another command, is still set after it
 }
 
 func runIsolate(_ context.Context, cleanup *lab.Cleanup) (r isolateReport, err error) {
@@ -85,8 +87,25 @@ func runIsolate(_ context.Context, cleanup *lab.Cleanup) (r isolateReport, err e
 		return r, errors.New("Isolate left cmd.SysProcAttr nil; want a *syscall.SysProcAttr with the Cloneflags of the seven namespaces")
 	}
 	r.Flags, r.Pdeathsig = b.cmd.SysProcAttr.Cloneflags, int(b.cmd.SysProcAttr.Pdeathsig)
+	r.Bare, r.Kept = isolateOthers()
 	r.PID, err = b.launch(cleanup, "the SysProcAttr of Isolate", &r.Me)
 	return r, err
+}
+
+// isolateOthers runs Isolate on two commands it never starts: one without a
+// SysProcAttr (exec.Command's), one whose SysProcAttr already asks for
+// Setpgid. It returns the Cloneflags of the first, and whether the second
+// kept Setpgid.
+func isolateOthers() (bare uintptr, kept bool) {
+	cmd := exec.Command("true")
+	Isolate(cmd)
+	if cmd.SysProcAttr != nil {
+		bare = cmd.SysProcAttr.Cloneflags
+	}
+	cmd = exec.Command("true")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	Isolate(cmd)
+	return bare, cmd.SysProcAttr != nil && cmd.SysProcAttr.Setpgid
 }
 
 // mapRootReport is what step 02 saw.
