@@ -113,27 +113,58 @@ func Reset(labName, step string,
 	if err != nil {
 		return err
 	}
-	files, _ := filepath.Glob(filepath.Join("labs", l.Name, "*.go"))
-	type change struct {
-		file    string
-		out     []byte
-		regions []starter.Region
-		old     []string
+	changes, found, err := resetChanges(l, s)
+	if err != nil {
+		return err
 	}
-	var changes []change
-	found := false
+	if !found {
+		return fmt.Errorf("lab %s step %s has no solution region in labs/%s", l.Name, s.ID, l.Name)
+	}
+	if len(changes) == 0 {
+		fmt.Printf("%s step %s is already its stub: nothing to reset\n", l.Name, s.ID)
+		return nil
+	}
+	showReset(l, s, changes)
+	if yes == nil || !*yes {
+		if ok, err := confirmReset(l, s); !ok || err != nil {
+			return err
+		}
+	}
+	for _, c := range changes {
+		if err := c.write(); err != nil {
+			return err
+		}
+		fmt.Printf("reset: %s\n", filepath.ToSlash(c.file))
+	}
+	fmt.Printf("step %s is a stub again: %s\n", s.ID, l.Anchor(s))
+	return nil
+}
+
+// resetChange is what resetting a step does to one file of its lab: the
+// file's new text, and the regions and lines of code it removes.
+type resetChange struct {
+	file    string
+	out     []byte
+	regions []starter.Region
+	old     []string
+}
+
+// resetChanges is what resetting step s does to the files of lab l (its
+// tests aside), and whether any of them has a solution region of s at all.
+func resetChanges(l *lab.Lab, s *lab.Step) (changes []resetChange, found bool, err error) {
+	files, _ := filepath.Glob(filepath.Join("labs", l.Name, "*.go"))
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
 			continue
 		}
 		src, err := os.ReadFile(f)
 		if err != nil {
-			return err
+			return nil, false, err
 		}
 		abs, _ := filepath.Abs(f)
 		out, regions, changed, err := starter.Reset(abs, src, l.Name, s.ID)
 		if err != nil {
-			return err
+			return nil, false, err
 		}
 		found = found || len(regions) > 0
 		if !changed {
@@ -144,15 +175,13 @@ func Reset(labName, step string,
 		for _, r := range regions {
 			old = append(old, lines[r.Begin:r.End-1]...)
 		}
-		changes = append(changes, change{file: f, out: out, regions: regions, old: old})
+		changes = append(changes, resetChange{file: f, out: out, regions: regions, old: old})
 	}
-	if !found {
-		return fmt.Errorf("lab %s step %s has no solution region in labs/%s", l.Name, s.ID, l.Name)
-	}
-	if len(changes) == 0 {
-		fmt.Printf("%s step %s is already its stub: nothing to reset\n", l.Name, s.ID)
-		return nil
-	}
+	return changes, found, nil
+}
+
+// showReset prints the code a reset of step s removes, region by region.
+func showReset(l *lab.Lab, s *lab.Step, changes []resetChange) {
 	fmt.Printf("reset %s step %s (%s): this code goes, the stub %s comes back:\n", l.Name, s.ID, s.Title, starter.Stub(l.Name, s.ID))
 	for _, c := range changes {
 		for _, r := range c.regions {
@@ -162,28 +191,30 @@ func Reset(labName, step string,
 			fmt.Printf("  - %s\n", line)
 		}
 	}
-	if yes == nil || !*yes {
-		fmt.Printf("reset %s step %s? [y/N] ", l.Name, s.ID)
-		answer, err := bufio.NewReader(os.Stdin).ReadString('\n')
-		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-			if err != nil {
-				fmt.Println()
-				return errors.New("not reset: no answer (in a script, pass -yes)")
-			}
-			fmt.Println("not reset")
-			return nil
-		}
-	}
-	for _, c := range changes {
-		info, err := os.Stat(c.file)
+}
+
+// confirmReset asks on standard input whether to reset step s: true on y
+// or yes; false otherwise, with an error when there was no answer at all
+// (standard input ended, as in a script).
+func confirmReset(l *lab.Lab, s *lab.Step) (bool, error) {
+	fmt.Printf("reset %s step %s? [y/N] ", l.Name, s.ID)
+	answer, err := bufio.NewReader(os.Stdin).ReadString('\n')
+	if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
 		if err != nil {
-			return err
+			fmt.Println()
+			return false, errors.New("not reset: no answer (in a script, pass -yes)")
 		}
-		if err := os.WriteFile(c.file, c.out, info.Mode().Perm()); err != nil {
-			return err
-		}
-		fmt.Printf("reset: %s\n", filepath.ToSlash(c.file))
+		fmt.Println("not reset")
+		return false, nil
 	}
-	fmt.Printf("step %s is a stub again: %s\n", s.ID, l.Anchor(s))
-	return nil
+	return true, nil
+}
+
+// write puts the file's new text in place, keeping its permissions.
+func (c resetChange) write() error {
+	info, err := os.Stat(c.file)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(c.file, c.out, info.Mode().Perm())
 }

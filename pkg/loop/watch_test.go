@@ -208,18 +208,8 @@ func (s *syncBuffer) String() string {
 func TestWatch(t *testing.T) {
 	dir := t.TempDir()
 	two := &lab.Lab{Name: "two", Steps: []*lab.Step{{ID: "01", Slug: "one", Title: "Only", Points: 10}}}
-	save := func(name, text string) {
-		t.Helper()
-		file := filepath.Join(dir, "labs", name, name+".go")
-		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	save("demo", "01 done")
-	save("two", "nothing")
+	saveLab(t, dir, "demo", "01 done")
+	saveLab(t, dir, "two", "nothing")
 	tester := &fileTester{dir: dir}
 	var out syncBuffer
 	w := &Watcher{Labs: []*lab.Lab{demoLab(), two}, Dir: dir, Tester: tester, Out: &out, Quiet: 20 * time.Millisecond,
@@ -229,41 +219,8 @@ func TestWatch(t *testing.T) {
 	ended := make(chan error, 1)
 	go func() { ended <- w.Run(ctx) }()
 
-	waitFor := func(want string, n int) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for strings.Count(out.String(), want) < n {
-			if time.Now().After(deadline) {
-				t.Fatalf("no %q (x%d) in the output after 10 s:\n%s", want, n, out.String())
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
-	waitFor("next: demo step 02, Second\n  edit labs/demo/demo.go, F02 (docs/labs/demo.md#step-02)\n", 1)
-	waitFor("watching labs/demo for changes", 1)
-
-	save("demo", "01 done, 02 wrong")
-	waitFor("✗ demo step 02 fails\n", 1)
-	waitFor("  step 02 is wrong (see docs/labs/demo.md#step-02)\nedit labs/demo/demo.go, F02", 1)
-	waitFor("watching labs/demo for changes", 2)
-
-	// A swap file is not a change of the lab: no run.
-	if err := os.WriteFile(filepath.Join(dir, "labs", "demo", ".demo.go.swp"), []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	save("demo", "01 done, 02 done")
-	waitFor("✓ demo step 02 passes: +20 points\nnext: demo step 03, Third", 1)
-	waitFor("watching labs/demo for changes", 3)
-
-	save("demo", "01 done, 02 done, 03 done")
-	waitFor("✓ demo step 03 passes: +5 points\nlab demo: every step passes (35/35 points)\nnext: two step 01, Only\n", 1)
-	waitFor("watching labs/two for changes", 1)
-
-	// The finished lab's files are not watched any more.
-	save("demo", "01 done, 02 done, 03 done, again")
-	save("two", "01 done")
-	waitFor("✓ two step 01 passes", 1)
-	waitFor("lab two: every step passes (10/10 points)\nevery step passes: nothing left to watch\n", 1)
+	watchDemo(t, dir, &out)
+	watchTwo(t, dir, &out)
 	select {
 	case err := <-ended:
 		if err != nil {
@@ -275,6 +232,66 @@ func TestWatch(t *testing.T) {
 	want := "demo+two demo/02 demo/02 demo demo/03 demo two two/01 two"
 	if got := strings.Join(tester.calls(), " "); got != want {
 		t.Errorf("tests run: %s; want %s", got, want)
+	}
+}
+
+// watchDemo is TestWatch's lab demo, step by step: a failure, a swap file
+// that runs nothing, then each step passing up to the next lab.
+func watchDemo(t *testing.T, dir string, out *syncBuffer) {
+	t.Helper()
+	waitFor(t, out, "next: demo step 02, Second\n  edit labs/demo/demo.go, F02 (docs/labs/demo.md#step-02)\n", 1)
+	waitFor(t, out, "watching labs/demo for changes", 1)
+
+	saveLab(t, dir, "demo", "01 done, 02 wrong")
+	waitFor(t, out, "✗ demo step 02 fails\n", 1)
+	waitFor(t, out, "  step 02 is wrong (see docs/labs/demo.md#step-02)\nedit labs/demo/demo.go, F02", 1)
+	waitFor(t, out, "watching labs/demo for changes", 2)
+
+	// A swap file is not a change of the lab: no run.
+	if err := os.WriteFile(filepath.Join(dir, "labs", "demo", ".demo.go.swp"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	saveLab(t, dir, "demo", "01 done, 02 done")
+	waitFor(t, out, "✓ demo step 02 passes: +20 points\nnext: demo step 03, Third", 1)
+	waitFor(t, out, "watching labs/demo for changes", 3)
+
+	saveLab(t, dir, "demo", "01 done, 02 done, 03 done")
+	waitFor(t, out, "✓ demo step 03 passes: +5 points\nlab demo: every step passes (35/35 points)\nnext: two step 01, Only\n", 1)
+	waitFor(t, out, "watching labs/two for changes", 1)
+}
+
+// watchTwo is TestWatch's lab two, once demo passes: demo's files are not
+// watched any more, and two's one step passing ends the watch.
+func watchTwo(t *testing.T, dir string, out *syncBuffer) {
+	t.Helper()
+	// The finished lab's files are not watched any more.
+	saveLab(t, dir, "demo", "01 done, 02 done, 03 done, again")
+	saveLab(t, dir, "two", "01 done")
+	waitFor(t, out, "✓ two step 01 passes", 1)
+	waitFor(t, out, "lab two: every step passes (10/10 points)\nevery step passes: nothing left to watch\n", 1)
+}
+
+// saveLab writes labs/NAME/NAME.go under dir.
+func saveLab(t *testing.T, dir, name, text string) {
+	t.Helper()
+	file := filepath.Join(dir, "labs", name, name+".go")
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitFor waits up to 10 s for want to be n times in out.
+func waitFor(t *testing.T, out *syncBuffer, want string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(out.String(), want) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q (x%d) in the output after 10 s:\n%s", want, n, out.String())
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
