@@ -1,19 +1,20 @@
 package cli
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"runtime/debug"
 	"strings"
+
+	"github.com/nslab/nslab/pkg/cli/internal/cmdline"
 )
 
 // Exit statuses.
 const (
-	exitOK    = 0
-	exitFail  = 1 // the command was understood but failed
-	exitUsage = 2 // bad command line
+	exitOK    = cmdline.ExitOK
+	exitFail  = cmdline.ExitFail  // the command was understood but failed
+	exitUsage = cmdline.ExitUsage // bad command line
 )
 
 // command is one subcommand: its usage text and what it does.
@@ -31,6 +32,29 @@ func commands() []command {
 		{"version", "usage: nslab version\n\nPrints the version of nslab.\n", runVersion},
 		{"help", "usage: nslab help [COMMAND]\n\nPrints the usage of nslab or of one of its commands.\n", runHelp},
 	}
+}
+
+// The lab command, installed by the binary that links the labs (SetLab):
+// package cli itself does not, so that nslab run and nslab ns do not pay for
+// the labs' start-up (docs/performance.md).
+var (
+	labUsage   = cmdline.LabUsage
+	labCommand func(args []string, stdout, stderr io.Writer) int
+)
+
+// SetLab installs the lab command (labcmd.Run) and its usage (labcmd.Usage).
+func SetLab(usage string, run func(args []string, stdout, stderr io.Writer) int) {
+	labUsage, labCommand = usage, run
+}
+
+func runLab(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	if labCommand == nil {
+		if code, done := parse(newFlagSet("lab"), args, stdout, stderr, labUsage); done {
+			return code
+		}
+		return fail(stderr, fmt.Errorf("lab: this binary has no labs (build ./cmd/nslab)"))
+	}
+	return labCommand(args, stdout, stderr)
 }
 
 const mainUsage = `usage: nslab COMMAND [ARGS...]
@@ -127,107 +151,25 @@ func version() string {
 	return v
 }
 
-// usageError is a mistake on the command line: exit status 2.
-type usageError struct{ msg string }
+// The shared pieces of the commands live in package cmdline, which the lab
+// command (package labcmd) uses too.
+type (
+	usageError = cmdline.UsageError
+	exitError  = cmdline.ExitError
+)
 
-func (e *usageError) Error() string { return e.msg }
-
-func usageErrorf(format string, args ...any) error {
-	return &usageError{msg: fmt.Sprintf(format, args...)}
-}
-
-// exitError carries a chosen exit status with its message.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
-
-// fail prints err as one line on stderr and returns its exit status.
-func fail(stderr io.Writer, err error) int {
-	fmt.Fprintln(stderr, "nslab: "+oneLine(err.Error()))
-	var ue *usageError
-	var ee *exitError
-	switch {
-	case errors.As(err, &ue):
-		return exitUsage
-	case errors.As(err, &ee):
-		return ee.code
-	}
-	return exitFail
-}
-
-// oneLine joins the lines of a message, so that every error is one line.
-func oneLine(s string) string {
-	fields := strings.FieldsFunc(strings.TrimSpace(s), func(r rune) bool { return r == '\n' || r == '\r' })
-	for i := range fields {
-		fields[i] = strings.TrimSpace(fields[i])
-	}
-	return strings.Join(fields, "; ")
-}
-
-// newFlagSet returns a silent flag set: parse reports its errors in one line.
-func newFlagSet(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet("nslab "+name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	return fs
-}
+var (
+	usageErrorf       = cmdline.UsageErrorf
+	fail              = cmdline.Fail
+	oneLine           = cmdline.OneLine
+	newFlagSet        = cmdline.NewFlagSet
+	parseResult       = cmdline.ParseResult
+	parseInterspersed = cmdline.ParseInterspersed
+)
 
 // parse parses args with fs, stopping at the first argument that is not a
 // flag. done is true when the caller must return code: after --help (usage on
 // stdout, status 0) or a bad flag (one line on stderr, status 2).
 func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer, usage string) (code int, done bool) {
 	return parseResult(fs, fs.Parse(args), stdout, stderr, usage)
-}
-
-func parseResult(fs *flag.FlagSet, err error, stdout, stderr io.Writer, usage string) (int, bool) {
-	switch {
-	case err == nil:
-		return exitOK, false
-	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprint(stdout, usage)
-		return exitOK, true
-	}
-	return fail(stderr, usageErrorf("%s: %v (see %s --help)", strings.TrimPrefix(fs.Name(), "nslab "), err, fs.Name())), true
-}
-
-// parseInterspersed parses flags that may come after positional arguments
-// ("nslab lab uts --step 1") and returns the positional ones. Everything
-// after "--" is positional, and so is a negative number ("-5"), so that it
-// is reported as a bad PID rather than an unknown flag.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for len(args) > 0 {
-		if isNegativeNumber(args[0]) {
-			pos, args = append(pos, args[0]), args[1:]
-			continue
-		}
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		if len(rest) == 0 {
-			break
-		}
-		pos, args = append(pos, rest[0]), rest[1:]
-	}
-	return pos, nil
-}
-
-func isNegativeNumber(s string) bool {
-	if len(s) < 2 || s[0] != '-' {
-		return false
-	}
-	for _, r := range s[1:] {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -14,6 +14,14 @@
 // /proc/PID/ns (one's own processes, or root). "nslab run" and "nslab lab"
 // need root or unprivileged user namespaces; see package spawn.
 //
-// The binary must call spawn.Init first thing in main: run re-executes it as
-// the child's shim.
+// nslab run clones its child itself and the child, a copy of nslab running
+// raw system calls, sets itself up and becomes the command or its init
+// (fork_linux.go); where that is not built, or the kernel lacks clone3, it
+// goes through pkg/spawn, which re-executes the binary as the child's shim:
+// so the binary must call spawn.Init first thing in main.
+//
+// The lab command is package labcmd, installed with [SetLab] by the binary
+// that links the labs (cmd/nslab): package cli does not link them, so that
+// nslab run and nslab ns do not pay for their start-up
+// (docs/performance.md).
 package cli

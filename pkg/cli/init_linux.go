@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"runtime"
 	"syscall"
@@ -39,7 +38,7 @@ func initMain(args []string) int {
 		fmt.Fprintf(os.Stderr, "nslab: %v\n", err)
 		var ee *exitError
 		if errors.As(err, &ee) {
-			return ee.code
+			return ee.Code
 		}
 		return exitCannotExec
 	}
@@ -59,16 +58,16 @@ func initMain(args []string) int {
 // the ambient ones the shim was given are dropped first, on the thread that
 // forks (capabilities belong to a thread).
 func startCommand(args []string) (int, error) {
-	if err := lookCommand(args[0]); err != nil {
+	path, err := lookCommand(args[0])
+	if err != nil {
 		return 0, err
 	}
-	path, _ := exec.LookPath(args[0])
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
 	p, err := os.StartProcess(path, args, &os.ProcAttr{Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}})
 	if err != nil {
-		return 0, &exitError{code: exitCannotExec, err: fmt.Errorf("run: cannot execute %s: %w", args[0], err)}
+		return 0, &exitError{Code: exitCannotExec, Err: fmt.Errorf("run: cannot execute %s: %w", args[0], err)}
 	}
 	return p.Pid, nil
 }

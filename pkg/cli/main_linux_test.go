@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nslab/nslab/pkg/cli/labcmd"
 	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
@@ -19,7 +20,10 @@ import (
 // The test binary is re-executed as the shim of every child that run starts.
 // The lab is registered in init, before spawn.Init: a step's runner is this
 // binary re-executed, and finds the lab in the registry.
-func init() { lab.Register(testLab) }
+func init() {
+	lab.Register(testLab)
+	SetLab(labcmd.Usage, labcmd.Run)
+}
 
 func TestMain(m *testing.M) {
 	spawn.Init()

@@ -17,6 +17,7 @@ import (
 
 const nsUsage = `usage: nslab ns [--json] [--kind KINDS] [PID|self]...
        nslab ns --all [--json] [--kind KINDS]
+       nslab ns --tree [--json] [--kind KINDS]
 
 With one process (default: self, the nslab process), prints its namespaces
 as ls -l /proc/PID/ns shows them: the kind, the link text (uts:[4026531838])
@@ -31,8 +32,15 @@ lsns(8): NS TYPE NPROCS PID USER OWNER_UID COMMAND, where PID is the lowest
 PID in the namespace and OWNER_UID the UID that created the user namespace
 owning it (-1 when it cannot be told).
 
+With --tree, lists them as lsns -T does: each namespace under the user
+namespace that owns it (NS_GET_USERNS; a user namespace under its parent),
+drawn as a tree, or nested in "children" in the JSON, where owner_ns and
+parent_ns (NS_GET_PARENT, for PID and user namespaces) give the relations
+by inode too.
+
 Flags:
   --all          list every namespace on the machine
+  --tree         the same, as a tree of owners (implies --all)
   --json         print JSON instead of a table
   --kind KINDS   only these kinds, comma separated (uts,net,... ; also mount, network)
   -h, --help     print this help
@@ -44,6 +52,7 @@ Exit status: 0, 1 when a process cannot be read (no such PID, no permission),
 // nsOptions is the parsed command line of nslab ns.
 type nsOptions struct {
 	all   bool
+	tree  bool
 	json  bool
 	kinds []ns.Kind // nil: all
 	pids  []int     // ns.Self for "self"
@@ -71,6 +80,7 @@ func parseNS(args []string, stdout, stderr io.Writer) (nsOptions, int, bool) {
 	var kinds string
 	fs := newFlagSet("ns")
 	fs.BoolVar(&opts.all, "all", false, "")
+	fs.BoolVar(&opts.tree, "tree", false, "")
 	fs.BoolVar(&opts.json, "json", false, "")
 	fs.StringVar(&kinds, "kind", "", "")
 	pos, err := parseInterspersed(fs, args)
@@ -87,6 +97,7 @@ func parseNS(args []string, stdout, stderr io.Writer) (nsOptions, int, bool) {
 // nsOptionsFrom checks the kinds and PIDs of the command line.
 func nsOptionsFrom(opts nsOptions, kinds string, pos []string) (nsOptions, error) {
 	var err error
+	opts.all = opts.all || opts.tree
 	if opts.kinds, err = parseKinds(kinds); err != nil {
 		return opts, usageErrorf("ns: --kind: %v", err)
 	}
@@ -309,6 +320,14 @@ type infoJSON struct {
 	UID      int    `json:"uid"`
 	OwnerUID int    `json:"owner_uid"`
 	ID       string `json:"id"`
+	Owner    uint64 `json:"owner_ns,omitempty"`  // the owning user namespace's inode (lsns ONS)
+	Parent   uint64 `json:"parent_ns,omitempty"` // a PID or user namespace's parent's inode (lsns PNS)
+}
+
+// treeJSON is a node of nslab ns --tree --json: a row and the rows it owns.
+type treeJSON struct {
+	infoJSON
+	Children []*treeJSON `json:"children,omitempty"`
 }
 
 func listAll(w io.Writer, opts nsOptions) error {
@@ -321,8 +340,17 @@ func listAll(w io.Writer, opts nsOptions) error {
 	for _, in := range infos {
 		if opts.wanted(in.Kind) {
 			rows = append(rows, infoJSON{NS: in.Inode, Type: string(in.Kind), NProcs: in.NProcs, PID: in.PID,
-				User: names.of(in.UID), Command: in.Command, UID: in.UID, OwnerUID: in.OwnerUID, ID: in.Link})
+				User: names.of(in.UID), Command: in.Command, UID: in.UID, OwnerUID: in.OwnerUID, ID: in.Link,
+				Owner: in.Owner, Parent: in.Parent})
 		}
+	}
+	if opts.tree {
+		roots := Tree(rows)
+		if opts.json {
+			return writeJSON(w, roots)
+		}
+		_, err = io.WriteString(w, FormatTree(roots))
+		return err
 	}
 	if opts.json {
 		return writeJSON(w, rows)
@@ -338,6 +366,71 @@ func FormatList(rows []infoJSON) string {
 	fmt.Fprintln(tw, "NS\tTYPE\tNPROCS\tPID\tUSER\tOWNER_UID\tCOMMAND")
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%s\t%d\t%s\n", r.NS, r.Type, r.NProcs, r.PID, Printable(r.User), r.OwnerUID, Printable(r.Command))
+	}
+	tw.Flush()
+	return b.String()
+}
+
+// Tree nests rows under the user namespace that owns them (a user
+// namespace under its parent); a row whose owner is not listed (outside
+// the caller's scope, filtered out by --kind, or holding no process) is a root.
+func Tree(rows []infoJSON) []*treeJSON {
+	nodes := make([]*treeJSON, len(rows))
+	byInode := map[uint64]*treeJSON{}
+	for i := range rows {
+		nodes[i] = &treeJSON{infoJSON: rows[i]}
+		if rows[i].Type == string(ns.User) {
+			byInode[rows[i].NS] = nodes[i]
+		}
+	}
+	var roots []*treeJSON
+	for _, n := range nodes {
+		if owner, ok := byInode[n.Owner]; ok && owner != n && !ownedBy(owner, n) {
+			owner.Children = append(owner.Children, n)
+			continue
+		}
+		roots = append(roots, n)
+	}
+	return roots
+}
+
+// ownedBy reports whether a is below b already (a loop the kernel never
+// makes, but a race between two reads could).
+func ownedBy(a, b *treeJSON) bool {
+	for _, c := range b.Children {
+		if c == a || ownedBy(a, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// FormatTree renders nslab ns --tree: the columns of nslab ns --all, the NS
+// column drawn as a tree, as lsns -T draws it.
+func FormatTree(roots []*treeJSON) string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 1, ' ', 0)
+	fmt.Fprintln(tw, "NS\tTYPE\tNPROCS\tPID\tUSER\tOWNER_UID\tCOMMAND")
+	var walk func(n *treeJSON, prefix, branch string)
+	walk = func(n *treeJSON, prefix, branch string) {
+		r := n.infoJSON
+		fmt.Fprintf(tw, "%s%s%d\t%s\t%d\t%d\t%s\t%d\t%s\n", prefix, branch, r.NS, r.Type, r.NProcs, r.PID, Printable(r.User), r.OwnerUID, Printable(r.Command))
+		switch branch {
+		case "├─":
+			prefix += "│ "
+		case "└─":
+			prefix += "  "
+		}
+		for i, c := range n.Children {
+			next := "├─"
+			if i == len(n.Children)-1 {
+				next = "└─"
+			}
+			walk(c, prefix, next)
+		}
+	}
+	for _, r := range roots {
+		walk(r, "", "")
 	}
 	tw.Flush()
 	return b.String()

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -210,4 +211,54 @@ func TestNSAllEscapes(t *testing.T) {
 	if !strings.Contains(r.stdout, `evil\x1b[2J\x07`) {
 		t.Errorf("nslab ns --all lacks the escaped command evil\\x1b[2J\\x07:\n%s", r.stdout)
 	}
+}
+
+// TestNSTree: a child in new user, UTS and PID namespaces shows in nslab ns
+// --tree --json under our user namespace, owning its UTS and PID namespaces,
+// whose parent is our PID namespace; the table draws the same tree.
+func TestNSTree(t *testing.T) {
+	needNamespaces(t, ns.User, ns.UTS, ns.PID)
+	child, err := spawn.Start(t.Context(), spawn.Config{New: []ns.Kind{ns.User, ns.UTS, ns.PID}, MapRoot: true, NoHold: true, StopSignal: syscall.SIGKILL, Args: []string{"sleep", "30"}})
+	require.NoError(t, err)
+	defer child.Stop()
+	theirs, err := child.Namespaces()
+	require.NoError(t, err)
+	ours, err := ns.Of(ns.Self)
+	require.NoError(t, err)
+	inode := func(s ns.Set, k ns.Kind) uint64 { id, _ := s.Get(k); return id.Inode }
+
+	r := call(t, "", "ns", "--tree", "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	var roots []*treeJSON
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &roots))
+	ourUser := findNode(roots, inode(ours, ns.User))
+	require.NotNil(t, ourUser, "our user namespace in\n%s", r.stdout)
+	theirUser := findNode(ourUser.Children, inode(theirs, ns.User))
+	require.NotNil(t, theirUser, "the child's user namespace under ours in\n%s", r.stdout)
+	require.Equal(t, inode(ours, ns.User), theirUser.Parent, "parent_ns of the child's user namespace")
+	uts := findNode(theirUser.Children, inode(theirs, ns.UTS))
+	pid := findNode(theirUser.Children, inode(theirs, ns.PID))
+	require.NotNil(t, uts, "the child's UTS namespace under its user namespace")
+	require.NotNil(t, pid, "the child's PID namespace under its user namespace")
+	require.Equal(t, inode(ours, ns.PID), pid.Parent, "parent_ns of the child's PID namespace")
+	require.Equal(t, inode(theirs, ns.User), uts.Owner, "owner_ns of the child's UTS namespace")
+
+	r = call(t, "", "ns", "--tree")
+	require.Equal(t, 0, r.code, r.stderr)
+	want := fmt.Sprintf("─%d ", inode(theirs, ns.UTS))
+	require.Contains(t, r.stdout, want, "the table draws the child's UTS namespace as a branch")
+	r = call(t, "", "ns", "--tree", "1")
+	checkOneLineError(t, []string{"ns", "--tree", "1"}, r, 2)
+}
+
+func findNode(nodes []*treeJSON, inode uint64) *treeJSON {
+	for _, n := range nodes {
+		if n.NS == inode {
+			return n
+		}
+		if found := findNode(n.Children, inode); found != nil {
+			return found
+		}
+	}
+	return nil
 }

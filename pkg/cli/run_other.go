@@ -14,5 +14,5 @@ var getenv = os.Getenv
 const entryInit = "nslab.init"
 
 func execute(r Run, stderr io.Writer) int {
-	return fail(stderr, &exitError{code: exitNotStarted, err: errors.New("run: namespaces exist only on Linux (the labs need Linux too: see docs/setup.md)")})
+	return fail(stderr, &exitError{Code: exitNotStarted, Err: errors.New("run: namespaces exist only on Linux (the labs need Linux too: see docs/setup.md)")})
 }

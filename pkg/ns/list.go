@@ -24,6 +24,12 @@ type Info struct {
 	UID      int    `json:"uid"`       // the real UID of that process
 	Command  string `json:"command"`   // its command line
 	OwnerUID int    `json:"owner_uid"` // creator of the owning user namespace (NS_GET_OWNER_UID), -1 when unknown
+	// Owner is the inode of the user namespace that owns this one
+	// (NS_GET_USERNS; for a user namespace, its parent), Parent the inode of
+	// the parent of a PID or user namespace (NS_GET_PARENT): 0 when outside
+	// the caller's scope or not hierarchical, as lsns(8) shows them (ONS, PNS).
+	Owner  uint64 `json:"owner_ns,omitempty"`
+	Parent uint64 `json:"parent_ns,omitempty"`
 }
 
 // Member is one process seen in one namespace; List gathers these from /proc.

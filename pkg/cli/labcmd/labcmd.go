@@ -1,4 +1,8 @@
-package cli
+// Package labcmd is the lab command of nslab: it runs the course's labs,
+// narrated. It is apart from package cli, which the binary installs it in
+// (cli.SetLab), so that nslab run and nslab ns do not link the labs: their
+// start-up would cost every command (docs/performance.md).
+package labcmd
 
 import (
 	"context"
@@ -10,26 +14,12 @@ import (
 	"syscall"
 	"text/tabwriter"
 
+	"github.com/nslab/nslab/pkg/cli/internal/cmdline"
 	"github.com/nslab/nslab/pkg/lab"
 )
 
-const labUsage = `usage: nslab lab [NAME] [--step N]
-       nslab lab [NAME] --list
-
-Runs a lab of the course, narrating each step: what the learner's code asked
-of the kernel and what the kernel did. Without NAME, runs every lab in course
-order. With --step, runs only step N of lab NAME. On Ctrl-C, the children the
-steps started are stopped.
-
-Flags:
-  --list      list the labs and their steps with their points; run nothing
-  --step N    run only step N (1 or 01) of lab NAME
-  -h, --help  print this help
-
-Exit status: 0 when every step passed, 1 when a step failed (the last lines
-name each failed step and the section of the docs to read), 2 for a bad
-command line or an unknown lab or step.
-`
+// Usage is the help of nslab lab.
+const Usage = cmdline.LabUsage
 
 // labOptions is the parsed command line of nslab lab.
 type labOptions struct {
@@ -38,14 +28,15 @@ type labOptions struct {
 	list bool
 }
 
-func runLab(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+// Run runs nslab lab with args (after "lab") and returns its exit status.
+func Run(args []string, stdout, stderr io.Writer) int {
 	opts, code, done := parseLab(args, stdout, stderr)
 	if done {
 		return code
 	}
 	if opts.list {
 		io.WriteString(stdout, FormatLabs(opts.labs))
-		return exitOK
+		return cmdline.ExitOK
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
@@ -54,26 +45,26 @@ func runLab(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 
 func parseLab(args []string, stdout, stderr io.Writer) (labOptions, int, bool) {
 	var opts labOptions
-	fs := newFlagSet("lab")
+	fs := cmdline.NewFlagSet("lab")
 	fs.StringVar(&opts.step, "step", "", "")
 	fs.BoolVar(&opts.list, "list", false, "")
-	pos, err := parseInterspersed(fs, args)
-	if code, done := parseResult(fs, err, stdout, stderr, labUsage); done {
+	pos, err := cmdline.ParseInterspersed(fs, args)
+	if code, done := cmdline.ParseResult(fs, err, stdout, stderr, Usage); done {
 		return opts, code, true
 	}
 	if opts.labs, err = selectLabs(pos, opts.step); err != nil {
-		return opts, fail(stderr, err), true
+		return opts, cmdline.Fail(stderr, err), true
 	}
-	return opts, exitOK, false
+	return opts, cmdline.ExitOK, false
 }
 
 // selectLabs returns the labs named on the command line: one, or all.
 func selectLabs(pos []string, step string) ([]*lab.Lab, error) {
 	switch {
 	case len(pos) > 1:
-		return nil, usageErrorf("lab: one lab at a time, not %s (usage: nslab lab [NAME] [--step N])", strings.Join(pos, " "))
+		return nil, cmdline.UsageErrorf("lab: one lab at a time, not %s (usage: nslab lab [NAME] [--step N])", strings.Join(pos, " "))
 	case len(pos) == 0 && step != "":
-		return nil, usageErrorf("lab: --step %s needs a lab NAME (see nslab lab --list)", step)
+		return nil, cmdline.UsageErrorf("lab: --step %s needs a lab NAME (see nslab lab --list)", step)
 	case len(pos) == 0:
 		if all := lab.All(); len(all) > 0 {
 			return all, nil
@@ -82,11 +73,11 @@ func selectLabs(pos []string, step string) ([]*lab.Lab, error) {
 	}
 	l, err := lab.Get(pos[0])
 	if err != nil {
-		return nil, usageErrorf("lab: %v", err)
+		return nil, cmdline.UsageErrorf("lab: %v", err)
 	}
 	if step != "" {
 		if _, err := l.Step(step); err != nil {
-			return nil, usageErrorf("lab: %v", err)
+			return nil, cmdline.UsageErrorf("lab: %v", err)
 		}
 	}
 	return []*lab.Lab{l}, nil
@@ -98,7 +89,7 @@ func runLabs(ctx context.Context, opts labOptions, stdout, stderr io.Writer) int
 	for _, l := range opts.labs {
 		results, err := lab.Run(ctx, l, stdout, opts.step)
 		if err != nil {
-			return fail(stderr, fmt.Errorf("lab %s: %w", l.Name, err))
+			return cmdline.Fail(stderr, fmt.Errorf("lab %s: %w", l.Name, err))
 		}
 		for _, r := range results {
 			total++
@@ -114,9 +105,9 @@ func runLabs(ctx context.Context, opts labOptions, stdout, stderr io.Writer) int
 		fmt.Fprintln(stdout, f)
 	}
 	if len(failed) > 0 {
-		return exitFail
+		return cmdline.ExitFail
 	}
-	return exitOK
+	return cmdline.ExitOK
 }
 
 // FormatLabs renders nslab lab --list: each lab with its steps and points.
