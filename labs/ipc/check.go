@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -25,26 +26,60 @@ func checkNewNamespace(c *lab.Check, r newNamespaceReport) error {
 }
 
 func checkInvisible(c *lab.Check, r invisibleReport) error {
-	table(c, holderColumn("A", r.A), holderColumn("B", r.B))
+	table(c, holderColumn("A", r.A), holderColumn("B", r.B), holderColumn("C", r.C))
 	if err := labHostClean(c, ""); err != nil {
 		return err
 	}
 	if r.CreateErr != "" {
 		return c.Failf("CreateObjects(%#x) in a new IPC namespace: %s; want three new objects", r.Key, r.CreateErr)
 	}
-	c.Say("in A: CreateObjects(%#x) = %v", r.Key, r.Objects)
-	want := []string{
-		sysvEntry{"msg", r.Key, r.Objects.Msg}.word(),
-		sysvEntry{"shm", r.Key, r.Objects.Shm}.word(),
-		sysvEntry{"sem", r.Key, r.Objects.Sem}.word(),
+	c.Say("in A: the lab made %v with key %#x first; then CreateObjects(%#x) = %v", r.Decoy, r.DecoyKey, r.Key, r.Objects)
+	if err := checkCreated(c, r); err != nil {
+		return err
+	}
+	if err := checkInvisibleInB(c, r); err != nil {
+		return err
+	}
+	if err := checkAgain(c, r); err != nil {
+		return err
+	}
+	return checkTaken(c, "C", "CreateObjects", "EEXIST", r.Taken)
+}
+
+// checkCreated checks what A lists after CreateObjects: the lab's objects,
+// then the three new ones, each mode 0600, a segment of one page and a set
+// of one semaphore.
+func checkCreated(c *lab.Check, r invisibleReport) error {
+	var want, wantLong []string
+	for _, e := range createdIn(r) {
+		want, wantLong = append(want, e.word()), append(wantLong, e.long())
 	}
 	c.Say("in A: /proc/sysvipc lists %v", r.ListA)
 	if !slices.Equal(r.ListA, want) {
-		return c.Failf("/proc/sysvipc in namespace A lists %v after CreateObjects returned %v; want %v (one object of each kind, key %#x)", r.ListA, r.Objects, want, r.Key)
+		return c.Failf("/proc/sysvipc in namespace A lists %v after CreateObjects returned %v; want %v (one object of each kind with key %#x, beside the lab's with key %#x)", r.ListA, r.Objects, want, r.Key, r.DecoyKey)
 	}
 	if err := confirmList(c, "A", r.A.PID, want); err != nil {
 		return err
 	}
+	c.Say("in A: with permissions and sizes (KIND:KEY:ID:PERMS:SIZE): %v", r.LongA)
+	if !slices.Equal(r.LongA, wantLong) {
+		return c.Failf("/proc/sysvipc in namespace A lists %v (KIND:KEY:ID:PERMS:SIZE); want %v: mode 0600 (the low nine bits of the flag), a shared memory segment of one page (%d bytes) and a set of one semaphore", r.LongA, wantLong, r.PageSize)
+	}
+	c.Check(true, "A has the three objects CreateObjects returned, mode 0600, a page of memory and one semaphore")
+	return nil
+}
+
+// createdIn is what A should list in step 02, in the order of
+// /proc/sysvipc/{msg,shm,sem}: per kind, the lab's object then the new one.
+func createdIn(r invisibleReport) []sysvEntry {
+	return []sysvEntry{
+		{"msg", r.DecoyKey, r.Decoy.Msg, 0o600, 0}, {"msg", r.Key, r.Objects.Msg, 0o600, 0},
+		{"shm", r.DecoyKey, r.Decoy.Shm, 0o600, r.PageSize}, {"shm", r.Key, r.Objects.Shm, 0o600, r.PageSize},
+		{"sem", r.DecoyKey, r.Decoy.Sem, 0o600, 1}, {"sem", r.Key, r.Objects.Sem, 0o600, 1},
+	}
+}
+
+func checkInvisibleInB(c *lab.Check, r invisibleReport) error {
 	c.Say("in B: /proc/sysvipc lists %v", r.ListB)
 	if len(r.ListB) != 0 {
 		return c.Failf("/proc/sysvipc in namespace B lists %v; want nothing (A's objects must be invisible there)", r.ListB)
@@ -58,6 +93,10 @@ func checkInvisible(c *lab.Check, r invisibleReport) error {
 		return c.Failf("in namespace B, msgget/shmget/semget(%#x, 0) gave %v; want %v", r.Key, r.ProbeB, wantProbe)
 	}
 	c.Check(true, "the three objects of A are invisible from B")
+	return nil
+}
+
+func checkAgain(c *lab.Check, r invisibleReport) error {
 	if r.AgainErr == "" {
 		c.Say("in A: CreateObjects(%#x) again = %v, no error", r.Key, r.Again)
 		return c.Failf("CreateObjects(%#x) a second time in namespace A returned IDs %v and no error; want an error wrapping EEXIST: with IPC_CREAT|IPC_EXCL the get calls refuse a key that exists, so the step never passes off old objects as new", r.Key, r.Again)
@@ -70,15 +109,34 @@ func checkInvisible(c *lab.Check, r invisibleReport) error {
 	return nil
 }
 
+// checkTaken checks the calls of fn (CreateObjects or Lookup) in namespace
+// who, where only some kinds with the key exist: each must fail with
+// an error wrapping errno, from the get call of the first kind that does
+// (EEXIST) or does not (ENOENT) exist.
+func checkTaken(c *lab.Check, who, fn, errno string, ts []taken) error {
+	for _, t := range ts {
+		where := fmt.Sprintf("in namespace %s, where the lab had made only a %s with key %#x", who, strings.Join(t.Exist, " and a "), t.Key)
+		c.Say("%s: %s(%#x) = %v, %s", where, fn, t.Key, t.Words, orNil(t.Err))
+		switch {
+		case t.Err == "":
+			return c.Failf("%s, %s(%#x) returned IDs %v and no error; want an error wrapping %s: each of the three get calls can fail, and its error must be returned", where, fn, t.Key, t.Words, errno)
+		case t.Errno != errno:
+			return c.Failf("%s, %s(%#x): %s; want an error wrapping %s (return the get call's error, wrapped with %%w)", where, fn, t.Key, t.Err, errno)
+		}
+	}
+	c.Check(true, "%s returns the %s of each of the three get calls", fn, errno)
+	return nil
+}
+
 func checkSameKey(c *lab.Check, r sameKeyReport) error {
-	table(c, holderColumn("A", r.A), holderColumn("B", r.B))
+	table(c, holderColumn("A", r.A), holderColumn("B", r.B), holderColumn("C", r.C))
 	if err := labHostClean(c, ""); err != nil {
 		return err
 	}
 	if r.SendErr != "" {
 		return c.Failf("Send(%#x, %q) in namespace A: %s; want the message queued", r.Key, r.Text, r.SendErr)
 	}
-	c.Say("in A: Send(%#x, %q)", r.Key, r.Text)
+	c.Say("in A: the lab made a queue with another key (msqid %d); then Send(%#x, %q)", r.Decoy, r.Key, r.Text)
 	c.Say("in B: Receive(%#x) = %q, %s", r.Key, r.RecvB, orNil(r.RecvBErr))
 	if r.RecvBErrno != "ENOMSG" {
 		return c.Failf("Receive(%#x) in namespace B = %q, %s; want an error wrapping ENOMSG (B's queue with that key is another, empty queue)", r.Key, r.RecvB, orNil(r.RecvBErr))
@@ -89,6 +147,67 @@ func checkSameKey(c *lab.Check, r sameKeyReport) error {
 		return c.Failf("Receive(%#x) in namespace A = %q, %s; want %q, the message sent there", r.Key, r.RecvA, orNil(r.RecvAErr), r.Text)
 	}
 	c.Check(true, "the message stayed in A's queue")
+	for _, q := range []struct {
+		who, fn string
+		long    []string
+	}{{"A", "Send", r.LongA}, {"B", "Receive", r.LongB}} {
+		if err := checkQueueMode(c, q.who, q.fn, r.Key, q.long); err != nil {
+			return err
+		}
+	}
+	return checkEdges(c, r.Edges)
+}
+
+// checkQueueMode checks, in the sysvlong listing of a namespace, that the
+// queue with key that fn created there has mode 0600.
+func checkQueueMode(c *lab.Check, who, fn string, key int, long []string) error {
+	var mode []string
+	for _, w := range long {
+		if strings.HasPrefix(w, fmt.Sprintf("msg:%d:", key)) {
+			mode = append(mode, w)
+		}
+	}
+	c.Say("in %s: the queue with key %#x (KIND:KEY:ID:PERMS:SIZE): %v", who, key, mode)
+	if len(mode) != 1 || !strings.HasSuffix(mode[0], ":600:0") {
+		return c.Failf("in namespace %s, /proc/sysvipc lists %v for key %#x, the queue %s made; want one empty queue with mode 0600 (IPC_CREAT|0600: the low nine bits of the flag are its permissions)", who, mode, key, fn)
+	}
+	return nil
+}
+
+// checkEdges checks what Send and Receive did in holder C (edgesReport).
+func checkEdges(c *lab.Check, e edgesReport) error {
+	full := strings.Repeat("x", MaxText)
+	c.Say("in C: Send of %d bytes (longer than MaxText) = %s; then Receive = %q, %s", MaxText+1, orNil(e.Long.Err), e.LongRecv.Text, orNil(e.LongRecv.Err))
+	if e.NoLimits != "" {
+		c.Say("(this kernel lets no one but the machine's root set msgmnb and msgmni, even in an IPC namespace of the lab's own: %s; the calls that need them are left out)", e.NoLimits)
+	}
+	c.Say("in C, with msgmnb %d: Send of %d bytes = %s; Send of 1 more = %s", MaxText, MaxText, orNil(e.Full.Err), orNil(e.Over.Err))
+	c.Say("in C: Receive = %d bytes, %s; again = %q, %s; after a message of type 7: %q, %s", len(e.RecvFull.Text), orNil(e.RecvFull.Err), e.RecvEmpty.Text, orNil(e.RecvEmpty.Err), e.RecvTyped.Text, orNil(e.RecvTyped.Err))
+	c.Say("in C, with msgmni 0: Send to a new key = %s; Receive = %s", orNil(e.SendRoom.Err), orNil(e.RecvRoom.Err))
+	switch {
+	case e.Long.Err == "":
+		return c.Failf("Send(%#x, %d bytes) returned no error; want an error: a text longer than MaxText (%d) cannot be received by Receive", e.LongKey, MaxText+1, MaxText)
+	case e.LongRecv.Errno != "ENOMSG":
+		return c.Failf("after Send(%#x, %d bytes) failed, Receive(%#x) = %d bytes, %s; want an error wrapping ENOMSG: Send must queue nothing longer than MaxText (%d)", e.LongKey, MaxText+1, e.LongKey, len(e.LongRecv.Text), orNil(e.LongRecv.Err), MaxText)
+	case e.Full.Err != "":
+		return c.Failf("Send(%#x, %d bytes) = %s; want no error: MaxText (%d) bytes is not too long, and the queue holds that much (msgmnb)", e.Key, MaxText, e.Full.Err, MaxText)
+	case e.NoLimits == "" && e.Over.Errno != "EAGAIN":
+		return c.Failf("Send(%#x, \"x\") on a queue full of its %d bytes (msgmnb) = %s; want an error wrapping EAGAIN: with IPC_NOWAIT, msgsnd(2) refuses to wait for room", e.Key, MaxText, orNil(e.Over.Err))
+	case e.RecvFull.Err != "" || e.RecvFull.Text != full:
+		return c.Failf("Receive(%#x) of a message of %d bytes = %d bytes %.20q…, %s; want the %d bytes sent (a buffer of 8 + MaxText bytes, the text is buf[8:8+n])", e.Key, MaxText, len(e.RecvFull.Text), e.RecvFull.Text, orNil(e.RecvFull.Err), MaxText)
+	case e.RecvEmpty.Errno != "ENOMSG":
+		return c.Failf("Receive(%#x) of a queue emptied by the previous Receive = %q, %s; want an error wrapping ENOMSG (the message of 1 byte refused on the full queue must not be there)", e.Key, e.RecvEmpty.Text, orNil(e.RecvEmpty.Err))
+	case e.TypedErr != "":
+		return c.Failf("the lab's own msgsnd(2) of a message of type 7 on the queue with key %#x, emptied by Receive: %s; want it queued (did Receive take the message off the queue with key %#x?)", e.Key, e.TypedErr, e.Key)
+	case e.RecvTyped.Err != "" || e.RecvTyped.Text != e.Typed:
+		return c.Failf("Receive(%#x) of a queue holding one message of type 7 = %q, %s; want %q: Receive takes the first message of any type (msgtyp 0)", e.Key, e.RecvTyped.Text, orNil(e.RecvTyped.Err), e.Typed)
+	case e.NoLimits == "" && (e.SendRoom.Errno != "ENOSPC" || e.RecvRoom.Errno != "ENOSPC"):
+		return c.Failf("in a namespace whose msgmni is 0 (no new queue), Send(%#x, \"x\") = %s and Receive(%#x) = %s; want both an error wrapping ENOSPC, msgget(2)'s: return the error of the get call", e.NoRoomKey, orNil(e.SendRoom.Err), e.NoRoomKey, orNil(e.RecvRoom.Err))
+	}
+	if err := checkQueueMode(c, "C", "Send", e.Key, e.LongC); err != nil {
+		return err
+	}
+	c.Check(true, "Send and Receive keep MaxText, IPC_NOWAIT and any message type, and return the kernel's errors")
 	return nil
 }
 
@@ -148,6 +267,9 @@ func checkPosixMqueue(c *lab.Check, r mqueueReport) error {
 	if r.ProbeAErr != "" {
 		return c.Failf("mq_open(%q) in namespace A after CreateQueue: %s; want the queue there", r.Name, r.ProbeAErr)
 	}
+	if err := checkQueue(c, r); err != nil {
+		return err
+	}
 	c.Say("in A: CreateQueue(%q); ls %s shows %v", r.Name, r.Dir, r.ListA)
 	if want := []string{strings.TrimPrefix(r.Name, "/")}; !slices.Equal(r.ListA, want) {
 		return c.Failf("the mqueue mount on %s in namespace A lists %v; want %v (was it mounted by a process in A?)", r.Dir, r.ListA, want)
@@ -177,12 +299,37 @@ func checkPosixMqueue(c *lab.Check, r mqueueReport) error {
 	return nil
 }
 
+// checkQueue checks the descriptor and the queue CreateQueue made, and
+// CreateQueue and MountMqueue where the kernel refuses them.
+func checkQueue(c *lab.Check, r mqueueReport) error {
+	c.Say("in A: CreateQueue(%q) = descriptor %d (%s), a link to %q; the queue's mode is %s", r.Name, r.FD, r.Access, r.Link, r.Mode)
+	c.Say("in A: CreateQueue(%q) again: %s; with a NUL byte in the name: %s; MountMqueue on a missing directory: %s", r.Name, orNil(r.AgainErr), orNil(r.NulErr), orNil(r.MissingErr))
+	switch {
+	case r.Link != r.Name:
+		return c.Failf("CreateQueue(%q) returned descriptor %d, which links to %q in the process; want the descriptor mq_open(2) returned, a link to the queue %q", r.Name, r.FD, r.Link, r.Name)
+	case r.Access != "O_RDWR":
+		return c.Failf("CreateQueue(%q) returned descriptor %d, open %s; want O_RDWR, so that the caller can both send and receive", r.Name, r.FD, r.Access)
+	case r.Mode != "600":
+		return c.Failf("the queue CreateQueue(%q) made has mode %s in the mqueue mount; want 600 (the mode argument of mq_open(2))", r.Name, r.Mode)
+	case r.AgainErrno != "EEXIST":
+		return c.Failf("CreateQueue(%q) of a queue that exists = %s; want an error wrapping EEXIST (O_CREAT|O_EXCL: the queue must be a new one)", r.Name, orNil(r.AgainErr))
+	case r.NulErr == "":
+		return c.Failf("CreateQueue of a name with a NUL byte in it returned no error; want the error of unix.BytePtrFromString (EINVAL): no system call can take that name")
+	case r.NulErrno != "EINVAL":
+		return c.Failf("CreateQueue of a name with a NUL byte in it: %s; want an error wrapping EINVAL, the error of unix.BytePtrFromString (wrap it with %%w)", r.NulErr)
+	case r.MissingErrno != "ENOENT":
+		return c.Failf("MountMqueue(%s) of a directory that does not exist = %s; want an error wrapping ENOENT, mount(2)'s", filepath.Join(r.Dir, "missing"), orNil(r.MissingErr))
+	}
+	c.Check(true, "CreateQueue returns the queue's descriptor, mode 0600, and the kernel's errors; MountMqueue returns mount(2)'s")
+	return nil
+}
+
 func checkGone(c *lab.Check, r goneReport) error {
 	table(c, holderColumn("H", r.H), holderColumn("F", r.Fresh))
 	if err := labHostClean(c, ""); err != nil {
 		return err
 	}
-	c.Say("a child in H's namespace made %v with key %#x and exited", r.Made, r.Key)
+	c.Say("H made %v with key %#x; then a child in H's namespace made %v with key %#x and exited", r.Decoy, r.DecoyKey, r.Made, r.Key)
 	if r.LookupErr != "" {
 		return c.Failf("Lookup(%#x) in the namespace whose objects were made by an exited child: %s; want %v (objects outlive their maker)", r.Key, r.LookupErr, r.Made)
 	}
@@ -190,6 +337,9 @@ func checkGone(c *lab.Check, r goneReport) error {
 	c.Say("in H (PID %d): Lookup(%#x) = %v: the objects outlived their maker", r.H.PID, r.Key, found)
 	if found != r.Made {
 		return c.Failf("Lookup(%#x) = %v; want %v, the objects made there", r.Key, r.Found, r.Made)
+	}
+	if err := checkNoCap(c, r); err != nil {
+		return err
 	}
 	old, _ := r.H.Get(ns.IPC)
 	fresh, _ := r.Fresh.Get(ns.IPC)
@@ -206,6 +356,20 @@ func checkGone(c *lab.Check, r goneReport) error {
 		return err
 	}
 	c.Check(true, "no process can reach the old objects: they ended with their namespace")
+	return checkTaken(c, "H", "Lookup", "ENOENT", r.Missing)
+}
+
+// checkNoCap checks Lookup by the objects' owner without CAP_IPC_OWNER.
+func checkNoCap(c *lab.Check, r goneReport) error {
+	found, _ := parseObjects(r.NoCap)
+	c.Say("in H, on a thread without CAP_IPC_OWNER (the objects' owner, not all-powerful root): Lookup(%#x) = %v, %s", r.Key, r.NoCap, orNil(r.NoCapErr))
+	switch {
+	case r.NoCapErr != "":
+		return c.Failf("Lookup(%#x) by the objects' owner without CAP_IPC_OWNER: %s; want %v: a lookup asks for no permission (flag 0; the low nine bits of a get call's flag are the access asked for, checked against the object's mode 0600)", r.Key, r.NoCapErr, r.Made)
+	case found != r.Made:
+		return c.Failf("Lookup(%#x) by the objects' owner without CAP_IPC_OWNER = %v; want %v, the objects made there", r.Key, r.NoCap, r.Made)
+	}
+	c.Check(true, "Lookup finds them as their owner too, without CAP_IPC_OWNER")
 	return nil
 }
 

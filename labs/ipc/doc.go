@@ -10,8 +10,10 @@
 // check half (check.go), which makes the verdict in the harness. The rest of
 // the package is the lab's own machinery: a holder process that keeps an IPC
 // namespace alive and runs one command per line of its standard input
-// (holder.go, entry.go), and thin wrappers of the System V calls that
-// golang.org/x/sys/unix lacks (sysv.go).
+// (holder.go, entry.go), thin wrappers of the System V calls that
+// golang.org/x/sys/unix lacks, with the namespace's limits the lab sets
+// (sysv.go), and a thread without CAP_IPC_OWNER, where the learner's code
+// meets the permission checks root skips (nocap.go).
 //
 // Every IPC object the lab makes lives in an IPC namespace the lab created
 // inside the lab host, and disappears with that namespace. The checks read

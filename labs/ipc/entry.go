@@ -28,18 +28,25 @@ func init() {
 
 // commands are the holder's commands, sorted by name; a key is a decimal int.
 var commands = holder.Commands{
-	"create":    withKey(func(k int) ([]string, error) { return objectWords(CreateObjects(k)) }), // step 02
-	"lookup":    withKey(func(k int) ([]string, error) { return objectWords(Lookup(k)) }),        // step 06
-	"make":      withKey(func(k int) ([]string, error) { return objectWords(makeObjects(k)) }),
-	"mqls":      holder.ListDir,
-	"mqmount":   withWord(func(dir string) ([]string, error) { return nil, MountMqueue(dir) }), // step 05
-	"mqopen":    withWord(mqCreate),                                                            // step 05
-	"mqprobe":   withWord(mqProbe),
-	"probe":     withKey(probe),
-	"recv":      withKey(func(k int) ([]string, error) { s, err := Receive(k); return []string{s}, err }), // step 03
-	"send":      send,                                                                                     // step 03
-	"spawnmake": withKey(spawnMake),                                                                       // step 06
-	"sysvipc":   sysvipc,
+	"create":      withKey(func(k int) ([]string, error) { return objectWords(CreateObjects(k)) }), // step 02
+	"limit":       limit,
+	"lookup":      withKey(func(k int) ([]string, error) { return objectWords(Lookup(k)) }), // step 06
+	"lookupnocap": withKey(lookupNoCap),                                                     // step 06
+	"make":        withKey(func(k int) ([]string, error) { return objectWords(makeObjects(k)) }),
+	"makeone":     makeOneCmd,
+	"mqls":        holder.ListDir,
+	"mqmode":      withWord(mqMode),
+	"mqmount":     withWord(func(dir string) ([]string, error) { return nil, MountMqueue(dir) }), // step 05
+	"mqnul":       withWord(mqCreateNul),                                                         // step 05
+	"mqopen":      withWord(mqCreate),                                                            // step 05
+	"mqprobe":     withWord(mqProbe),
+	"probe":       withKey(probe),
+	"recv":        withKey(func(k int) ([]string, error) { s, err := Receive(k); return []string{s}, err }), // step 03
+	"send":        send,                                                                                     // step 03
+	"spawnmake":   withKey(spawnMake),                                                                       // step 06
+	"sysvipc":     sysvipc,
+	"sysvlong":    sysvlong,
+	"tsend":       typedSend,
 }
 
 // holderMain answers one line per command line until stdin closes. A
@@ -135,16 +142,78 @@ func probeWord(kind string, id int, err error) string {
 }
 
 // sysvipc lists /proc/sysvipc as KIND:KEY:ID words.
-func sysvipc([]string) ([]string, error) {
+func sysvipc([]string) ([]string, error) { return sysvWords(sysvEntry.word) }
+
+// sysvlong lists /proc/sysvipc as KIND:KEY:ID:PERMS:SIZE words.
+func sysvlong([]string) ([]string, error) { return sysvWords(sysvEntry.long) }
+
+func sysvWords(word func(sysvEntry) string) ([]string, error) {
 	entries, err := readSysVIPC()
 	if err != nil {
 		return nil, err
 	}
 	out := make([]string, len(entries))
 	for i, e := range entries {
-		out[i] = e.word()
+		out[i] = word(e)
 	}
 	return out, nil
+}
+
+// makeOneCmd is "makeone KIND KEY": the lab makes one object (makeOne)
+// and answers its ID.
+func makeOneCmd(args []string) ([]string, error) {
+	if len(args) != 2 {
+		return nil, fmt.Errorf("usage: makeone KIND KEY")
+	}
+	key, err := parseKey(args[1])
+	if err != nil {
+		return nil, err
+	}
+	id, err := makeOne(args[0], key)
+	if err != nil {
+		return nil, err
+	}
+	return []string{strconv.Itoa(id)}, nil
+}
+
+// typedSend is "tsend KEY TYPE TEXT": the lab's own msgsnd(2) of a message
+// of that type on the existing queue with key.
+func typedSend(args []string) ([]string, error) {
+	if len(args) != 3 {
+		return nil, fmt.Errorf("usage: tsend KEY TYPE TEXT")
+	}
+	key, err := parseKey(args[0])
+	if err != nil {
+		return nil, err
+	}
+	mtype, err := strconv.Atoi(args[1])
+	if err != nil || mtype < 1 {
+		return nil, fmt.Errorf("usage: tsend KEY TYPE TEXT: type %q is not a positive number", args[1])
+	}
+	return nil, msgSend(key, mtype, args[2])
+}
+
+// limit is "limit NAME VALUE": set one of ipcLimits in this IPC namespace.
+func limit(args []string) ([]string, error) {
+	if len(args) != 2 {
+		return nil, fmt.Errorf("usage: limit NAME VALUE")
+	}
+	v, err := strconv.Atoi(args[1])
+	if err != nil {
+		return nil, fmt.Errorf("usage: limit NAME VALUE: %w", err)
+	}
+	return nil, setLimit(args[0], v)
+}
+
+// lookupNoCap runs Lookup on a thread without CAP_IPC_OWNER: as the owner
+// of the objects, not as root who passes every check.
+func lookupNoCap(key int) ([]string, error) {
+	var o Objects
+	err := withoutIPCOwner(func() (err error) {
+		o, err = Lookup(key)
+		return err
+	})
+	return objectWords(o, err)
 }
 
 func send(args []string) ([]string, error) {
@@ -159,16 +228,66 @@ func send(args []string) ([]string, error) {
 }
 
 // mqCreate runs CreateQueue and answers with the descriptor it returned,
-// which it then closes (the queue stays).
+// what /proc/self/fd/FD links to and its access mode ("-" for each when
+// there is no such descriptor), then closes it (the queue stays).
 func mqCreate(name string) ([]string, error) {
 	fd, err := CreateQueue(name)
 	if err != nil {
 		return nil, err
 	}
+	link, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
+	if err != nil {
+		link = "-"
+	}
+	access := "-"
+	if fdinfo, err := os.ReadFile("/proc/self/fdinfo/" + strconv.Itoa(fd)); err == nil {
+		access = accessMode(string(fdinfo))
+	}
 	if fd > 2 { // never the holder's own standard streams, whatever was returned
 		unix.Close(fd)
 	}
-	return []string{strconv.Itoa(fd)}, nil
+	return []string{strconv.Itoa(fd), link, access}, nil
+}
+
+// accessMode reads the "flags:" line of a /proc/PID/fdinfo/FD file (octal)
+// and names its access mode: O_RDONLY, O_WRONLY or O_RDWR ("-" when there
+// is no such line).
+func accessMode(fdinfo string) string {
+	for line := range strings.Lines(fdinfo) {
+		v, ok := strings.CutPrefix(line, "flags:")
+		if !ok {
+			continue
+		}
+		flags, err := strconv.ParseUint(strings.TrimSpace(v), 8, 64)
+		if err != nil {
+			return "-"
+		}
+		switch flags & unix.O_ACCMODE {
+		case unix.O_RDONLY:
+			return "O_RDONLY"
+		case unix.O_WRONLY:
+			return "O_WRONLY"
+		case unix.O_RDWR:
+			return "O_RDWR"
+		}
+		return "-"
+	}
+	return "-"
+}
+
+// mqCreateNul runs CreateQueue with name and a NUL byte after it, a name
+// no system call can take.
+func mqCreateNul(name string) ([]string, error) {
+	return mqCreate(name + "\x00")
+}
+
+// mqMode answers the permission bits of path, in octal.
+func mqMode(path string) ([]string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	return []string{fmt.Sprintf("%o", fi.Mode().Perm())}, nil
 }
 
 // mqProbe opens an existing POSIX queue, independently of the learner's code.

@@ -3,10 +3,12 @@
 package ipc
 
 import (
+	"io"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/lab/labtest"
 )
 
@@ -24,9 +26,17 @@ func TestParseSysVIPC(t *testing.T) {
 		{name: "nothing", text: ""},
 		{name: "two", text: head + "    305419896          0   600           0          0     0     0     0     0     0     0          0          0 1700000000\n" +
 			"   -559038737          1   600           0          0     0     0     0     0     0     0          0          0 1700000000\n",
-			want: []sysvEntry{{Kind: "msg", Key: 0x12345678, ID: 0}, {Kind: "msg", Key: -559038737, ID: 1}}},
+			want: []sysvEntry{{Kind: "msg", Key: 0x12345678, ID: 0, Perms: 0o600}, {Kind: "msg", Key: -559038737, ID: 1, Perms: 0o600}}},
+		{name: "largest key, sizes", text: head + "2147483647      32768   777        4096          1     0     0     0     0     0     0          0          0 1700000000\n" +
+			"-2147483648      32769     0           1          1\n",
+			want: []sysvEntry{{Kind: "msg", Key: 0x7fffffff, ID: 32768, Perms: 0o777, Size: 4096}, {Kind: "msg", Key: -0x80000000, ID: 32769, Size: 1}}},
+		{name: "blank line", text: head + "\n" + "1 2 600 3\n", want: []sysvEntry{{Kind: "msg", Key: 1, ID: 2, Perms: 0o600, Size: 3}}},
 		{name: "short", text: head + "12\n", bad: true},
-		{name: "not a number", text: head + "key id\n", bad: true},
+		{name: "three columns", text: head + "12 0 600\n", bad: true},
+		{name: "key one past the largest", text: head + "2147483648 0 600 0\n", bad: true},
+		{name: "perms not octal", text: head + "12 0 680 0\n", bad: true},
+		{name: "size not a number", text: head + "12 0 600 x\n", bad: true},
+		{name: "not a number", text: head + "key id perms size\n", bad: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,11 +70,128 @@ func TestParseObjects(t *testing.T) {
 }
 
 func TestEntryWords(t *testing.T) {
-	e := sysvEntry{Kind: "shm", Key: 0x1234, ID: 7}
+	e := sysvEntry{Kind: "shm", Key: 0x1234, ID: 7, Perms: 0o600, Size: 4096}
 	if got, want := e.word(), "shm:4660:7"; got != want {
 		t.Errorf("word() = %q; want %q", got, want)
 	}
+	if got, want := e.long(), "shm:4660:7:600:4096"; got != want {
+		t.Errorf("long() = %q; want %q", got, want)
+	}
 	if got, want := e.String(), "shm key 0x1234 id 7"; got != want {
 		t.Errorf("String() = %q; want %q", got, want)
+	}
+}
+
+// newCheck is a Check for the check halves that read nothing from outside.
+func newCheck(t *testing.T) *lab.Check {
+	return lab.NewCheck(lab.NewNarrator(io.Discard), t.TempDir(), 7)
+}
+
+func wantFailure(t *testing.T, what string, err error, want string) {
+	t.Helper()
+	if (err != nil) != (want != "") || (err != nil && !strings.Contains(err.Error(), want)) {
+		t.Errorf("%s = %v; want an error with %q", what, err, want)
+	}
+}
+
+func TestCheckEdges(t *testing.T) {
+	failed := func(errno string) answer { return answer{Err: "it failed", Errno: errno} }
+	good := func() edgesReport {
+		return edgesReport{
+			LongKey: 1, Long: failed("-"), LongRecv: failed("ENOMSG"),
+			Key: 2, Full: answer{}, Over: failed("EAGAIN"), RecvFull: answer{Text: strings.Repeat("x", MaxText)},
+			RecvEmpty: failed("ENOMSG"), Typed: "typed-2", RecvTyped: answer{Text: "typed-2"},
+			NoRoomKey: 3, SendRoom: failed("ENOSPC"), RecvRoom: failed("ENOSPC"), LongC: []string{"msg:1:0:600:0", "msg:2:1:600:0"},
+		}
+	}
+	tests := []struct {
+		name   string
+		change func(e *edgesReport)
+		want   string
+	}{
+		{name: "all well", change: func(*edgesReport) {}},
+		{name: "no limits on this kernel", change: func(e *edgesReport) {
+			e.NoLimits, e.Over, e.SendRoom, e.RecvRoom = "limit msgmnb 256: permission denied", answer{}, answer{}, answer{}
+		}},
+		{name: "long text sent", change: func(e *edgesReport) { e.Long = answer{} }, want: "longer than MaxText"},
+		{name: "long text queued", change: func(e *edgesReport) { e.LongRecv = failed("E2BIG") }, want: "must queue nothing longer"},
+		{name: "MaxText refused", change: func(e *edgesReport) { e.Full = failed("-") }, want: "is not too long"},
+		{name: "blocked or lost", change: func(e *edgesReport) { e.Over = answer{} }, want: "want an error wrapping EAGAIN"},
+		{name: "short buffer", change: func(e *edgesReport) { e.RecvFull.Text = e.RecvFull.Text[1:] }, want: "want the 256 bytes sent"},
+		{name: "refused message queued", change: func(e *edgesReport) { e.RecvEmpty = answer{Text: "x"} }, want: "refused on the full queue"},
+		{name: "queue left full", change: func(e *edgesReport) { e.TypedErr = "msgsnd: resource temporarily unavailable" }, want: "did Receive take the message"},
+		{name: "type 1 only", change: func(e *edgesReport) { e.RecvTyped = failed("ENOMSG") }, want: "any type"},
+		{name: "msgget error dropped", change: func(e *edgesReport) { e.SendRoom = answer{} }, want: "want both an error wrapping ENOSPC"},
+		{name: "mode", change: func(e *edgesReport) { e.LongC[1] = "msg:2:1:601:0" }, want: "mode 0600"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := good()
+			tt.change(&e)
+			wantFailure(t, "checkEdges", checkEdges(newCheck(t), e), tt.want)
+		})
+	}
+}
+
+func TestCheckTaken(t *testing.T) {
+	tests := []struct {
+		name string
+		t    taken
+		want string
+	}{
+		{name: "EEXIST", t: taken{Key: 1, Exist: []string{"shm"}, Err: "shmget key 0x1: file exists", Errno: "EEXIST"}},
+		{name: "no error", t: taken{Key: 1, Exist: []string{"shm"}, Words: []string{"0", "-1", "0"}}, want: "returned IDs [0 -1 0] and no error"},
+		{name: "not wrapped", t: taken{Key: 1, Exist: []string{"msg", "shm"}, Err: "semget failed", Errno: "-"}, want: "want an error wrapping EEXIST"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wantFailure(t, "checkTaken", checkTaken(newCheck(t), "C", "CreateObjects", "EEXIST", []taken{tt.t}), tt.want)
+		})
+	}
+}
+
+func TestCheckQueue(t *testing.T) {
+	good := func() mqueueReport {
+		return mqueueReport{Dir: "/tmp/d", Name: "/nslab-1", FD: 3, Link: "/nslab-1", Access: "O_RDWR", Mode: "600",
+			AgainErr: "mq_open: file exists", AgainErrno: "EEXIST", NulErr: "invalid argument", NulErrno: "EINVAL",
+			MissingErr: "mount: no such file or directory", MissingErrno: "ENOENT"}
+	}
+	tests := []struct {
+		name   string
+		change func(r *mqueueReport)
+		want   string
+	}{
+		{name: "all well", change: func(*mqueueReport) {}},
+		{name: "stdin", change: func(r *mqueueReport) { r.FD, r.Link = 0, "pipe:[12]" }, want: "links to \"pipe:[12]\""},
+		{name: "read only", change: func(r *mqueueReport) { r.Access = "O_RDONLY" }, want: "want O_RDWR"},
+		{name: "mode", change: func(r *mqueueReport) { r.Mode = "577" }, want: "want 600"},
+		{name: "no O_EXCL", change: func(r *mqueueReport) { r.AgainErr, r.AgainErrno = "", "" }, want: "want an error wrapping EEXIST"},
+		{name: "NUL dropped", change: func(r *mqueueReport) { r.NulErr, r.NulErrno = "", "" }, want: "NUL byte"},
+		{name: "NUL not wrapped", change: func(r *mqueueReport) { r.NulErrno = "-" }, want: "want an error wrapping EINVAL"},
+		{name: "mount error dropped", change: func(r *mqueueReport) { r.MissingErr, r.MissingErrno = "", "" }, want: "want an error wrapping ENOENT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := good()
+			tt.change(&r)
+			wantFailure(t, "checkQueue", checkQueue(newCheck(t), r), tt.want)
+		})
+	}
+}
+
+func TestAccessMode(t *testing.T) {
+	tests := []struct{ fdinfo, want string }{
+		{"pos:\t0\nflags:\t02000002\nmnt_id:\t30\n", "O_RDWR"},
+		{"pos:\t0\nflags:\t02000000\n", "O_RDONLY"},
+		{"flags:\t01\n", "O_WRONLY"},
+		{"flags:\t03\n", "-"},
+		{"flags:\t9\n", "-"},
+		{"pos:\t0\n", "-"},
+		{"", "-"},
+	}
+	for _, tt := range tests {
+		if got := accessMode(tt.fdinfo); got != tt.want {
+			t.Errorf("accessMode(%q) = %q; want %q", tt.fdinfo, got, tt.want)
+		}
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -48,13 +50,29 @@ func runNewNamespace(ctx context.Context, cleanup *lab.Cleanup) (newNamespaceRep
 type invisibleReport struct {
 	Key          int
 	A, B         ns.Set   // two holders, each in a new IPC namespace
+	DecoyKey     int      // the lab made objects with this other key in A first,
+	Decoy        Objects  // these, so that CreateObjects' are not the first IDs there
 	Objects      Objects  // what CreateObjects(Key) returned in A
 	CreateErr    string   // or its error
 	ListA, ListB []string // /proc/sysvipc read by the lab in A and in B: KIND:KEY:ID
+	LongA        []string // and in A with permissions and sizes: KIND:KEY:ID:PERMS:SIZE
+	PageSize     int      // the size of the segment CreateObjects makes
 	ProbeB       []string // msgget, shmget and semget(Key, 0) in B: "msg=ENOENT" or "msg=ID"
 	AgainErr     string   // what a second CreateObjects(Key) in A returned: an error
 	AgainErrno   string   // its error number ("EEXIST"), "-" for none
 	Again        []string // or the IDs it returned
+	C            ns.Set   // a third holder, in a new IPC namespace
+	Taken        []taken  // CreateObjects in C where one kind with the key existed already
+}
+
+// taken is a call of the learner's code where some objects with Key exist
+// already (made by the lab): Exist names their kinds, Words is the answer
+// (IDs), or Err and Errno its error.
+type taken struct {
+	Key        int
+	Exist      []string
+	Words      []string
+	Err, Errno string
 }
 
 func runInvisible(ctx context.Context, cleanup *lab.Cleanup) (r invisibleReport, err error) {
@@ -62,7 +80,10 @@ func runInvisible(ctx context.Context, cleanup *lab.Cleanup) (r invisibleReport,
 	if err != nil {
 		return r, err
 	}
-	r.Key = newKey()
+	r.Key, r.DecoyKey, r.PageSize = newKey(), newKey(), os.Getpagesize()
+	if r.Decoy, err = makeIn(a, r.DecoyKey); err != nil {
+		return r, err
+	}
 	words, err := a.Do("create %d", r.Key)
 	if err != nil {
 		r.CreateErr = err.Error()
@@ -74,6 +95,9 @@ func runInvisible(ctx context.Context, cleanup *lab.Cleanup) (r invisibleReport,
 	if r.ListA, err = a.Do("sysvipc"); err != nil {
 		return r, err
 	}
+	if r.LongA, err = a.Do("sysvlong"); err != nil {
+		return r, err
+	}
 	if r.ListB, err = b.Do("sysvipc"); err != nil {
 		return r, err
 	}
@@ -82,21 +106,103 @@ func runInvisible(ctx context.Context, cleanup *lab.Cleanup) (r invisibleReport,
 	}
 	r.Again, err = a.Do("create %d", r.Key)
 	r.AgainErr, r.AgainErrno = errText(err)
-	return r, unwritten(err)
+	if err := unwritten(err); err != nil {
+		return r, err
+	}
+	r.Taken, err = takenCases(ctx, cleanup, &r.C, "create", []string{"shm"}, []string{"sem"})
+	return r, err
+}
+
+// makeIn makes the three objects with key in holder h with the lab's own code.
+func makeIn(h *holder.Holder, key int) (Objects, error) {
+	words, err := h.Do("make %d", key)
+	if err != nil {
+		return Objects{}, err
+	}
+	return parseObjects(words)
+}
+
+// takenCases starts a holder in a new IPC namespace (its namespaces into
+// set) and, for each list of kinds in exists, makes objects of those kinds
+// with a new key there, then runs cmd (a learner's function) with that key.
+func takenCases(ctx context.Context, cleanup *lab.Cleanup, set *ns.Set, cmd string, exists ...[]string) ([]taken, error) {
+	h, err := startHolder(ctx, ns.IPC)
+	if err != nil {
+		return nil, fmt.Errorf("start a holder in a new IPC namespace: %w", err)
+	}
+	cleanup.Add(h.Stop)
+	if *set, err = h.Namespaces(); err != nil {
+		return nil, err
+	}
+	var out []taken
+	for _, kinds := range exists {
+		t := taken{Key: newKey(), Exist: kinds}
+		if t.Words, t.Err, t.Errno, err = callWith(h, cmd, t.Key, kinds); err != nil {
+			return out, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// callWith makes one object of each of kinds with key in holder h (the
+// lab's own code), then runs cmd (a learner's function) with key there,
+// and returns its answer: the words, or the error's text and number. err
+// is the lab's own failure, or the learner's unwritten step.
+func callWith(h *holder.Holder, cmd string, key int, kinds []string) (words []string, msg, errno string, err error) {
+	for _, k := range kinds {
+		if _, err := h.Do("makeone %s %d", k, key); err != nil {
+			return nil, "", "", err
+		}
+	}
+	words, err = h.Do("%s %d", cmd, key)
+	msg, errno = errText(err)
+	return words, msg, errno, unwritten(err)
 }
 
 // sameKeyReport is what step 03 saw.
 type sameKeyReport struct {
-	Key        int
-	Text       string
-	A, B       ns.Set // two holders, each in a new IPC namespace
-	SendErr    string // Send(Key, Text) in A
-	RecvB      string // Receive(Key) in B: the text
-	RecvBErr   string // and the error
-	RecvBErrno string
-	RecvA      string // Receive(Key) in A
-	RecvAErr   string
-	RecvAErrno string
+	Key          int
+	Text         string
+	A, B         ns.Set // two holders, each in a new IPC namespace
+	Decoy        int    // a queue the lab made in A first (msqid), so that Send's is not the first one there
+	SendErr      string // Send(Key, Text) in A
+	RecvB        string // Receive(Key) in B: the text
+	RecvBErr     string // and the error
+	RecvBErrno   string
+	RecvA        string // Receive(Key) in A
+	RecvAErr     string
+	RecvAErrno   string
+	LongA, LongB []string // /proc/sysvipc in A and in B at the end: KIND:KEY:ID:PERMS:SIZE
+	C            ns.Set   // a third holder, in a new IPC namespace
+	Edges        edgesReport
+}
+
+// answer is what a call of the learner's Send or Receive returned.
+type answer struct {
+	Text, Err, Errno string
+}
+
+// edgesReport is what step 03 saw in holder C: Send and Receive at their
+// edges, with the namespace's limits (/proc/sys/kernel/msgmnb, msgmni) set
+// low by the lab.
+type edgesReport struct {
+	LongKey   int
+	Long      answer   // Send(LongKey, MaxText+1 bytes): an error
+	LongRecv  answer   // Receive(LongKey) after it: ENOMSG, nothing was queued
+	Key       int      // a queue made once msgmnb was MaxText: it holds MaxText bytes
+	Full      answer   // Send(Key, MaxText bytes): no error
+	Over      answer   // Send(Key, "x") on the full queue: EAGAIN
+	RecvFull  answer   // Receive(Key): the MaxText bytes
+	RecvEmpty answer   // Receive(Key) again: ENOMSG
+	Typed     string   // a message the lab sent on Key with message type 7
+	TypedErr  string   // or the error of the lab's msgsnd(2)
+	RecvTyped answer   // Receive(Key): Typed
+	NoRoomKey int      // a key with no queue, once msgmni was 0
+	SendRoom  answer   // Send(NoRoomKey, "x"): ENOSPC
+	RecvRoom  answer   // Receive(NoRoomKey): ENOSPC
+	LongC     []string // /proc/sysvipc in C at the end
+	NoLimits  string   // why the lab could not set the limits (then the calls that need them are not made)
 }
 
 func runSameKey(ctx context.Context, cleanup *lab.Cleanup) (r sameKeyReport, err error) {
@@ -106,6 +212,11 @@ func runSameKey(ctx context.Context, cleanup *lab.Cleanup) (r sameKeyReport, err
 	}
 	r.Key = newKey()
 	r.Text = "hello-" + strconv.Itoa(r.Key)
+	decoy, err := makeIn(a, newKey())
+	if err != nil {
+		return r, err
+	}
+	r.Decoy = decoy.Msg
 	if _, err := a.Do("send %d %s", r.Key, r.Text); err != nil {
 		r.SendErr = err.Error()
 		return r, unwritten(err)
@@ -119,7 +230,73 @@ func runSameKey(ctx context.Context, cleanup *lab.Cleanup) (r sameKeyReport, err
 	words, err = a.Do("recv %d", r.Key)
 	r.RecvA = strings.Join(words, " ")
 	r.RecvAErr, r.RecvAErrno = errText(err)
-	return r, unwritten(err)
+	if err := unwritten(err); err != nil {
+		return r, err
+	}
+	if r.LongA, err = a.Do("sysvlong"); err != nil {
+		return r, err
+	}
+	if r.LongB, err = b.Do("sysvlong"); err != nil {
+		return r, err
+	}
+	return r, runEdges(ctx, cleanup, &r)
+}
+
+// runEdges calls Send and Receive in holder C at their edges (edgesReport).
+func runEdges(ctx context.Context, cleanup *lab.Cleanup, r *sameKeyReport) error {
+	c, err := startHolder(ctx, ns.IPC)
+	if err != nil {
+		return fmt.Errorf("start holder C in a new IPC namespace: %w", err)
+	}
+	cleanup.Add(c.Stop)
+	if r.C, err = c.Namespaces(); err != nil {
+		return err
+	}
+	e := &r.Edges
+	e.LongKey, e.Key, e.NoRoomKey = newKey(), newKey(), newKey()
+	e.Typed = "typed-" + strconv.Itoa(e.Key)
+	full := strings.Repeat("x", MaxText)
+	var typed answer // the lab's own msgsnd: it fails where Receive left the queue full
+	steps := []struct {
+		cmd     string
+		got     *answer // nil: the lab's own command
+		limited bool    // needs the limits the lab sets
+	}{
+		{fmt.Sprintf("send %d %sy", e.LongKey, full), &e.Long, false},
+		{fmt.Sprintf("recv %d", e.LongKey), &e.LongRecv, false},
+		{fmt.Sprintf("limit msgmnb %d", MaxText), nil, true},
+		{fmt.Sprintf("send %d %s", e.Key, full), &e.Full, false},
+		{fmt.Sprintf("send %d x", e.Key), &e.Over, true},
+		{fmt.Sprintf("recv %d", e.Key), &e.RecvFull, false},
+		{fmt.Sprintf("recv %d", e.Key), &e.RecvEmpty, false},
+		{fmt.Sprintf("tsend %d 7 %s", e.Key, e.Typed), &typed, false},
+		{fmt.Sprintf("recv %d", e.Key), &e.RecvTyped, false},
+		{"limit msgmni 0", nil, true},
+		{fmt.Sprintf("send %d x", e.NoRoomKey), &e.SendRoom, true},
+		{fmt.Sprintf("recv %d", e.NoRoomKey), &e.RecvRoom, true},
+	}
+	for _, s := range steps {
+		if s.limited && e.NoLimits != "" {
+			continue
+		}
+		words, err := c.Do("%s", s.cmd)
+		if s.got == nil {
+			if msg, errno := errText(err); slices.Contains([]string{"EACCES", "EPERM", "EROFS"}, errno) {
+				e.NoLimits = msg // a kernel that keeps the IPC settings to the machine's root
+			} else if err != nil {
+				return err
+			}
+			continue
+		}
+		s.got.Text = strings.Join(words, " ")
+		s.got.Err, s.got.Errno = errText(err)
+		if err := unwritten(err); err != nil {
+			return err
+		}
+	}
+	e.TypedErr = typed.Err
+	e.LongC, err = c.Do("sysvlong")
+	return err
 }
 
 // joinReport is what step 04 saw: the runner, in the lab host's IPC
@@ -177,19 +354,28 @@ func runJoin(ctx context.Context, cleanup *lab.Cleanup) (r joinReport, err error
 
 // mqueueReport is what step 05 saw.
 type mqueueReport struct {
-	Dir         string // the mount point, in the lab host's /tmp
-	Name        string // the queue, "/nslab-KEY"
-	A, B        ns.Set // two holders, each in new IPC and mount namespaces
-	MountAErr   string // MountMqueue(Dir) in A
-	MountBErr   string // and in B
-	CreateErr   string // CreateQueue(Name) in A
-	FD          int    // or the descriptor it returned
-	ProbeAErr   string // mq_open(Name) by the lab in A, after CreateQueue
-	ListA       []string
-	ListB       []string // the mqueue mount on Dir, listed in A and in B
-	ProbeBErr   string   // mq_open(Name) by the lab in B
-	ProbeBErrno string
-	RunnerList  []string // Dir as the runner sees it, in the lab host's mount namespace
+	Dir          string // the mount point, in the lab host's /tmp
+	Name         string // the queue, "/nslab-KEY"
+	A, B         ns.Set // two holders, each in new IPC and mount namespaces
+	MountAErr    string // MountMqueue(Dir) in A
+	MountBErr    string // and in B
+	CreateErr    string // CreateQueue(Name) in A
+	FD           int    // or the descriptor it returned
+	Link         string // what /proc/self/fd/FD of A linked to ("-": no such descriptor)
+	Access       string // and its access mode, "O_RDWR"
+	Mode         string // the permission bits of the queue in A's mount, in octal
+	AgainErr     string // CreateQueue(Name) in A a second time
+	AgainErrno   string
+	NulErr       string // CreateQueue of Name with a NUL byte after it
+	NulErrno     string
+	MissingErr   string // MountMqueue(Dir/missing) in A
+	MissingErrno string
+	ProbeAErr    string // mq_open(Name) by the lab in A, after CreateQueue
+	ListA        []string
+	ListB        []string // the mqueue mount on Dir, listed in A and in B
+	ProbeBErr    string   // mq_open(Name) by the lab in B
+	ProbeBErrno  string
+	RunnerList   []string // Dir as the runner sees it, in the lab host's mount namespace
 }
 
 func runPosixMqueue(ctx context.Context, cleanup *lab.Cleanup) (r mqueueReport, err error) {
@@ -212,19 +398,12 @@ func runPosixMqueue(ctx context.Context, cleanup *lab.Cleanup) (r mqueueReport, 
 		r.MountBErr = err.Error()
 		return r, unwritten(err)
 	}
-	words, err := a.Do("mqopen %s", r.Name)
-	if err != nil {
-		r.CreateErr = err.Error()
-		return r, unwritten(err)
+	if err := createQueueIn(a, &r); err != nil {
+		return r, err
 	}
-	if len(words) != 1 {
-		return r, fmt.Errorf("mqopen %s: answer %q, want one descriptor", r.Name, words)
+	if err := mqueueEdges(a, &r); err != nil {
+		return r, err
 	}
-	if r.FD, err = strconv.Atoi(words[0]); err != nil {
-		return r, fmt.Errorf("mqopen %s: answer %q: %w", r.Name, words, err)
-	}
-	_, err = a.Do("mqprobe %s", r.Name)
-	r.ProbeAErr, _ = errText(err)
 	if r.ListA, err = a.Do("mqls %s", r.Dir); err != nil {
 		return r, err
 	}
@@ -243,13 +422,61 @@ func runPosixMqueue(ctx context.Context, cleanup *lab.Cleanup) (r mqueueReport, 
 	return r, nil
 }
 
+// createQueueIn runs CreateQueue(r.Name) in holder a, then looks at the
+// queue with the lab's own code.
+func createQueueIn(a *holder.Holder, r *mqueueReport) error {
+	words, err := a.Do("mqopen %s", r.Name)
+	if err != nil {
+		r.CreateErr = err.Error()
+		return unwritten(err)
+	}
+	if len(words) != 3 {
+		return fmt.Errorf("mqopen %s: answer %q, want a descriptor, its link and its access mode", r.Name, words)
+	}
+	if r.FD, err = strconv.Atoi(words[0]); err != nil {
+		return fmt.Errorf("mqopen %s: answer %q: %w", r.Name, words, err)
+	}
+	r.Link, r.Access = words[1], words[2]
+	_, err = a.Do("mqprobe %s", r.Name)
+	r.ProbeAErr, _ = errText(err)
+	if words, err = a.Do("mqmode %s", filepath.Join(r.Dir, r.Name)); err == nil {
+		r.Mode = strings.Join(words, " ")
+	} else {
+		r.Mode = "(" + err.Error() + ")"
+	}
+	return nil
+}
+
+// mqueueEdges calls CreateQueue and MountMqueue in holder a where the
+// kernel refuses them.
+func mqueueEdges(a *holder.Holder, r *mqueueReport) error {
+	_, err := a.Do("mqopen %s", r.Name)
+	r.AgainErr, r.AgainErrno = errText(err)
+	if err := unwritten(err); err != nil {
+		return err
+	}
+	_, err = a.Do("mqnul %s", r.Name)
+	r.NulErr, r.NulErrno = errText(err)
+	if err := unwritten(err); err != nil {
+		return err
+	}
+	_, err = a.Do("mqmount %s", filepath.Join(r.Dir, "missing"))
+	r.MissingErr, r.MissingErrno = errText(err)
+	return unwritten(err)
+}
+
 // goneReport is what step 06 saw.
 type goneReport struct {
 	Key        int
 	H          ns.Set   // the holder whose namespace ends
+	DecoyKey   int      // H made objects with this other key first,
+	Decoy      Objects  // these, so that the child's are not the first IDs there
 	Made       Objects  // what a child of H made there before it exited
 	Found      []string // Lookup(Key) in H: the IDs
 	LookupErr  string   // or its error
+	NoCap      []string // Lookup(Key) in H on a thread without CAP_IPC_OWNER: the IDs
+	NoCapErr   string   // or its error
+	Missing    []taken  // Lookup in H of keys with only some kinds made
 	Gone       string   // reading /proc/H/ns/ipc once H had exited
 	Fresh      ns.Set   // a holder F in a fresh IPC namespace
 	FreshFound []string // Lookup(Key) in F: the IDs
@@ -267,17 +494,8 @@ func runGone(ctx context.Context, cleanup *lab.Cleanup) (r goneReport, err error
 	if r.H, err = h.Namespaces(); err != nil {
 		return r, err
 	}
-	r.Key = newKey()
-	made, err := h.Do("spawnmake %d", r.Key)
-	if err != nil {
+	if err := lookupInH(h, &r); err != nil {
 		return r, err
-	}
-	if r.Made, err = parseObjects(made); err != nil {
-		return r, err
-	}
-	if r.Found, err = h.Do("lookup %d", r.Key); err != nil {
-		r.LookupErr = err.Error()
-		return r, unwritten(err)
 	}
 	pid := h.PID()
 	if err := h.Close(); err != nil {
@@ -305,6 +523,40 @@ func runGone(ctx context.Context, cleanup *lab.Cleanup) (r goneReport, err error
 		return r, err
 	}
 	return r, nil
+}
+
+// lookupInH makes objects in holder H's namespace and looks them up there
+// with the learner's Lookup: those a child made with r.Key, as root and as
+// their owner without CAP_IPC_OWNER, and keys with only some kinds made.
+func lookupInH(h *holder.Holder, r *goneReport) (err error) {
+	r.Key, r.DecoyKey = newKey(), newKey()
+	if r.Decoy, err = makeIn(h, r.DecoyKey); err != nil {
+		return err
+	}
+	made, err := h.Do("spawnmake %d", r.Key)
+	if err != nil {
+		return err
+	}
+	if r.Made, err = parseObjects(made); err != nil {
+		return err
+	}
+	if r.Found, err = h.Do("lookup %d", r.Key); err != nil {
+		r.LookupErr = err.Error()
+		return unwritten(err)
+	}
+	r.NoCap, err = h.Do("lookupnocap %d", r.Key)
+	r.NoCapErr, _ = errText(err)
+	if err := unwritten(err); err != nil {
+		return err
+	}
+	for _, kinds := range [][]string{{"msg"}, {"msg", "shm"}} {
+		t := taken{Key: newKey(), Exist: kinds}
+		if t.Words, t.Err, t.Errno, err = callWith(h, "lookup", t.Key, kinds); err != nil {
+			return err
+		}
+		r.Missing = append(r.Missing, t)
+	}
+	return nil
 }
 
 // twoHolders starts holders A and B, each in new namespaces of kinds,
@@ -345,11 +597,16 @@ func unwritten(err error) error {
 	return nil
 }
 
-// errText is err for a report: its message and its error number ("ENOENT",
-// "-" when it has none); both empty for nil.
+// errText is err for a report: its message (the learner's function's own,
+// without the holder command, when a holder answered it) and its error
+// number ("ENOENT", "-" when it has none); both empty for nil.
 func errText(err error) (msg, errno string) {
 	if err == nil {
 		return "", ""
+	}
+	var cmd *holder.CommandError
+	if errors.As(err, &cmd) && cmd.Msg != "" {
+		return cmd.Msg, holder.Errno(err)
 	}
 	return err.Error(), holder.Errno(err)
 }

@@ -4,10 +4,12 @@ package ipc
 
 import (
 	"bufio"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -74,9 +76,11 @@ func mqOpen(name string, flag int, mode uint32) (int, error) {
 // sysvEntry is one line of /proc/sysvipc/{msg,shm,sem}: an object of the
 // reader's IPC namespace.
 type sysvEntry struct {
-	Kind string // msg, shm or sem
-	Key  int
-	ID   int
+	Kind  string // msg, shm or sem
+	Key   int
+	ID    int
+	Perms int // the permission bits (the perms column, in octal there)
+	Size  int // the fourth column: bytes queued (msg), bytes (shm), semaphores (sem)
 }
 
 // String names the object as a failure message does: "msg key 0x1234 id 0".
@@ -84,6 +88,12 @@ func (e sysvEntry) String() string { return fmt.Sprintf("%s key %#x id %d", e.Ki
 
 // word is the entry as the holder's sysvipc command answers it: "msg:KEY:ID".
 func (e sysvEntry) word() string { return fmt.Sprintf("%s:%d:%d", e.Kind, e.Key, e.ID) }
+
+// long is the entry with its permissions and size, as the holder's sysvlong
+// command answers it: "shm:KEY:ID:600:4096".
+func (e sysvEntry) long() string {
+	return fmt.Sprintf("%s:%d:%d:%o:%d", e.Kind, e.Key, e.ID, e.Perms, e.Size)
+}
 
 // readSysVIPC lists the System V objects of the calling thread's IPC
 // namespace, as ipcs(1) does: /proc/sysvipc shows the reader's namespace.
@@ -106,7 +116,8 @@ func readSysVIPC() ([]sysvEntry, error) {
 }
 
 // parseSysVIPC parses one /proc/sysvipc file: a heading line, then one line
-// per object whose first two columns are the key and the ID, in decimal.
+// per object whose first four columns are the key and the ID in decimal, the
+// permissions in octal, and a size in decimal (see sysvEntry).
 func parseSysVIPC(kind string, r io.Reader) ([]sysvEntry, error) {
 	var out []sysvEntry
 	sc := bufio.NewScanner(r)
@@ -115,15 +126,64 @@ func parseSysVIPC(kind string, r io.Reader) ([]sysvEntry, error) {
 		if first || len(f) == 0 {
 			continue
 		}
-		if len(f) < 2 {
-			return nil, fmt.Errorf("line %q: want key and id", sc.Text())
+		if len(f) < 4 {
+			return nil, fmt.Errorf("line %q: want key, id, perms and size", sc.Text())
 		}
 		key, err1 := strconv.ParseInt(f[0], 10, 32)
 		id, err2 := strconv.Atoi(f[1])
-		if err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("line %q: key and id are not numbers", sc.Text())
+		perms, err3 := strconv.ParseUint(f[2], 8, 32)
+		size, err4 := strconv.Atoi(f[3])
+		if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
+			return nil, fmt.Errorf("line %q: key, id, perms and size are not numbers", sc.Text())
 		}
-		out = append(out, sysvEntry{Kind: kind, Key: int(key), ID: id})
+		out = append(out, sysvEntry{Kind: kind, Key: int(key), ID: id, Perms: int(perms), Size: size})
 	}
 	return out, sc.Err()
+}
+
+// makeOne is the lab's own creation of one object of kind ("msg", "shm" or
+// "sem") with key, new (IPC_EXCL), mode 0600: a segment of one page, a set
+// of one semaphore.
+func makeOne(kind string, key int) (int, error) {
+	const flag = unix.IPC_CREAT | unix.IPC_EXCL | 0o600
+	switch kind {
+	case "msg":
+		return MsgGet(key, flag)
+	case "shm":
+		return ShmGet(key, unix.Getpagesize(), flag)
+	case "sem":
+		return SemGet(key, 1, flag)
+	}
+	return -1, fmt.Errorf("no kind of System V object %q: want msg, shm or sem", kind)
+}
+
+// msgSend is the lab's own msgsnd(2) of text with message type mtype on the
+// existing queue with key, without blocking.
+func msgSend(key, mtype int, text string) error {
+	id, err := MsgGet(key, 0)
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, 8+len(text))
+	binary.NativeEndian.PutUint64(buf, uint64(mtype))
+	copy(buf[8:], text)
+	_, _, errno := unix.Syscall6(unix.SYS_MSGSND, uintptr(id), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(text)), unix.IPC_NOWAIT, 0, 0)
+	if errno != 0 {
+		return fmt.Errorf("msgsnd to queue %d (key %#x): %w", id, key, errno)
+	}
+	return nil
+}
+
+// ipcLimits are the settings of /proc/sys/kernel that the lab changes in
+// an IPC namespace of its own: each is per IPC namespace, and the file
+// shows the namespace of the process that opens it.
+var ipcLimits = []string{"msgmnb", "msgmni"}
+
+// setLimit writes value to /proc/sys/kernel/name, one of ipcLimits, in the
+// caller's IPC namespace.
+func setLimit(name string, value int) error {
+	if !slices.Contains(ipcLimits, name) {
+		return fmt.Errorf("limit %q: want one of %v", name, ipcLimits)
+	}
+	return os.WriteFile("/proc/sys/kernel/"+name, []byte(strconv.Itoa(value)+"\n"), 0)
 }
