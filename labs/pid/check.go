@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nslab/nslab/pkg/host"
 	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/ns"
 	"golang.org/x/sys/unix"
@@ -46,6 +47,9 @@ func judgeParseCases(got []parseResult) error {
 		g := got[i]
 		if c.want == nil && g.Err == "" {
 			return fmt.Errorf("ParseNSpid(%q) = %v, nil; want an error (%s)", c.status, g.Got, c.name)
+		}
+		if strings.Contains(g.Err, "%!") {
+			return fmt.Errorf("ParseNSpid(%q) returned the error %q, whose text fmt could not format (%%!: a verb without its value, or a value without its verb); want a readable error (%s): check the order of fmt.Errorf's format and arguments", c.status, g.Err, c.name)
 		}
 		if c.want != nil && (g.Err != "" || !slices.Equal(g.Got, c.want)) {
 			return fmt.Errorf("ParseNSpid(%q) = %v, %v; want %v (%s)", c.status, g.Got, orNil(g.Err), c.want, c.name)
@@ -124,6 +128,50 @@ func checkProcMount(c *lab.Check, r procMountReport) error {
 		return c.Failf("from outside, the runner's /proc lists %v; want the lab host's processes, the runner (%d) and the child (%d) among them: the new proc belongs to the child's mount namespace", host, c.Runner, r.PID)
 	}
 	c.Check(true, "the fresh proc shows the child's namespace only; the runner's /proc still shows the lab host")
+	if err := checkProcOptions(c, r.PID); err != nil {
+		return err
+	}
+	c.Check(true, "MountProc in a child whose user namespace does not own its PID namespace: %s, as the kernel answered", r.Refused.Errno)
+	return nil
+}
+
+// checkProcOptions reads, from outside, the child's mount on /proc (the
+// last one there, on top of the lab host's) and checks its type and its
+// per-mount options.
+func checkProcOptions(c *lab.Check, pid int) error {
+	text, err := c.ReadFile(pid, "mountinfo")
+	if err != nil {
+		return fmt.Errorf("read the child's mountinfo from outside: %w", err)
+	}
+	top := topMount(text, "/proc")
+	c.Say("from outside: the child's top mount on /proc is %s %s, options %s", top.FSType, top.Source, top.Options)
+	if err := judgeProcOptions(top); err != nil {
+		return c.Failf("%v", err)
+	}
+	c.Check(true, "the new proc is mounted nosuid, nodev, noexec")
+	return nil
+}
+
+// topMount returns the last mount on target in mountinfo text: the one on
+// top, which path lookups see.
+func topMount(mountinfo, target string) host.Mount {
+	var top host.Mount
+	for _, m := range host.ParseMountinfo(mountinfo) {
+		if m.Target == target {
+			top = m
+		}
+	}
+	return top
+}
+
+// judgeProcOptions judges the child's top mount on /proc.
+func judgeProcOptions(top host.Mount) error {
+	opts := strings.Split(top.Options, ",")
+	for _, want := range []string{"nosuid", "nodev", "noexec"} {
+		if top.FSType != "proc" || !slices.Contains(opts, want) {
+			return fmt.Errorf("from outside, the child's top mount on /proc is %q with options %q; want a proc with nosuid, nodev and noexec (MS_NOSUID|MS_NODEV|MS_NOEXEC, or-ed together, as unshare --mount-proc mounts it)", top.FSType, top.Options)
+		}
+	}
 	return nil
 }
 
@@ -138,6 +186,8 @@ func judgeProcMount(r procMountReport) error {
 		return fmt.Errorf("MountProc() in a child with new PID and mount namespaces: %s", r.MountErr)
 	case a.Self != "1" || !slices.Equal(a.PIDs, []int{1}) || a.Has:
 		return fmt.Errorf("after MountProc, /proc/self is %s and /proc lists %v (%d PIDs, the runner's: %v); want 1 and [1]: a proc mounted from inside shows the new namespace only (fstype proc, on /proc?)", a.Self, a.PIDs, a.Count, a.Has)
+	case r.Refused.Errno != "EPERM":
+		return fmt.Errorf("MountProc() in a child in new user and mount namespaces, but in the lab host's PID namespace, returned %s; want an error wrapping EPERM: the kernel refuses a proc mount to whoever lacks CAP_SYS_ADMIN over the PID namespace, and MountProc must return mount(2)'s error (with %%w)", orNil(r.Refused.Err))
 	}
 	return nil
 }
@@ -149,6 +199,9 @@ func checkSignals(c *lab.Check, r signalsReport) error {
 	c.Say("init afterwards: alive %v, state %s; sent SIGKILL from the parent namespace: ended by %s", b.AliveAfter, b.StateAfter, b.KilledBy)
 	c.Say("sh as init, after kill -KILL $$; kill -TERM $$: %q", r.ShOut)
 	c.Say("a Go program as init: %q, then %s (its runtime handles SIGTERM)", r.GoInitOut, r.GoInitEnd)
+	for _, f := range r.Fake {
+		c.Say("on a fake /proc, Catches(%d, SIGTERM) for %s = %v, %s", f.PID, f.What, f.Got, orNil(f.Err))
+	}
 	if err := judgeSignals(r); err != nil {
 		return c.Failf("%v", err)
 	}
@@ -167,7 +220,10 @@ func checkSignals(c *lab.Check, r signalsReport) error {
 		return c.Failf("the kernel says the box's SigCgt is %016x (SIGTERM %v, SIGHUP %v); Catches said SIGTERM %v, SIGHUP %v", cgt, hasSignal(cgt, int(unix.SIGTERM)), hasSignal(cgt, int(unix.SIGHUP)), b.BoxCatchTERM, b.BoxCatchHUP)
 	case !hasSignal(ign, int(unix.SIGHUP)):
 		return fmt.Errorf("the box's SigIgn is %016x, without SIGHUP, which it ignores: the lab's box did not start as it should", ign)
+	case b.BoxMask != cgt:
+		return c.Failf("asked about every signal from 1 to 64, Catches answered for the box as if its SigCgt were %016x; the kernel says %016x (bits that differ: %016x): bit N-1 of SigCgt stands for signal N", b.BoxMask, cgt, b.BoxMask^cgt)
 	}
+	c.Check(true, "Catches agrees with the kernel's SigCgt of the box on all 64 signals")
 	if _, err := os.Stat(c.ProcDir(b.InitPID)); err == nil {
 		return c.Failf("/proc/%d, the killed init, still exists in the lab host", b.InitPID)
 	}
@@ -187,6 +243,9 @@ func judgeSignals(r signalsReport) error {
 		return fmt.Errorf("Catches(self, SIGTERM) = false for a Go program, whose runtime catches SIGTERM; want true (SigCgt, not SigIgn or SigBlk)")
 	case b.BoxCatchHUP:
 		return fmt.Errorf("Catches(self, SIGHUP) = true for a Go program that ignores SIGHUP (signal.Ignore) and catches its neighbours SIGINT and SIGQUIT; want false (SigCgt, not SigIgn; bit N-1 for signal N)")
+	}
+	if err := judgeFake(r.Fake); err != nil {
+		return err
 	}
 	for _, sig := range keys(b.Sibling.Results) {
 		if res := b.Sibling.Results[sig]; res != "ok" {
@@ -208,6 +267,23 @@ func judgeSignals(r signalsReport) error {
 	return nil
 }
 
+// judgeFake judges what Catches returned for status files the kernel never
+// writes: each must be an error, and a missing process the kernel's ENOENT.
+func judgeFake(fake []fakeCatch) error {
+	if len(fake) != len(fakeStatus) {
+		return fmt.Errorf("the fake-proc child tried %d of the %d fake status files", len(fake), len(fakeStatus))
+	}
+	for _, f := range fake {
+		switch {
+		case f.Err == "":
+			return fmt.Errorf("Catches(%d, SIGTERM) for %s returned %v, nil; want an error: a status Catches cannot read says nothing about handlers (return the error of os.ReadFile, of a missing SigCgt line, of SigMask)", f.PID, f.What, f.Got)
+		case f.Missing && f.Errno != "ENOENT":
+			return fmt.Errorf("Catches(%d, SIGTERM) for %s returned the error %q; want one wrapping ENOENT, os.ReadFile's (return it, or wrap it with %%w)", f.PID, f.What, f.Err)
+		}
+	}
+	return nil
+}
+
 func keys(m map[string]string) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
@@ -221,6 +297,8 @@ func checkOrphans(c *lab.Check, r orphanReport) error {
 	c.Say("init is PID %d in the lab host; its child started cat (PID %d inside, %d in the lab host) and exited", r.InitPID, r.PID, r.HostPID)
 	c.Say("cat's parent is now %d inside; after cat ended: state %s inside, %s with parent %d seen by the runner", r.PPID, r.State, r.HostState, r.HostPPID)
 	c.Say("ReapOne() = %d, status %d; /proc entry gone inside: %v, in the lab host: %v", r.Reaped, r.Status, r.Gone, r.HostGone)
+	c.Say("a second orphan, %d inside, still running: ReapOne() = %d, status %d, returned before it ended: %v", r.Running, r.Waited, r.WaitedEnd, r.Early)
+	c.Say("ReapOne() with no child left: %s", r.NoChild)
 	if err := judgeOrphan(r); err != nil {
 		return c.Failf("%v (the init said %q)", err, r.ReaperLines)
 	}
@@ -242,6 +320,12 @@ func judgeOrphan(r orphanReport) error {
 		return fmt.Errorf("ReapOne() = %d, status %d; want the orphan, %d, status 0 (wait4(-1, ...) reaps any child)", r.Reaped, r.Status, r.PID)
 	case !r.Gone || !r.HostGone:
 		return fmt.Errorf("after ReapOne, /proc/%d inside gone: %v, /proc/%d in the lab host gone: %v; want both gone", r.PID, r.Gone, r.HostPID, r.HostGone)
+	case r.Early:
+		return fmt.Errorf("ReapOne() returned %d, status %d, while its only child, the adopted orphan %d, was still running; want it to wait until a child ends (wait4(-1, &ws, 0, nil): no WNOHANG)", r.Waited, r.WaitedEnd, r.Running)
+	case r.Waited != r.Running || r.WaitedEnd != 0:
+		return fmt.Errorf("ReapOne() = %d, status %d, once the running orphan %d ended; want %d, status 0", r.Waited, r.WaitedEnd, r.Running, r.Running)
+	case r.NoChild != "ECHILD":
+		return fmt.Errorf("ReapOne() with no child left returned %s; want an error wrapping ECHILD: return wait4's error (with %%w), which ends an init's loop of ReapOne when no child is left", orOK(r.NoChild))
 	}
 	return nil
 }
@@ -250,6 +334,7 @@ func checkInitDeath(c *lab.Check, r initDeathReport) error {
 	c.Say("namespace %s: init is PID %d; Members = %v (the lab's scan: %v)", r.NS, r.InitPID, r.Before, r.BeforeLab)
 	c.Say("kill -KILL %d from the runner: init ended by %s", r.InitPID, r.InitEnd)
 	c.Say("afterwards: Members = %v (the lab's scan: %v)", r.After, r.AfterLab)
+	c.Say("in a child chrooted into an empty directory, without /proc: Members = %v, %s", r.NoProc.Got, orNil(r.NoProc.Err))
 	if err := judgeInitDeath(r); err != nil {
 		return c.Failf("%v", err)
 	}
@@ -277,6 +362,8 @@ func judgeInitDeath(r initDeathReport) error {
 		return fmt.Errorf("init ended with %s; want killed by SIGKILL", r.InitEnd)
 	case len(r.After) != 0 || len(r.AfterLab) != 0:
 		return fmt.Errorf("after init was killed, Members = %v and the lab found %v; want nobody: the kernel kills every process of a namespace whose init dies", r.After, r.AfterLab)
+	case r.NoProc.Errno != "ENOENT":
+		return fmt.Errorf("Members in a child chrooted into an empty directory, where /proc does not exist, returned %v, %s; want an error wrapping ENOENT: return os.ReadDir's error, for an empty list would say the namespace has no process", r.NoProc.Got, orNil(r.NoProc.Err))
 	}
 	return nil
 }
@@ -326,7 +413,7 @@ func judgeReach(r reachReport) error {
 func checkUnshare(c *lab.Check, r unshareStep) error {
 	u := r.Report
 	c.Table(lab.Column{Title: "thread before", Set: pidSet(u.PIDBefore, u.PFCBefore)}, lab.Column{Title: "thread after", Set: pidSet(u.PIDAfter, u.PFCAfter)})
-	c.Say("a Go program of %d threads (PID %d): UnshareForChildren() on thread %d = %s; a second unshare: %s", u.Threads, r.BoxPID, u.TID, orOK(u.UnshareErr), u.SecondErr)
+	c.Say("a Go program of %d threads (PID %d): UnshareForChildren() on thread %d = %s; a second unshare: %s; UnshareForChildren() again: %s", u.Threads, r.BoxPID, u.TID, orOK(u.UnshareErr), u.SecondErr, u.AgainErr)
 	c.Say("pid_for_children before the first child existed: %s (the kernel shows it once the namespace has an init)", u.PFCEarly)
 	c.Say("its first child is PID %d in the lab host; the second says getpid() = %d, getppid() = %d", u.InitPID, u.Second.PID, u.Second.PPID)
 	if err := judgeUnshare(u); err != nil {
@@ -385,6 +472,8 @@ func judgeUnshare(u unshareReport) error {
 		return fmt.Errorf("the second child says getpid() = %d, getppid() = %d, NSpid %v; want 2, 0 (its parent is outside) and two levels", u.Second.PID, u.Second.PPID, u.Second.NSpid)
 	case u.SecondErr != "EINVAL":
 		return fmt.Errorf("a second unshare(CLONE_NEWPID) on the same thread gave %s; want EINVAL", u.SecondErr)
+	case u.AgainErr != "EINVAL":
+		return fmt.Errorf("UnshareForChildren() called a second time on the same thread returned %s; want an error wrapping EINVAL, which the kernel gives while pid_for_children is already a new namespace: return unshare's error (with %%w)", orOK(u.AgainErr))
 	}
 	return nil
 }
@@ -403,6 +492,8 @@ func checkNested(c *lab.Check, r nestedReport) error {
 		c.Say("Ancestry(%d) = %v", r.Levels[len(r.Levels)-1][0], r.Ancestry)
 	}
 	c.Say("NS_GET_PARENT of the runner's own PID namespace %s: %s", r.Own, r.OwnUp)
+	c.Say("the runner's open files: %d before Ancestry, %d after", r.FDs[0], r.FDs[1])
+	c.Say("Ancestry of a PID no process has: %s; with room for one more open file only: %s", orNil(r.MissingErr), orNil(r.LimitedErr))
 	if err := judgeNested(r); err != nil {
 		return c.Failf("%v", err)
 	}
@@ -446,6 +537,19 @@ func judgeNested(r nestedReport) error {
 	}
 	if !slices.EqualFunc(r.Ancestry, want, ns.ID.Equal) {
 		return fmt.Errorf("Ancestry(deepest) = %v; want %v: the deepest level's PID namespace, each parent, and the caller's own last", r.Ancestry, want)
+	}
+	return judgeAncestryErrors(r)
+}
+
+// judgeAncestryErrors judges Ancestry's open files and its errors.
+func judgeAncestryErrors(r nestedReport) error {
+	switch {
+	case r.FDs[1] != r.FDs[0]:
+		return fmt.Errorf("the runner had %d open files before Ancestry(deepest) and %d after; want as many: close each handle once you have its parent (each open handle keeps its namespace alive)", r.FDs[0], r.FDs[1])
+	case r.Missing != "ENOENT":
+		return fmt.Errorf("Ancestry of a PID that no process has returned %s; want an error wrapping ENOENT: return ns.Open's error", orNil(r.MissingErr))
+	case r.Limited != "EMFILE":
+		return fmt.Errorf("Ancestry(deepest) with room for one more open file only returned %s; want an error wrapping EMFILE, the kernel's answer to NS_GET_PARENT, which opens a file: only ns.ErrOutsideScope ends the walk without an error", orNil(r.LimitedErr))
 	}
 	return nil
 }

@@ -23,11 +23,14 @@ import (
 const (
 	entryWhoami   = "pid.whoami"   // step 01: reports getpid, getppid and its NSpid line
 	entryProcView = "pid.procview" // step 02: lists /proc before and after MountProc
+	entryRefused  = "pid.refused"  // step 02: calls MountProc where the kernel refuses it
 	entryGoInit   = "pid.goinit"   // step 03: a Go program as init, signalling itself
 	entrySignals  = "pid.signals"  // step 03: makes a PID namespace whose init has no handlers, and signals it
+	entryFakeProc = "pid.fakeproc" // step 03: calls Catches on status files the kernel never writes
 	entryReaper   = "pid.reaper"   // step 04: an init that makes an orphan, shows its zombie, reaps it
 	entryOrphaner = "pid.orphaner" // step 04: starts a child and exits at once, leaving it an orphan
 	entryTree     = "pid.tree"     // step 05: an init with children and a grandchild
+	entryNoProc   = "pid.noproc"   // step 05: calls Members where there is no /proc
 	entryReach    = "pid.reach"    // step 06: tries to reach a process outside its namespace
 	entryUnshare  = "pid.unshare"  // step 07: unshares CLONE_NEWPID and starts children from that thread
 	entryNest     = "pid.nest"     // step 08: one level of nested PID namespaces
@@ -36,11 +39,14 @@ const (
 func init() {
 	spawn.Register(entryWhoami, whoamiMain)
 	spawn.Register(entryProcView, procViewMain)
+	spawn.Register(entryRefused, refusedMain)
 	spawn.Register(entryGoInit, goInitMain)
 	spawn.Register(entrySignals, signalsMain)
+	spawn.Register(entryFakeProc, fakeProcMain)
 	spawn.Register(entryReaper, reaperMain)
 	spawn.Register(entryOrphaner, orphanerMain)
 	spawn.Register(entryTree, treeMain)
+	spawn.Register(entryNoProc, noProcMain)
 	spawn.Register(entryReach, reachMain)
 	spawn.Register(entryUnshare, unshareMain)
 	spawn.Register(entryNest, nestMain)
@@ -194,6 +200,52 @@ func procViewMain(args []string) int {
 		return fail(err)
 	}
 	return holder.ReportAndHold(r)
+}
+
+// refusedMount is what MountProc returned in a child in new user and mount
+// namespaces, still in the lab host's PID namespace.
+type refusedMount struct {
+	Errno, Err string // errnoName and text of MountProc's error: "ok" and "" for none
+}
+
+// refusedMain calls MountProc, reports, then stays alive until its
+// standard input closes.
+func refusedMain(args []string) int {
+	if len(args) != 0 {
+		return usage(entryRefused, args)
+	}
+	err := MountProc()
+	return holder.ReportAndHold(refusedMount{Errno: errnoName(err), Err: errText(err)})
+}
+
+// membersReport is what Members returned in a child without /proc.
+type membersReport struct {
+	Got        []int
+	Errno, Err string // errnoName and text of the error: "ok" and "" for none
+}
+
+// noProcMain mounts a tmpfs on /tmp, in its own mount namespace, chroots
+// into it, calls Members for its own PID namespace, reports, then stays
+// alive until its standard input closes.
+func noProcMain(args []string) int {
+	if len(args) != 0 {
+		return usage(entryNoProc, args)
+	}
+	own, err := ns.Get(ns.Self, ns.PID)
+	if err != nil {
+		return fail(err)
+	}
+	if err := unix.Mount("nslab-no-proc", "/tmp", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=0755,size=16k"); err != nil {
+		return fail(fmt.Errorf("mount a tmpfs on /tmp: %w", err))
+	}
+	if err := unix.Chroot("/tmp"); err != nil {
+		return fail(fmt.Errorf("chroot /tmp: %w", err))
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return fail(err)
+	}
+	got, err := Members(own)
+	return holder.ReportAndHold(membersReport{Got: got, Errno: errnoName(err), Err: errText(err)})
 }
 
 // reachView is what a process in a new PID namespace saw when it looked for

@@ -19,6 +19,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/nslab/nslab/pkg/holder"
 	"github.com/nslab/nslab/pkg/ns"
@@ -76,10 +77,11 @@ func goInitMain(args []string) int {
 // namespace, kills it. The box itself ignores SIGHUP and, being a Go
 // program, catches SIGTERM.
 type signalReport struct {
-	InitPID        int  // init's PID as the box (and the runner) sees it
-	InitCatchTERM  bool // Catches(init, SIGTERM)
-	BoxCatchTERM   bool // Catches(box, SIGTERM): a Go program has a handler
-	BoxCatchHUP    bool // Catches(box, SIGHUP): the box ignores SIGHUP, which is not handling it
+	InitPID        int    // init's PID as the box (and the runner) sees it
+	InitCatchTERM  bool   // Catches(init, SIGTERM)
+	BoxCatchTERM   bool   // Catches(box, SIGTERM): a Go program has a handler
+	BoxCatchHUP    bool   // Catches(box, SIGHUP): the box ignores SIGHUP, which is not handling it
+	BoxMask        uint64 // Catches(box, N) for every signal N from 1 to 64, as bit N-1
 	Sibling        killReport
 	AliveAfter     bool   // init still running after the sibling's signals
 	StateAfter     string // init's state then, from /proc/PID/stat
@@ -112,7 +114,8 @@ func signalsMain(args []string) int {
 	r.InitCatchTERM, errT = Catches(init.PID(), unix.SIGTERM)
 	r.BoxCatchTERM, errB = Catches(unix.Getpid(), unix.SIGTERM)
 	r.BoxCatchHUP, errH = Catches(unix.Getpid(), unix.SIGHUP)
-	if err := errors.Join(errT, errB, errH); err != nil {
+	r.BoxMask, err = catchMask(unix.Getpid())
+	if err := errors.Join(errT, errB, errH, err); err != nil {
 		r.CatchesErr = err.Error()
 	}
 	if err := runSibling(&r.Sibling); err != nil {
@@ -131,6 +134,70 @@ func signalsMain(args []string) int {
 		r.WaitAfterError = fmt.Sprint(werr)
 	}
 	return holder.ReportAndHold(r)
+}
+
+// catchMask asks Catches about every signal of process pid, 1 to 64, and
+// sets bit N-1 for each signal N it says pid catches.
+func catchMask(pid int) (uint64, error) {
+	var mask uint64
+	for n := 1; n <= 64; n++ {
+		ok, err := Catches(pid, unix.Signal(n))
+		if err != nil {
+			return mask, fmt.Errorf("Catches(%d, %s): %w", pid, unix.SignalName(unix.Signal(n)), err)
+		}
+		if ok {
+			mask |= 1 << (n - 1)
+		}
+	}
+	return mask, nil
+}
+
+// fakeStatus is a /proc/PID/status the kernel never writes, for Catches'
+// error paths: step 03's fake-proc child mounts a tmpfs on /proc, in a
+// mount namespace of its own, and writes these.
+var fakeStatus = []struct {
+	pid        int
+	what, text string // text "" means no /proc/PID at all
+}{
+	{1, "a status without a SigCgt line", "Name:\tfake\nSigIgn:\t0000000000004000\n"},
+	{2, "a SigCgt line that is not hexadecimal", "Name:\tfake\nSigCgt:\tnot-a-mask\n"},
+	{3, "a process that does not exist (no /proc/3)", ""},
+}
+
+// fakeCatch is what Catches(PID, SIGTERM) returned for one fake status.
+type fakeCatch struct {
+	PID        int
+	What       string
+	Missing    bool // no /proc/PID at all
+	Got        bool
+	Errno, Err string // errnoName and text of the error: "ok" and "" for none
+}
+
+// fakeProcMain mounts a tmpfs on /proc, writes fakeStatus there, calls
+// Catches on each, reports, then stays alive until its standard input
+// closes.
+func fakeProcMain(args []string) int {
+	if len(args) != 0 {
+		return usage(entryFakeProc, args)
+	}
+	if err := unix.Mount("nslab-fake-proc", "/proc", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=0755,size=64k"); err != nil {
+		return fail(fmt.Errorf("mount a tmpfs on /proc: %w", err))
+	}
+	var out []fakeCatch
+	for _, f := range fakeStatus {
+		if f.text != "" {
+			dir := "/proc/" + strconv.Itoa(f.pid)
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				return fail(err)
+			}
+			if err := os.WriteFile(dir+"/status", []byte(f.text), 0o644); err != nil {
+				return fail(err)
+			}
+		}
+		got, err := Catches(f.pid, unix.SIGTERM)
+		out = append(out, fakeCatch{PID: f.pid, What: f.what, Missing: f.text == "", Got: got, Errno: errnoName(err), Err: errText(err)})
+	}
+	return holder.ReportAndHold(out)
 }
 
 // primeForks makes the Go runtime run, now, the check it runs once before
@@ -196,14 +263,16 @@ func running(pid int) bool {
 	return err == nil && info.Signo == 0
 }
 
-// orphanerMain starts cat on its own standard input, without Pdeathsig, prints
-// cat's PID and exits: cat becomes an orphan.
+// orphanerMain starts cat on its own standard input, in a process group of
+// its own (as a shell's job), without Pdeathsig, prints cat's PID and
+// exits: cat becomes an orphan.
 func orphanerMain(args []string) int {
 	if len(args) != 0 {
 		return usage(entryOrphaner, args)
 	}
 	cmd := exec.Command("cat")
 	cmd.Stdin = os.Stdin
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return fail(err)
 	}
@@ -219,45 +288,134 @@ func orphanerMain(args []string) int {
 //	(waits for a line on stdin, so that the parent can look too)
 //	reaped PID STATUS   ReapOne returned it, with its exit status
 //	gone PID BOOL       whether /proc/PID disappeared
+//
+// Then it calls ReapOne while a second orphan still runs, and once it has
+// no child left:
+//
+//	waited PID REAPED STATUS EARLY   the second orphan, what ReapOne returned, and
+//	                                 whether it returned before the orphan ended
+//	nochild ERRNO                    ReapOne's error with no child: ECHILD
 func reaperMain(args []string) int {
 	if len(args) != 0 {
 		return usage(entryReaper, args)
 	}
 	ctx := context.Background() // the reaper's children end with it (Pdeathsig) or with its namespace
+	if err := reapZombie(ctx); err != nil {
+		return fail(err)
+	}
+	if err := reapRunning(ctx); err != nil {
+		return fail(err)
+	}
+	_, _, err := ReapOne()
+	fmt.Printf("nochild %s\n", errnoName(err))
+	return 0
+}
+
+// reapZombie makes an orphan, lets it end, shows its zombie, and reaps it
+// with ReapOne once the parent says so.
+func reapZombie(ctx context.Context) error {
 	r, w, err := os.Pipe()
 	if err != nil {
-		return fail(err)
+		return err
 	}
 	orphan, err := startOrphaner(ctx, r)
 	r.Close()
 	if err != nil {
-		return fail(err)
+		return err
 	}
 	st, err := readStat(orphan)
 	if err != nil {
-		return fail(err)
+		return err
 	}
 	fmt.Printf("orphan %d %d\n", orphan, st.PPID)
 	w.Close() // cat reads EOF and exits
 	var info unix.Siginfo
 	if err := unix.Waitid(unix.P_PID, orphan, &info, unix.WEXITED|unix.WNOWAIT, nil); err != nil {
-		return fail(fmt.Errorf("waitid(%d, WNOWAIT): %w", orphan, err))
+		return fmt.Errorf("waitid(%d, WNOWAIT): %w", orphan, err)
 	}
 	if st, err = readStat(orphan); err != nil {
-		return fail(err)
+		return err
 	}
 	fmt.Printf("zombie %d %c\n", orphan, st.State)
 	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
-		return fail(fmt.Errorf("wait for the go-ahead to reap: %w", err))
+		return fmt.Errorf("wait for the go-ahead to reap: %w", err)
 	}
 	pid, ws, err := ReapOne()
 	if err != nil {
-		return fail(fmt.Errorf("ReapOne: %w", err))
+		return fmt.Errorf("ReapOne() with one child, the adopted zombie %d (in a process group of its own): %w", orphan, err)
 	}
 	fmt.Printf("reaped %d %d\n", pid, ws.ExitStatus())
 	_, err = os.Stat("/proc/" + strconv.Itoa(orphan))
 	fmt.Printf("gone %d %v\n", orphan, os.IsNotExist(err))
-	return 0
+	return nil
+}
+
+// reaped is what ReapOne returned.
+type reaped struct {
+	pid int
+	ws  unix.WaitStatus
+	err error
+}
+
+// reapRunning makes a second orphan, still running, calls ReapOne on a
+// thread of its own, and lets the orphan end only once that thread waits
+// in the kernel (its wchan is do_wait), so that ReapOne must wait for it.
+func reapRunning(ctx context.Context) error {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	orphan, err := startOrphaner(ctx, r)
+	r.Close()
+	if err != nil {
+		w.Close()
+		return err
+	}
+	tids, done := make(chan int, 1), make(chan reaped, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		tids <- unix.Gettid()
+		pid, ws, err := ReapOne()
+		done <- reaped{pid, ws, err}
+	}()
+	early := !awaitWait(<-tids, done)
+	w.Close() // the orphan ends
+	got := <-done
+	if early { // reap it here, so that no child is left
+		var ws unix.WaitStatus
+		unix.Wait4(orphan, &ws, 0, nil)
+	}
+	if got.err != nil && !early {
+		return fmt.Errorf("ReapOne() while the adopted child %d still ran: %w", orphan, got.err)
+	}
+	fmt.Printf("waited %d %d %d %v\n", orphan, got.pid, got.ws.ExitStatus(), early)
+	return nil
+}
+
+// awaitWait returns true once thread tid of this process sleeps in wait(2)
+// (wchan do_wait), or has slept elsewhere for a long while (an
+// implementation that polls); false when ReapOne returned first (a result
+// on done, which it puts back).
+func awaitWait(tid int, done chan reaped) bool {
+	path := fmt.Sprintf("/proc/self/task/%d/wchan", tid)
+	for elsewhere := 0; elsewhere < 10000; {
+		select {
+		case got := <-done:
+			done <- got
+			return false
+		default:
+		}
+		b, err := os.ReadFile(path)
+		switch {
+		case err == nil && string(b) == "do_wait":
+			return true
+		case err == nil && string(b) != "0":
+			elsewhere++
+		}
+		runtime.Gosched()
+	}
+	return true
 }
 
 // startOrphaner runs the orphaner with stdin as cat's input, reaps it, and
@@ -310,6 +468,7 @@ type unshareReport struct {
 	PFCBefore, PFCAfter   ns.ID  // /proc/thread-self/ns/pid_for_children
 	PFCEarly              string // opening pid_for_children after unshare, before any child: ENOENT
 	UnshareErr, SecondErr string
+	AgainErr              string // UnshareForChildren called a second time: its errno
 	InitPID               int    // the first child started from the thread, as the box sees it
 	Second                whoami // the second child's report about itself
 }
@@ -347,6 +506,7 @@ func unshareMain(args []string) int {
 	_, err = ns.GetPath("/proc/thread-self/ns/pid_for_children")
 	r.PFCEarly = errnoName(err)
 	r.SecondErr = errnoName(unix.Unshare(unix.CLONE_NEWPID))
+	r.AgainErr = errnoName(UnshareForChildren())
 	init, err := spawn.Start(context.Background(), withKill(spawn.Config{Args: []string{"sleep", "1000"}, NoHold: true}))
 	if err != nil {
 		return fail(err)

@@ -193,6 +193,9 @@ func TestJudgeNewNamespace(t *testing.T) {
 		"nested wrong":      {edit: func(r *newNamespaceReport) { r.Cases[0] = parseResult{Got: []int{4242}} }, want: "(nested)"},
 		"cases missing":     {edit: func(r *newNamespaceReport) { r.Cases = r.Cases[:2] }, want: "fixed texts"},
 		"child's own nspid": {edit: func(r *newNamespaceReport) { r.Inside.NSpid = []int{13} }, want: "read by itself"},
+		"format swapped": {edit: func(r *newNamespaceReport) {
+			r.Cases[4] = parseResult{Err: "x%!(EXTRA string=parse NSpid: %q is not a PID)"}
+		}, want: "fmt could not format"},
 	})
 	judged(t, outside([]int{13}), base, cases[newNamespaceReport]{
 		"no new namespace from outside": {want: "read from outside"},
@@ -204,13 +207,15 @@ func TestJudgeProcMount(t *testing.T) {
 		return procMountReport{PID: 13, Runner: 7, procViews: procViews{
 			Before: procView{Self: "13", Count: 3, PIDs: []int{1, 7, 13}, Has: true},
 			After:  procView{Self: "1", Count: 1, PIDs: []int{1}},
-		}}
+		}, Refused: refusedMount{Errno: "EPERM", Err: "mount proc on /proc: operation not permitted"}}
 	}
 	judged(t, judgeProcMount, base, cases[procMountReport]{
-		"recorded":       {},
-		"mount failed":   {edit: func(r *procMountReport) { r.MountErr = "EPERM" }, want: "EPERM"},
-		"bind mounted":   {edit: func(r *procMountReport) { r.After = r.Before }, want: "after MountProc, /proc/self is 13"},
-		"own proc early": {edit: func(r *procMountReport) { r.Before = r.After }, want: "before MountProc"},
+		"recorded":        {},
+		"refusal dropped": {edit: func(r *procMountReport) { r.Refused = refusedMount{Errno: "ok"} }, want: "want an error wrapping EPERM"},
+		"errno lost":      {edit: func(r *procMountReport) { r.Refused.Errno = "mount proc: operation not permitted" }, want: "wrapping EPERM"},
+		"mount failed":    {edit: func(r *procMountReport) { r.MountErr = "EPERM" }, want: "EPERM"},
+		"bind mounted":    {edit: func(r *procMountReport) { r.After = r.Before }, want: "after MountProc, /proc/self is 13"},
+		"own proc early":  {edit: func(r *procMountReport) { r.Before = r.After }, want: "before MountProc"},
 	})
 }
 
@@ -219,10 +224,20 @@ func TestJudgeSignals(t *testing.T) {
 		return signalsReport{BoxPID: 13, Box: signalReport{InitPID: 19, BoxCatchTERM: true,
 			Sibling:    killReport{PID: 2, Results: map[string]string{"SIGTERM": "ok", "SIGINT": "ok", "SIGHUP": "ok", "SIGKILL": "ok"}},
 			AliveAfter: true, StateAfter: "S", KilledBy: "SIGKILL"},
-			ShOut: "alive", GoInitOut: "pid 1 catches-SIGTERM true kill-KILL ok", GoInitEnd: "status 2"}
+			ShOut: "alive", GoInitOut: "pid 1 catches-SIGTERM true kill-KILL ok", GoInitEnd: "status 2",
+			Fake: []fakeCatch{
+				{PID: 1, What: "no SigCgt", Errno: "read /proc/1/status: no SigCgt line", Err: "read /proc/1/status: no SigCgt line"},
+				{PID: 2, What: "not hex", Errno: "EINVAL", Err: "read /proc/2/status: signal mask: invalid syntax"},
+				{PID: 3, What: "missing", Missing: true, Errno: "ENOENT", Err: "open /proc/3/status: no such file or directory"},
+			}}
 	}
 	judged(t, judgeSignals, base, cases[signalsReport]{
 		"recorded":            {},
+		"no SigCgt, no error": {edit: func(r *signalsReport) { r.Fake[0].Errno, r.Fake[0].Err = "ok", "" }, want: "Catches(1, SIGTERM) for no SigCgt returned false, nil"},
+		"bad mask, no error":  {edit: func(r *signalsReport) { r.Fake[1].Errno, r.Fake[1].Err = "ok", "" }, want: "want an error"},
+		"missing, no error":   {edit: func(r *signalsReport) { r.Fake[2].Errno, r.Fake[2].Err = "ok", "" }, want: "want an error"},
+		"missing, as text":    {edit: func(r *signalsReport) { r.Fake[2].Errno = "no such file" }, want: "wrapping ENOENT"},
+		"fake not tried":      {edit: func(r *signalsReport) { r.Fake = nil }, want: "fake status files"},
 		"SigIgn read":         {edit: func(r *signalsReport) { r.Box.BoxCatchTERM, r.Box.BoxCatchHUP = false, true }, want: "SigCgt, not SigIgn"},
 		"bit off by one":      {edit: func(r *signalsReport) { r.Box.BoxCatchHUP = true }, want: "Catches(self, SIGHUP) = true"},
 		"init catches":        {edit: func(r *signalsReport) { r.Box.InitCatchTERM = true }, want: "Catches(init, SIGTERM) = true"},
@@ -236,24 +251,31 @@ func TestJudgeSignals(t *testing.T) {
 
 func TestJudgeOrphan(t *testing.T) {
 	base := func() orphanReport {
-		return orphanReport{InitPID: 13, PID: 13, PPID: 1, State: "Z", HostPID: 25, HostState: "Z", HostPPID: 13, Reaped: 13, Gone: true, HostGone: true}
+		return orphanReport{InitPID: 13, PID: 13, PPID: 1, State: "Z", HostPID: 25, HostState: "Z", HostPPID: 13, Reaped: 13, Gone: true, HostGone: true,
+			Running: 20, Waited: 20, NoChild: "ECHILD"}
 	}
 	judged(t, judgeOrphan, base, cases[orphanReport]{
-		"recorded":       {},
-		"WNOHANG":        {edit: func(r *orphanReport) { r.Reaped, r.Gone, r.HostGone = 0, false, false }, want: "ReapOne() = 0"},
-		"not adopted":    {edit: func(r *orphanReport) { r.PPID = 5 }, want: "want 1"},
-		"not a zombie":   {edit: func(r *orphanReport) { r.HostState = "S" }, want: "want a zombie"},
-		"still in /proc": {edit: func(r *orphanReport) { r.HostGone = false }, want: "want both gone"},
+		"recorded":          {},
+		"WNOHANG, running":  {edit: func(r *orphanReport) { r.Waited, r.Early = 0, true }, want: "was still running"},
+		"another reaped":    {edit: func(r *orphanReport) { r.Waited = 13 }, want: "once the running orphan 20 ended"},
+		"ECHILD dropped":    {edit: func(r *orphanReport) { r.NoChild = "ok" }, want: "returned ok; want an error wrapping ECHILD"},
+		"own process group": {edit: func(r *orphanReport) { r.NoChild = "EINVAL" }, want: "wrapping ECHILD"},
+		"WNOHANG":           {edit: func(r *orphanReport) { r.Reaped, r.Gone, r.HostGone = 0, false, false }, want: "ReapOne() = 0"},
+		"not adopted":       {edit: func(r *orphanReport) { r.PPID = 5 }, want: "want 1"},
+		"not a zombie":      {edit: func(r *orphanReport) { r.HostState = "S" }, want: "want a zombie"},
+		"still in /proc":    {edit: func(r *orphanReport) { r.HostGone = false }, want: "want both gone"},
 	})
 }
 
 func TestJudgeInitDeath(t *testing.T) {
 	base := func() initDeathReport {
 		return initDeathReport{NS: ns.ID{Kind: ns.PID, Dev: 4, Inode: 4026532179}, InitPID: 998,
-			Before: []int{998, 999, 1000, 1001, 1002}, BeforeLab: []int{998, 999, 1000, 1001, 1002}, InitEnd: "signal SIGKILL"}
+			Before: []int{998, 999, 1000, 1001, 1002}, BeforeLab: []int{998, 999, 1000, 1001, 1002}, InitEnd: "signal SIGKILL",
+			NoProc: membersReport{Errno: "ENOENT", Err: "open /proc: no such file or directory"}}
 	}
 	judged(t, judgeInitDeath, base, cases[initDeathReport]{
 		"recorded across a power of ten": {},
+		"ReadDir error dropped":          {edit: func(r *initDeathReport) { r.NoProc = membersReport{Errno: "ok"} }, want: "want an error wrapping ENOENT"},
 		"string order":                   {edit: func(r *initDeathReport) { r.Before = []int{1000, 1001, 1002, 998, 999} }, want: "in numeric order"},
 		"one missed":                     {edit: func(r *initDeathReport) { r.Before = r.Before[1:] }, want: "Members("},
 		"survivor":                       {edit: func(r *initDeathReport) { r.After = []int{1001} }, want: "want nobody"},
@@ -279,7 +301,7 @@ func TestJudgeUnshare(t *testing.T) {
 	own := ns.ID{Kind: ns.PID, Dev: 4, Inode: 1}
 	base := func() unshareReport {
 		return unshareReport{TID: 14, Threads: 5, PIDBefore: own, PIDAfter: own, PFCBefore: own,
-			PFCAfter: ns.ID{Kind: ns.PIDForChildren, Dev: 4, Inode: 2}, PFCEarly: "ENOENT", SecondErr: "EINVAL",
+			PFCAfter: ns.ID{Kind: ns.PIDForChildren, Dev: 4, Inode: 2}, PFCEarly: "ENOENT", SecondErr: "EINVAL", AgainErr: "EINVAL",
 			InitPID: 20, Second: whoami{PID: 2, PPID: 0, NSpid: []int{21, 2}}}
 	}
 	judged(t, judgeUnshare, base, cases[unshareReport]{
@@ -287,6 +309,7 @@ func TestJudgeUnshare(t *testing.T) {
 		"with CLONE_NEWUSER": {edit: func(r *unshareReport) { r.UnshareErr = "EINVAL" }, want: "EINVAL"},
 		"nothing unshared":   {edit: func(r *unshareReport) { r.PFCAfter = own }, want: "want a new one"},
 		"second allowed":     {edit: func(r *unshareReport) { r.SecondErr = "ok" }, want: "want EINVAL"},
+		"error dropped":      {edit: func(r *unshareReport) { r.AgainErr = "ok" }, want: "called a second time on the same thread returned ok"},
 	})
 }
 
@@ -297,15 +320,44 @@ func TestJudgeNested(t *testing.T) {
 			Levels:  [][]int{{13, 1}, {19, 7, 1}, {25, 13, 7, 1}, {31, 19, 13, 7, 1}},
 			LevelNS: []ns.ID{id(11), id(12), id(13), id(14)}, Own: id(10), OwnUp: "EPERM", OwnUpOutside: true,
 			Ancestry: []ns.ID{id(14), id(13), id(12), id(11), id(10)},
+			FDs:      [2]int{18, 18}, Missing: "ENOENT", Limited: "EMFILE",
 		}
 	}
 	judged(t, judgeNested, base, cases[nestedReport]{
-		"recorded":       {},
-		"caller first":   {edit: func(r *nestedReport) { slices.Reverse(r.Ancestry) }, want: "Ancestry(deepest)"},
-		"stopped short":  {edit: func(r *nestedReport) { r.Ancestry = r.Ancestry[:4] }, want: "Ancestry(deepest)"},
-		"parent of own":  {edit: func(r *nestedReport) { r.OwnUpOutside = false }, want: "want EPERM"},
-		"level too flat": {edit: func(r *nestedReport) { r.Levels[2] = []int{25, 1} }, want: "level 3"},
+		"recorded":                  {},
+		"handles leaked":            {edit: func(r *nestedReport) { r.FDs[1] = 23 }, want: "18 open files before Ancestry(deepest) and 23 after"},
+		"open error":                {edit: func(r *nestedReport) { r.Missing = "ok" }, want: "no process has returned nil"},
+		"every error ends the walk": {edit: func(r *nestedReport) { r.Limited = "ok" }, want: "wrapping EMFILE"},
+		"caller first":              {edit: func(r *nestedReport) { slices.Reverse(r.Ancestry) }, want: "Ancestry(deepest)"},
+		"stopped short":             {edit: func(r *nestedReport) { r.Ancestry = r.Ancestry[:4] }, want: "Ancestry(deepest)"},
+		"parent of own":             {edit: func(r *nestedReport) { r.OwnUpOutside = false }, want: "want EPERM"},
+		"level too flat":            {edit: func(r *nestedReport) { r.Levels[2] = []int{25, 1} }, want: "level 3"},
 	})
+}
+
+func TestJudgeProcOptions(t *testing.T) {
+	const info = "22 1 0:20 / /proc rw,nosuid,nodev,noexec,relatime shared:5 - proc proc rw\n" +
+		"40 22 0:21 / /proc/sys/fs/binfmt_misc rw,relatime - autofs systemd-1 rw\n"
+	tests := []struct {
+		name, top string // the line stacked on /proc; "" for none
+		want      string
+	}{
+		{name: "as unshare --mount-proc", top: "300 22 0:60 / /proc rw,nosuid,nodev,noexec,relatime - proc proc rw"},
+		{name: "flags and-ed", top: "300 22 0:60 / /proc rw,noexec,relatime - proc proc rw", want: "want a proc with nosuid"},
+		{name: "no flags", top: "300 22 0:60 / /proc rw,relatime - proc proc rw", want: "nosuid"},
+		{name: "a tmpfs", top: "300 22 0:60 / /proc rw,nosuid,nodev,noexec - tmpfs tmpfs rw", want: "\"tmpfs\""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := judgeProcOptions(topMount(info+tt.top+"\n", "/proc"))
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("got %v; want it to pass", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("got %v; want an error with %q", err, tt.want)
+			}
+		})
+	}
 }
 
 func mkdir(path string) error { return os.Mkdir(path, 0o755) }

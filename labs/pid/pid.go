@@ -57,7 +57,7 @@ func ParseNSpid(status string) ([]int, error) {
 }
 
 // MountProc is step 02: mount a new proc file system on /proc, with
-// MS_NOSUID, MS_NODEV and MS_NOEXEC, as mount -t proc proc /proc does. It
+// MS_NOSUID, MS_NODEV and MS_NOEXEC, as unshare --mount-proc mounts it. It
 // shows the processes of the PID namespace of the process that mounts it.
 // The lab calls it only in a child that has a new mount namespace.
 func MountProc() error {

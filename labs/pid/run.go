@@ -78,11 +78,17 @@ func runNewNamespace(ctx context.Context, cleanup *lab.Cleanup) (r newNamespaceR
 type procMountReport struct {
 	PID, Runner int // the child and the runner, as the runner sees them
 	procViews
+	Refused refusedMount // MountProc in a child whose user namespace does not own its PID namespace
 }
+
+// procViewDir is the working directory of step 02's child: a target
+// without its leading slash ("proc") would be looked up there, and found
+// missing.
+const procViewDir = "/dev"
 
 func runProcMount(ctx context.Context, cleanup *lab.Cleanup) (r procMountReport, err error) {
 	r.Runner = os.Getpid()
-	cfg := spawn.Config{New: []ns.Kind{ns.PID, ns.Mnt}, Entrypoint: entryProcView, Args: []string{strconv.Itoa(r.Runner)}}
+	cfg := spawn.Config{New: []ns.Kind{ns.PID, ns.Mnt}, Entrypoint: entryProcView, Args: []string{strconv.Itoa(r.Runner)}, Dir: procViewDir}
 	p, err := holder.StartWith(ctx, withKill(cfg), spawn.Start)
 	if err != nil {
 		return r, err
@@ -91,6 +97,18 @@ func runProcMount(ctx context.Context, cleanup *lab.Cleanup) (r procMountReport,
 	r.PID = p.PID()
 	if err := p.Report(&r.procViews); err != nil {
 		return r, fmt.Errorf("a child in new PID and mount namespaces calling MountProc: %w", err)
+	}
+	// The kernel refuses a proc mount to a process without CAP_SYS_ADMIN in
+	// the user namespace that owns its PID namespace: a child in new user
+	// and mount namespaces that stays in the lab host's PID namespace.
+	cfg = spawn.Config{New: []ns.Kind{ns.User, ns.Mnt}, MapRoot: true, Entrypoint: entryRefused}
+	q, err := holder.StartWith(ctx, withKill(cfg), spawn.Start)
+	if err != nil {
+		return r, err
+	}
+	cleanup.Add(q.Stop)
+	if err := q.Report(&r.Refused); err != nil {
+		return r, fmt.Errorf("a child in new user and mount namespaces calling MountProc: %w", err)
 	}
 	return r, nil
 }
@@ -102,6 +120,7 @@ type signalsReport struct {
 	ShOut     string       // init is sh, which sends itself SIGKILL and SIGTERM, then prints "alive"
 	GoInitOut string       // init is a Go program that sends itself SIGKILL, then SIGTERM
 	GoInitEnd string       // how the Go init ended
+	Fake      []fakeCatch  // Catches on status files the kernel never writes
 }
 
 func runSignals(ctx context.Context, cleanup *lab.Cleanup) (r signalsReport, err error) {
@@ -113,6 +132,14 @@ func runSignals(ctx context.Context, cleanup *lab.Cleanup) (r signalsReport, err
 	r.BoxPID = p.PID()
 	if err := p.Report(&r.Box); err != nil {
 		return r, fmt.Errorf("the box that signals an init without handlers: %w", err)
+	}
+	f, err := holder.StartWith(ctx, withKill(spawn.Config{New: []ns.Kind{ns.Mnt}, Entrypoint: entryFakeProc}), spawn.Start)
+	if err != nil {
+		return r, err
+	}
+	cleanup.Add(f.Stop)
+	if err := f.Report(&r.Fake); err != nil {
+		return r, fmt.Errorf("a child calling Catches on a fake /proc: %w", err)
 	}
 	var out, errb bytes.Buffer
 	sh := withKill(spawn.Config{New: []ns.Kind{ns.PID}, Args: []string{"sh", "-c", "kill -KILL $$; kill -TERM $$; echo alive"}, Stdout: &out, Stderr: &errb})
@@ -162,6 +189,11 @@ type orphanReport struct {
 	Gone        bool   // /proc/PID vanished inside after ReapOne
 	HostGone    bool   // and from the runner's /proc
 	HostErr     string // why the runner could not find the orphan
+	Running     int    // a second orphan, still running when ReapOne was called
+	Waited      int    // the PID ReapOne returned for it
+	WaitedEnd   int    // and the exit status
+	Early       bool   // ReapOne returned before that orphan ended
+	NoChild     string // ReapOne's error (its errno) with no child left
 	ReaperLines []string
 }
 
@@ -192,6 +224,12 @@ func runOrphans(ctx context.Context, _ *lab.Cleanup) (r orphanReport, err error)
 		return r, err
 	}
 	if err := scanLine(p.Next, &r, "gone %d %t", new(int), &r.Gone); err != nil {
+		return r, err
+	}
+	if err := scanLine(p.Next, &r, "waited %d %d %d %t", &r.Running, &r.Waited, &r.WaitedEnd, &r.Early); err != nil {
+		return r, err
+	}
+	if err := scanLine(p.Next, &r, "nochild %s", &r.NoChild); err != nil {
 		return r, err
 	}
 	if r.HostPID > 0 {
@@ -267,13 +305,25 @@ type initDeathReport struct {
 	Before, BeforeLab []int // Members, then the lab's own scan, before init is killed
 	After, AfterLab   []int // the same after init was killed and reaped
 	InitEnd           string
+	NoProc            membersReport // Members in a child with no /proc to read
 }
+
+// treePID is the lab host's ns_last_pid before step 05 starts its tree:
+// the tree's PIDs then cross 100, where sorting them as strings ("100"
+// before "99") differs from sorting them as numbers.
+const treePID = 97
 
 // runInitDeath starts init with children and a grandchild, lists the
 // namespace's members with Members, kills init from the runner, and lists
 // them again. It holds the namespace open until cleanup, so that its inode
 // number cannot go to another namespace before the harness has checked.
 func runInitDeath(ctx context.Context, cleanup *lab.Cleanup) (r initDeathReport, err error) {
+	if err := r.membersWithoutProc(ctx, cleanup); err != nil {
+		return r, err
+	}
+	if err := setNextPID(treePID); err != nil {
+		return r, err
+	}
 	p, err := holder.StartWith(ctx, withKill(spawn.Config{New: []ns.Kind{ns.PID}, Entrypoint: entryTree}), spawn.Start)
 	if err != nil {
 		return r, err
@@ -305,6 +355,35 @@ func runInitDeath(ctx context.Context, cleanup *lab.Cleanup) (r initDeathReport,
 	}
 	r.AfterLab = labMembers(r.NS)
 	return r, nil
+}
+
+// membersWithoutProc has a child, chrooted into an empty directory, call
+// Members: os.ReadDir("/proc") fails there with ENOENT.
+func (r *initDeathReport) membersWithoutProc(ctx context.Context, cleanup *lab.Cleanup) error {
+	p, err := holder.StartWith(ctx, withKill(spawn.Config{New: []ns.Kind{ns.Mnt}, Entrypoint: entryNoProc}), spawn.Start)
+	if err != nil {
+		return err
+	}
+	cleanup.Add(p.Stop)
+	if err := p.Report(&r.NoProc); err != nil {
+		return fmt.Errorf("a child without /proc calling Members: %w", err)
+	}
+	return nil
+}
+
+// setNextPID makes next the last PID the lab host handed out, so that its
+// next process gets next+1, when the runner's own PID is below it. The
+// runner is root of the lab host, whose next PID it may set
+// (/proc/sys/kernel/ns_last_pid, pid_namespaces(7)); with NSLAB_BARE=1 it
+// leaves the machine's alone, whose PIDs are large.
+func setNextPID(next int) error {
+	if labhost.Bare() || os.Getpid() >= next {
+		return nil
+	}
+	if err := os.WriteFile("/proc/sys/kernel/ns_last_pid", []byte(strconv.Itoa(next)), 0); err != nil {
+		return fmt.Errorf("set the lab host's next PID: %w", err)
+	}
+	return nil
 }
 
 // reachReport is what step 06 saw: a child in new PID and mount namespaces
@@ -340,14 +419,10 @@ const farPID = 9999
 // process of the lab host with a small PID will not do as the target: the
 // child's new namespace hands out 1 to the child and 2, 3, … to its threads
 // (a Go program has several), and kill(2) of a thread's ID reaches its
-// process, the child itself. The runner is root of the lab host, whose
-// next PID it may set (/proc/sys/kernel/ns_last_pid, pid_namespaces(7));
-// with NSLAB_BARE=1 it leaves the machine's alone, whose PIDs are large.
+// process, the child itself.
 func startFarTarget(ctx context.Context) (*spawn.Child, error) {
-	if !labhost.Bare() && os.Getpid() < farPID {
-		if err := os.WriteFile("/proc/sys/kernel/ns_last_pid", []byte(strconv.Itoa(farPID)), 0); err != nil {
-			return nil, fmt.Errorf("set the lab host's next PID: %w", err)
-		}
+	if err := setNextPID(farPID); err != nil {
+		return nil, err
 	}
 	target, err := spawn.Start(ctx, withKill(spawn.Config{Args: []string{"sleep", "1000"}, NoHold: true}))
 	if err != nil {
@@ -387,6 +462,11 @@ type nestedReport struct {
 	OwnUp        string  // NS_GET_PARENT of the runner's own PID namespace: its error
 	OwnUpOutside bool    // and whether that is ns.ErrOutsideScope
 	Ancestry     []ns.ID // Ancestry(deepest level)
+	FDs          [2]int  // the runner's open files before and after that call
+	Missing      string  // Ancestry of a PID that no process has: its error (errno)
+	MissingErr   string  //
+	Limited      string  // Ancestry(deepest) with room for one more open file only: its error (errno)
+	LimitedErr   string  //
 }
 
 // runNested starts depth levels of nested PID namespaces, each level
@@ -420,14 +500,43 @@ func runNested(ctx context.Context, cleanup *lab.Cleanup) (r nestedReport, err e
 	up := ownParent()
 	r.OwnUp, r.OwnUpOutside = errText(up), errors.Is(up, ns.ErrOutsideScope)
 	deepest := r.Levels[depth-1][0]
+	r.FDs[0] = openFiles()
 	r.Ancestry, err = Ancestry(deepest)
+	r.FDs[1] = openFiles()
 	switch {
 	case errors.Is(err, ns.ErrOutsideScope):
 		return r, fmt.Errorf("Ancestry(%d) returned ns.ErrOutsideScope (%v) after %d namespaces; want the walk to end there without an error: EPERM from NS_GET_PARENT means the caller's own PID namespace was reached", deepest, err, len(r.Ancestry))
 	case err != nil:
 		return r, fmt.Errorf("Ancestry(%d): %w", deepest, err)
 	}
-	return r, nil
+	return r, r.ancestryFails(deepest)
+}
+
+// ancestryFails calls Ancestry where the kernel refuses: for a PID that no
+// process has (no /proc/PID), and for the deepest level when the runner
+// may open one more file only, so that NS_GET_PARENT, which opens one,
+// fails with EMFILE.
+func (r *nestedReport) ancestryFails(deepest int) error {
+	pidMax, err := readInt("/proc/sys/kernel/pid_max") // PIDs are below it
+	if err != nil {
+		return err
+	}
+	_, err = Ancestry(pidMax)
+	r.Missing, r.MissingErr = errnoName(err), errText(err)
+	err = withOneMoreFile(func() error {
+		_, err := Ancestry(deepest)
+		return err
+	})
+	r.Limited, r.LimitedErr = errnoName(err), errText(err)
+	return nil
+}
+
+func readInt(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(strings.TrimSpace(string(b)))
 }
 
 func readLevel(p *holder.Holder, l int) ([]int, error) {

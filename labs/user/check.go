@@ -82,7 +82,8 @@ func checkMapRoot(c *lab.Check, r mapReport) error {
 	return nil
 }
 
-// checkMapping checks what one writer's MapToRoot did to its child.
+// checkMapping checks what one writer's MapToRoot did to its child, as
+// the writer read it and as the kernel holds it, read here.
 func checkMapping(c *lab.Check, m mapping, runner Status) error {
 	uidK, err := kernelMap(c, m.PID, "uid_map")
 	if err != nil {
@@ -105,7 +106,29 @@ func checkMapping(c *lab.Check, m mapping, runner Status) error {
 	c.Say("  before: uid_map %v, setgroups %s; after, as the writer reads them: uid_map %v, gid_map %v, setgroups %s", m.Before, m.SetgroupsBefore, m.UIDMap, m.GIDMap, m.Setgroups)
 	c.Say("  read here, on the machine: uid_map %v, gid_map %v, setgroups %s; the child is Uid %d", uidK, gidK, sg, child.UID)
 	c.Say("  a second write to uid_map: %s", orOK(m.Again))
+	c.Say("  MapToRoot for a PID no process has: %s; for a child whose gid_map is written: %s", orOK(m.Missing.Err), orOK(m.Preset.Err))
 	c.Say("  inside: getuid %d, getgid %d, CapEff %016x", m.Inside.Getuid, m.Inside.Getgid, m.Inside.Status.CapEff)
+	if err := checkMapsWritten(c, m, uidK, gidK, child, runner); err != nil {
+		return err
+	}
+	if err := checkSetgroups(c, m, sg); err != nil {
+		return err
+	}
+	if err := judgeRefusals(m); err != nil {
+		return c.Failf("%v", err)
+	}
+	c.Check(true, "a map can be written only once (EPERM the second time); MapToRoot returns the kernel's refusals")
+	if m.Inside.Getuid != 0 || m.Inside.Getgid != 0 || m.Inside.Status.CapEff != fullCaps() || child.CapEff != fullCaps() {
+		return c.Failf("inside, getuid %d getgid %d CapEff %016x (%016x read from outside); want root with every capability, %016x", m.Inside.Getuid, m.Inside.Getgid, m.Inside.Status.CapEff, child.CapEff, fullCaps())
+	}
+	c.Check(true, "the child is root inside, with every capability")
+	return nil
+}
+
+// checkMapsWritten checks the child's maps: as the writer read them, "0
+// UID 1" and "0 GID 1"; as the kernel holds them, read here, the runner's
+// IDs on the machine.
+func checkMapsWritten(c *lab.Check, m mapping, uidK, gidK []spawn.IDMap, child, runner Status) error {
 	if len(m.Before) != 0 {
 		return c.Failf("the child had a uid_map %v before MapToRoot; the lab leaves it unwritten", m.Before)
 	}
@@ -123,6 +146,11 @@ func checkMapping(c *lab.Check, m mapping, runner Status) error {
 		return c.Failf("read on the machine, the child's uid_map is %v and gid_map %v, and it is Uid %d; want %v and %v, and Uid %d: root inside is the writer, whom the machine knows as %d:%d", uidK, gidK, child.UID, wantU, wantG, runner.UID, runner.UID, runner.GID)
 	}
 	c.Check(true, "both maps send 0 inside to the writer outside (%d:%d on the machine)", runner.UID, runner.GID)
+	return nil
+}
+
+// checkSetgroups checks the child's setgroups, sg as read here.
+func checkSetgroups(c *lab.Check, m mapping, sg string) error {
 	switch {
 	case !m.Privileged && sg != "deny":
 		return c.Failf("/proc/%d/setgroups is %q after MapToRoot by %s; want deny, which the kernel asks of an unprivileged writer of gid_map", m.PID, sg, m.Writer)
@@ -137,14 +165,20 @@ func checkMapping(c *lab.Check, m mapping, runner Status) error {
 		why = "root need not deny it"
 	}
 	c.Check(true, "setgroups is %s (%s)", sg, why)
-	if !m.AgainEPERM {
-		return c.Failf("a second write to /proc/%d/uid_map returned %s; want EPERM: a map is written once", m.PID, orOK(m.Again))
+	return nil
+}
+
+// judgeRefusals judges what the kernel refused one writer: a second write
+// to uid_map, and MapToRoot where it cannot succeed.
+func judgeRefusals(m mapping) error {
+	switch {
+	case !m.AgainEPERM:
+		return fmt.Errorf("a second write to /proc/%d/uid_map returned %s; want EPERM: a map is written once", m.PID, orOK(m.Again))
+	case m.Missing.Errno != "ENOENT":
+		return fmt.Errorf("MapToRoot for a PID that no process has, by %s, returned %s; want an error wrapping ENOENT: return the error of each write (with %%w)", m.Writer, orOK(m.Missing.Err))
+	case m.Preset.Errno != "EPERM":
+		return fmt.Errorf("MapToRoot, by %s, for a child whose gid_map is already written returned %s; want an error wrapping EPERM, the kernel's answer to a write to setgroups (without root) or to gid_map (as root) once gid_map is written: return the error of each write (with %%w)", m.Writer, orOK(m.Preset.Err))
 	}
-	c.Check(true, "a map can be written only once (EPERM the second time)")
-	if m.Inside.Getuid != 0 || m.Inside.Getgid != 0 || m.Inside.Status.CapEff != fullCaps() || child.CapEff != fullCaps() {
-		return c.Failf("inside, getuid %d getgid %d CapEff %016x (%016x read from outside); want root with every capability, %016x", m.Inside.Getuid, m.Inside.Getgid, m.Inside.Status.CapEff, child.CapEff, fullCaps())
-	}
-	c.Check(true, "the child is root inside, with every capability")
 	return nil
 }
 
@@ -164,7 +198,8 @@ func checkOwnedPower(c *lab.Check, r powerReport) error {
 	c.Table(lab.Column{Title: fmt.Sprintf("runner (PID %d)", host.PID), Set: host},
 		lab.Column{Title: fmt.Sprintf("own uts (PID %d)", r.Own), Set: own},
 		lab.Column{Title: fmt.Sprintf("lab host's uts (PID %d)", r.Shared), Set: shared})
-	c.Say("Governs said: over its own uts namespace %v, over the lab host's %v", r.OwnGoverns, r.SharedGoverns)
+	c.Say("Governs said: over its own uts namespace %v, over the lab host's %v; the runner's user namespace over the first's uts namespace: %v", r.OwnGoverns, r.SharedGoverns, r.UpGoverns)
+	c.Say("Governs left %d more files open; with room for one more open file only: %s; with a closed handle: %s", r.Leaked, orOK(r.Limited.Err), orOK(r.Closed.Err))
 	c.Say("the first renamed its uts namespace: %q -> %q %s", r.OwnTry.Before, r.OwnTry.After, r.OwnTry.Err)
 	c.Say("the second tried to set the lab host's name to what it already is: %s", orOK(r.SharedTry.Err))
 	if err := lab.CheckNewKinds(host, own, ns.User, ns.UTS); err != nil {
@@ -200,7 +235,28 @@ func checkOwnedPower(c *lab.Check, r powerReport) error {
 		return c.Failf("root in a new user namespace calling sethostname in the lab host's UTS namespace got %q; want EPERM", orOK(r.SharedTry.Err))
 	}
 	c.Check(true, "root inside cannot touch the lab host's uts namespace (EPERM), as Governs predicted")
+	if err := judgeGovernsMore(r); err != nil {
+		return c.Failf("%v", err)
+	}
+	c.Check(true, "the runner's user namespace governs what its descendants own; Governs closes its handles and returns the kernel's errors")
 	return namesSeen(c, r)
+}
+
+// judgeGovernsMore judges Governs beyond the two children's own
+// namespaces: over a namespace owned one level below, its open files, and
+// its errors.
+func judgeGovernsMore(r powerReport) error {
+	switch {
+	case !r.UpGoverns:
+		return fmt.Errorf("Governs(the runner's user namespace, the first child's uts namespace) = false; want true: that namespace is owned by the child's user namespace, nested below the runner's (walk up from the owner with Parent)")
+	case r.Leaked != 0:
+		return fmt.Errorf("the runner had %d more open files after its calls of Governs than before; want none: close each handle that UserNS and Parent return once you are done with it", r.Leaked)
+	case r.Limited.Errno != "EMFILE":
+		return fmt.Errorf("Governs(the runner's user namespace, the first child's uts namespace) with room for one more open file only returned %s; want an error wrapping EMFILE, the kernel's answer to NS_GET_PARENT, which opens a file: only ns.ErrOutsideScope ends the walk with false", orOK(r.Limited.Err))
+	case r.Closed.Errno != "EBADF":
+		return fmt.Errorf("Governs with a closed target handle returned %s; want an error wrapping EBADF, the kernel's answer to NS_GET_USERNS: return UserNS's error", orOK(r.Closed.Err))
+	}
+	return nil
 }
 
 // namesSeen visits the first child's UTS namespace and the runner's, and
@@ -269,8 +325,8 @@ func checkFileOwner(c *lab.Check, r filesReport) error {
 	}
 	c.Check(true, "root's file inside is the caller's (%d:%d) outside, and %d:%d on the machine", r.EUID, r.EGID, st.Uid, st.Gid)
 	for _, p := range r.Unmapped {
-		if p.OKUID || p.OKGID {
-			return c.Failf("ToOutside(%v, %d) = %d, %v; want -1, false: no line maps %d (the kernel refused it to chown(2)); a line maps [ContainerID, ContainerID+Size), its end excluded", r.UIDMap, p.ID, p.ToUID, p.OKUID, p.ID)
+		if p.OKUID || p.OKGID || p.ToUID != -1 || p.ToGID != -1 {
+			return c.Failf("ToOutside(%v, %d) = %d, %v (gid_map: %d, %v); want -1, false: no line maps %d (the kernel refused it to chown(2)); a line maps [ContainerID, ContainerID+Size), its end excluded, and -1 is no ID, as the kernel's own (uid_t)-1", r.UIDMap, p.ID, p.ToUID, p.OKUID, p.ToGID, p.OKGID, p.ID)
 		}
 	}
 	for _, f := range r.Files {
@@ -327,6 +383,24 @@ func checkOwnership(c *lab.Check, r nestReport) error {
 		}
 	}
 	c.Check(true, "every other kind is owned by a user namespace, as the kernel says from outside")
+	c.Say("OwnerChain left %d more files open; for a PID no process has: %s; with room for one more open file only: %s", r.Leaked, orOK(r.Missing.Err), orOK(r.Limited.Err))
+	if err := judgeChainErrors(r); err != nil {
+		return c.Failf("%v", err)
+	}
+	c.Check(true, "OwnerChain closes its handles and returns the kernel's errors")
+	return nil
+}
+
+// judgeChainErrors judges OwnerChain's open files and its errors.
+func judgeChainErrors(r nestReport) error {
+	switch {
+	case r.Leaked != 0:
+		return fmt.Errorf("the runner had %d more open files after its calls of OwnerChain than before; want none: close each handle once you have its owner or parent", r.Leaked)
+	case r.Missing.Errno != "ENOENT":
+		return fmt.Errorf("OwnerChain of a PID that no process has returned %s; want an error wrapping ENOENT: return ns.Open's error", orOK(r.Missing.Err))
+	case r.Limited.Errno != "EMFILE":
+		return fmt.Errorf("OwnerChain(bottom, uts) with room for one more open file only returned %s; want an error wrapping EMFILE, the kernel's answer to NS_GET_USERNS, which opens a file: only ns.ErrOutsideScope ends the chain without an error", orOK(r.Limited.Err))
+	}
 	return nil
 }
 

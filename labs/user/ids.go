@@ -129,19 +129,25 @@ func fullCaps() uint64 {
 }
 
 // overflowUID is the UID that stands for an unmapped one (/proc/sys/kernel/overflowuid, 65534).
-func overflowUID() int { return readInt("/proc/sys/kernel/overflowuid", 65534) }
+func overflowUID() int { return readIntOr("/proc/sys/kernel/overflowuid", 65534) }
 
 // overflowGID is the GID that stands for an unmapped one.
-func overflowGID() int { return readInt("/proc/sys/kernel/overflowgid", 65534) }
+func overflowGID() int { return readIntOr("/proc/sys/kernel/overflowgid", 65534) }
 
-func readInt(path string, def int) int {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return def
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+// readIntOr reads a number from a file, def when it cannot.
+func readIntOr(path string, def int) int {
+	n, err := readInt(path)
 	if err != nil {
 		return def
 	}
 	return n
+}
+
+// readInt reads a number from a file (a sysctl of /proc/sys).
+func readInt(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(strings.TrimSpace(string(b)))
 }

@@ -45,7 +45,16 @@ type mapping struct {
 	Again           string        // the error of writing uid_map a second time; empty if it succeeded
 	AgainEPERM      bool          // that error was EPERM
 	Inside          statusReport  // what the child reported once released
+	Missing         refusal       // MapToRoot for a PID that no process has
+	Preset          refusal       // MapToRoot for a child whose gid_map is already written
 }
+
+// refusal is the error a call returned where the kernel refuses it.
+type refusal struct {
+	Errno, Err string // errnoName and text of the error: "ok" and "" for none
+}
+
+func refused(err error) refusal { return refusal{Errno: errnoName(err), Err: errText(err)} }
 
 // mapHeld starts a held child in a new user namespace without maps, maps
 // the caller's IDs to root in it with MapToRoot (step 02), writes uid_map a
@@ -86,7 +95,29 @@ func mapHeld(ctx context.Context, writer string) (m mapping, t *holder.Holder, e
 	if again != nil {
 		m.Again, m.AgainEPERM = again.Error(), errors.Is(again, unix.EPERM)
 	}
+	if err := m.refusals(ctx); err != nil {
+		return m, t, err
+	}
 	return m, t, t.Report(&m.Inside)
+}
+
+// refusals calls MapToRoot where the kernel refuses it: for a PID that no
+// process has (ENOENT), and for a held child whose gid_map the lab wrote
+// when it started it (EPERM: from setgroups for a writer without
+// capabilities, from gid_map for root).
+func (m *mapping) refusals(ctx context.Context) error {
+	pidMax, err := readInt("/proc/sys/kernel/pid_max") // PIDs are below it
+	if err != nil {
+		return err
+	}
+	m.Missing = refused(MapToRoot(pidMax, m.UID, m.GID))
+	t, err := holder.Start(ctx, spawn.Config{New: []ns.Kind{ns.User}, GIDMap: []spawn.IDMap{{ContainerID: 0, HostID: m.GID, Size: 1}}, Entrypoint: entryStatus})
+	if err != nil {
+		return fmt.Errorf("start a child with a gid_map only: %w", err)
+	}
+	defer t.Stop()
+	m.Preset = refused(MapToRoot(t.PID(), m.UID, m.GID))
+	return nil
 }
 
 func readSetgroups(pid int) (string, error) {

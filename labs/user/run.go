@@ -116,7 +116,11 @@ type powerReport struct {
 	Name                      string         // the name the first child gave its UTS namespace
 	Own, Shared               int            // the two children (alive)
 	OwnGoverns, SharedGoverns bool           // Governs' answers: over the first's UTS namespace, over the lab host's
+	UpGoverns                 bool           // Governs(the runner's user namespace, the first's UTS namespace)
 	OwnTry, SharedTry         hostnameReport // what sethostname(2) did in each
+	Leaked                    int            // files the runner had open after the Governs calls, and not before
+	Limited                   refusal        // Governs(runner's, first's UTS) with room for one more open file only
+	Closed                    refusal        // Governs with a closed target handle
 }
 
 func runOwnedPower(ctx context.Context, cleanup *lab.Cleanup) (r powerReport, err error) {
@@ -142,10 +146,7 @@ func runOwnedPower(ctx context.Context, cleanup *lab.Cleanup) (r powerReport, er
 	}
 	cleanup.Add(shared.Stop)
 	r.Own, r.Shared = own.PID(), shared.PID()
-	if r.OwnGoverns, err = governs(r.Own); err != nil {
-		return r, err
-	}
-	if r.SharedGoverns, err = governs(r.Shared); err != nil {
+	if err := r.askGoverns(); err != nil {
 		return r, err
 	}
 	if err := own.Report(&r.OwnTry); err != nil {
@@ -154,19 +155,59 @@ func runOwnedPower(ctx context.Context, cleanup *lab.Cleanup) (r powerReport, er
 	return r, shared.Report(&r.SharedTry)
 }
 
-// governs asks Governs about process pid's user and UTS namespaces.
-func governs(pid int) (bool, error) {
-	user, err := ns.Open(pid, ns.User)
+// askGoverns asks Governs about the children's namespaces, counting the
+// runner's open files around each call, then where the kernel refuses: with
+// room for one more open file only (NS_GET_PARENT opens one), and with a
+// closed handle.
+func (r *powerReport) askGoverns() (err error) {
+	self, err := ns.Open(ns.Self, ns.User)
 	if err != nil {
-		return false, err
+		return err
 	}
-	defer user.Close()
+	defer self.Close()
+	if r.OwnGoverns, err = r.governs(r.Own, nil); err != nil {
+		return err
+	}
+	if r.SharedGoverns, err = r.governs(r.Shared, nil); err != nil {
+		return err
+	}
+	if r.UpGoverns, err = r.governs(r.Own, self); err != nil {
+		return err
+	}
+	uts, err := ns.Open(r.Own, ns.UTS)
+	if err != nil {
+		return err
+	}
+	r.Limited = refused(withOneMoreFile(func() error {
+		_, err := Governs(self, uts)
+		return err
+	}))
+	uts.Close()
+	_, err = Governs(self, uts)
+	r.Closed = refused(err)
+	return nil
+}
+
+// governs asks Governs about process pid's UTS namespace and user, its
+// user namespace when nil, and adds the files the call left open to
+// r.Leaked.
+func (r *powerReport) governs(pid int, user *ns.Handle) (bool, error) {
+	if user == nil {
+		own, err := ns.Open(pid, ns.User)
+		if err != nil {
+			return false, err
+		}
+		defer own.Close()
+		user = own
+	}
 	uts, err := ns.Open(pid, ns.UTS)
 	if err != nil {
 		return false, err
 	}
 	defer uts.Close()
+	before := openFiles()
 	ok, err := Governs(user, uts)
+	r.Leaked += openFiles() - before
 	if err != nil {
 		return false, fmt.Errorf("Governs(%s, %s): %w", user, uts, err)
 	}
@@ -292,12 +333,15 @@ type level struct {
 
 // nestReport is what step 05 saw.
 type nestReport struct {
-	Self   ns.ID               // the runner's user namespace
-	EUID   int                 // the runner's UID
-	Levels []level             // from the top down, alive; the last is in a new UTS namespace too
-	Chain  []Owner             // OwnerChain(bottom, uts)
-	Chains map[ns.Kind][]Owner // OwnerChain(bottom, k) for every other kind
-	Kinds  []ns.Kind           // the kinds of Chains, in order
+	Self    ns.ID               // the runner's user namespace
+	EUID    int                 // the runner's UID
+	Levels  []level             // from the top down, alive; the last is in a new UTS namespace too
+	Chain   []Owner             // OwnerChain(bottom, uts)
+	Chains  map[ns.Kind][]Owner // OwnerChain(bottom, k) for every other kind
+	Kinds   []ns.Kind           // the kinds of Chains, in order
+	Leaked  int                 // files the runner had open after the OwnerChain calls, and not before
+	Missing refusal             // OwnerChain of a PID that no process has
+	Limited refusal             // OwnerChain(bottom, uts) with room for one more open file only
 }
 
 func runOwnership(ctx context.Context, cleanup *lab.Cleanup) (r nestReport, err error) {
@@ -341,21 +385,44 @@ func readLevels(nest *holder.Holder, depth int) ([]level, error) {
 }
 
 // walk calls OwnerChain for the bottom process: for its UTS namespace, and
-// for every other kind.
+// for every other kind; then where the kernel refuses: for a PID that no
+// process has, and with room for one more open file only (NS_GET_USERNS
+// opens one).
 func walk(r *nestReport) (err error) {
 	bottom := r.Levels[len(r.Levels)-1].PID
-	if r.Chain, err = OwnerChain(bottom, ns.UTS); err != nil {
-		return fmt.Errorf("OwnerChain(%d, uts): %w", bottom, err)
+	if r.Chain, err = r.ownerChain(bottom, ns.UTS); err != nil {
+		return err
 	}
 	r.Chains = map[ns.Kind][]Owner{}
 	for _, k := range ns.Kinds {
 		if k != k.Base() || k == ns.UTS || !ns.Supported(k) {
 			continue
 		}
-		if r.Chains[k], err = OwnerChain(bottom, k); err != nil {
-			return fmt.Errorf("OwnerChain(%d, %s): %w", bottom, k, err)
+		if r.Chains[k], err = r.ownerChain(bottom, k); err != nil {
+			return err
 		}
 		r.Kinds = append(r.Kinds, k)
 	}
+	pidMax, err := readInt("/proc/sys/kernel/pid_max") // PIDs are below it
+	if err != nil {
+		return err
+	}
+	_, err = OwnerChain(pidMax, ns.UTS)
+	r.Missing = refused(err)
+	r.Limited = refused(withOneMoreFile(func() error {
+		_, err := OwnerChain(bottom, ns.UTS)
+		return err
+	}))
 	return nil
+}
+
+// ownerChain calls OwnerChain and adds the files it left open to r.Leaked.
+func (r *nestReport) ownerChain(pid int, k ns.Kind) ([]Owner, error) {
+	before := openFiles()
+	chain, err := OwnerChain(pid, k)
+	r.Leaked += openFiles() - before
+	if err != nil {
+		return nil, fmt.Errorf("OwnerChain(%d, %s): %w", pid, k, err)
+	}
+	return chain, nil
 }

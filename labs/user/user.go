@@ -82,7 +82,7 @@ func Governs(user, target *ns.Handle) (bool, error) {
 // ToOutside is step 04: translate id, as a process inside a user namespace
 // sees it, into the ID outside, through that namespace's map (the lines of
 // /proc/PID/uid_map or gid_map: Size IDs from ContainerID inside are Size IDs
-// from HostID outside). ok is false when no line maps id.
+// from HostID outside). When no line maps id, outside is -1 and ok false.
 func ToOutside(m []spawn.IDMap, id int) (outside int, ok bool) {
 	// BEGIN SOLUTION
 	for _, r := range m {
