@@ -500,9 +500,9 @@ func runNested(ctx context.Context, cleanup *lab.Cleanup) (r nestedReport, err e
 	up := ownParent()
 	r.OwnUp, r.OwnUpOutside = errText(up), errors.Is(up, ns.ErrOutsideScope)
 	deepest := r.Levels[depth-1][0]
-	r.FDs[0] = openFiles()
+	r.FDs[0] = lab.OpenFiles()
 	r.Ancestry, err = Ancestry(deepest)
-	r.FDs[1] = openFiles()
+	r.FDs[1] = lab.OpenFiles()
 	switch {
 	case errors.Is(err, ns.ErrOutsideScope):
 		return r, fmt.Errorf("Ancestry(%d) returned ns.ErrOutsideScope (%v) after %d namespaces; want the walk to end there without an error: EPERM from NS_GET_PARENT means the caller's own PID namespace was reached", deepest, err, len(r.Ancestry))
@@ -523,7 +523,7 @@ func (r *nestedReport) ancestryFails(deepest int) error {
 	}
 	_, err = Ancestry(pidMax)
 	r.Missing, r.MissingErr = errnoName(err), errText(err)
-	err = withOneMoreFile(func() error {
+	err = lab.WithOneMoreFile(func() error {
 		_, err := Ancestry(deepest)
 		return err
 	})

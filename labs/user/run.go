@@ -178,7 +178,7 @@ func (r *powerReport) askGoverns() (err error) {
 	if err != nil {
 		return err
 	}
-	r.Limited = refused(withOneMoreFile(func() error {
+	r.Limited = refused(lab.WithOneMoreFile(func() error {
 		_, err := Governs(self, uts)
 		return err
 	}))
@@ -205,9 +205,9 @@ func (r *powerReport) governs(pid int, user *ns.Handle) (bool, error) {
 		return false, err
 	}
 	defer uts.Close()
-	before := openFiles()
+	before := lab.OpenFiles()
 	ok, err := Governs(user, uts)
-	r.Leaked += openFiles() - before
+	r.Leaked += lab.OpenFiles() - before
 	if err != nil {
 		return false, fmt.Errorf("Governs(%s, %s): %w", user, uts, err)
 	}
@@ -409,7 +409,7 @@ func walk(r *nestReport) (err error) {
 	}
 	_, err = OwnerChain(pidMax, ns.UTS)
 	r.Missing = refused(err)
-	r.Limited = refused(withOneMoreFile(func() error {
+	r.Limited = refused(lab.WithOneMoreFile(func() error {
 		_, err := OwnerChain(bottom, ns.UTS)
 		return err
 	}))
@@ -418,9 +418,9 @@ func walk(r *nestReport) (err error) {
 
 // ownerChain calls OwnerChain and adds the files it left open to r.Leaked.
 func (r *nestReport) ownerChain(pid int, k ns.Kind) ([]Owner, error) {
-	before := openFiles()
+	before := lab.OpenFiles()
 	chain, err := OwnerChain(pid, k)
-	r.Leaked += openFiles() - before
+	r.Leaked += lab.OpenFiles() - before
 	if err != nil {
 		return nil, fmt.Errorf("OwnerChain(%d, %s): %w", pid, k, err)
 	}

@@ -1,6 +1,4 @@
-//go:build linux
-
-package user
+package lab
 
 import (
 	"os"
@@ -8,19 +6,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The runner's open files: Governs and OwnerChain open a file for each
-// namespace they look at, and must close it (step 03, step 05); and a limit
-// on them, so that the kernel refuses the next one with EMFILE.
+// Open files, for run halves that check the learner closes what it opens
+// (OpenFiles before and after its calls), and that it returns the EMFILE
+// of a call the kernel refuses for lack of descriptors (WithOneMoreFile).
 
-// openFiles counts the caller's open file descriptors.
-func openFiles() int {
+// OpenFiles counts the caller's open file descriptors.
+func OpenFiles() int {
 	fds, _ := os.ReadDir("/proc/self/fd")
 	return len(fds)
 }
 
-// withOneMoreFile runs fn while the soft RLIMIT_NOFILE lets the process
+// WithOneMoreFile runs fn while the soft RLIMIT_NOFILE lets the process
 // open one more file: its lowest free descriptor, and no other.
-func withOneMoreFile(fn func() error) error {
+func WithOneMoreFile(fn func() error) error {
 	var old unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &old); err != nil {
 		return err
