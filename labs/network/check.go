@@ -62,6 +62,26 @@ func checkLoopback(c *lab.Check, r loopbackReport) error {
 		return c.Failf("seen from outside, the holder's network namespace holds %v, lo up %v; want lo alone, up", v.linkNames(), lo.Up)
 	}
 	c.Check(true, "lo is up and TCP on 127.0.0.1 stays inside %s", own)
+	return checkLoopbackRefused(c, r)
+}
+
+// checkLoopbackRefused checks LoopbackUp where the kernel refuses it, in
+// the second holder: without CAP_NET_ADMIN, and without a link called lo.
+func checkLoopbackRefused(c *lab.Check, r loopbackReport) error {
+	c.Say("in a second new network namespace (PID %d):", r.Other)
+	if err := checkRefusals(c, r.Refusals, 2); err != nil {
+		return err
+	}
+	if r.OtherLo != "down" || !slices.Equal(r.OtherLinks, []string{renamedLo}) {
+		return c.Failf("after LoopbackUp() without CAP_NET_ADMIN lo was %s, and the namespace holds %v at the end; want lo down (the kernel refused), then %v alone", r.OtherLo, r.OtherLinks, []string{renamedLo})
+	}
+	v, ok, err := visitNet(c, r.Other)
+	if err != nil {
+		return err
+	}
+	if l, _ := v.link(renamedLo); ok && (!slices.Equal(v.linkNames(), []string{renamedLo}) || l.Up) {
+		return c.Failf("seen from outside, the second holder's network namespace holds %v, %s up %v; want %s alone, down", v.linkNames(), renamedLo, l.Up, renamedLo)
+	}
 	return nil
 }
 
@@ -81,8 +101,8 @@ func checkOwnDevices(c *lab.Check, r ownDevicesReport) error {
 	if !slices.Equal(r.HostDev, r.HostLinks) {
 		return c.Failf("DeviceNames(/proc/net/dev) in the lab host = %q; want %q, its links", r.HostDev, r.HostLinks)
 	}
-	if r.SampleErr != "" || !slices.Equal(r.SampleDev, sampleDevices) {
-		return c.Failf("DeviceNames of a machine's /proc/net/dev with %d devices = %q (error: %s); want %q (the names without spaces or colon, sorted)", len(sampleDevices), r.SampleDev, orText(r.SampleErr, "none"), sampleDevices)
+	if err := checkDeviceCases(c, r.Cases); err != nil {
+		return err
 	}
 	for _, h := range []struct {
 		pid  int
@@ -97,12 +117,58 @@ func checkOwnDevices(c *lab.Check, r ownDevicesReport) error {
 		}
 	}
 	c.Check(true, "/proc/net/dev shows the reader's own namespace")
+	return checkSysfs(c, r, wantA, wantB)
+}
+
+// checkDeviceCases checks DeviceNames on the texts of devTexts.
+func checkDeviceCases(c *lab.Check, cases []devCase) error {
+	if len(cases) != len(devTexts) {
+		return c.Failf("the report has %d DeviceNames cases; want %d", len(cases), len(devTexts))
+	}
+	for i, t := range devTexts {
+		if err := judgeDeviceCase(t.name, t.want, t.wantLine, t.readErr, cases[i]); err != nil {
+			return c.Failf("%v", err)
+		}
+		c.Check(true, "DeviceNames of %s: %s", t.name, orText(cases[i].Err, fmt.Sprint(cases[i].Got)))
+	}
+	return nil
+}
+
+// judgeDeviceCase is the verdict on DeviceNames of one text of devTexts.
+func judgeDeviceCase(name string, want []string, wantLine int, readErr bool, got devCase) error {
+	line := fmt.Sprintf("line %d", wantLine)
+	switch {
+	case wantLine == 0 && !readErr && (got.Err != "" || !slices.Equal(got.Got, want)):
+		return fmt.Errorf("DeviceNames of %s = %q (error: %s); want %q (the names without spaces or colon, sorted)", name, got.Got, orText(got.Err, "none"), want)
+	case (wantLine != 0 || readErr) && got.Err == "":
+		return fmt.Errorf("DeviceNames of %s = %q and no error; want an error: never skip a line that is not a device, nor drop the scanner's error (sc.Err())", name, got.Got)
+	case readErr && !got.ReadErr:
+		return fmt.Errorf("DeviceNames of %s returned %q; want an error that wraps the reader's own (fmt.Errorf with %%w of sc.Err()), so that errors.Is finds it", name, got.Err)
+	case wantLine != 0 && !strings.Contains(got.Err, line):
+		return fmt.Errorf("DeviceNames of %s returned %q; want an error that names the line, %q (lines count from 1, the two headers included)", name, got.Err, line)
+	case strings.Contains(got.Err, "%!"):
+		return fmt.Errorf("DeviceNames of %s returned %q, a text fmt could not format (%%!: a verb without its value, or a value without its verb); want a readable error: check the order of fmt.Errorf's format and arguments", name, got.Err)
+	}
+	return nil
+}
+
+// checkSysfs checks the sysfs mounts of A and B.
+func checkSysfs(c *lab.Check, r ownDevicesReport, wantA, wantB []string) error {
+	if err := checkRefusals(c, []refusal{r.Missing}, 1); err != nil {
+		return err
+	}
 	if r.MountErr != "" {
 		return c.Failf("%s; want a new sysfs mounted there", r.MountErr)
 	}
 	c.Say("sysfs mounted on %s: class/net in A lists %v, in B %v", r.Dir, r.SysA, r.SysB)
 	if !slices.Equal(r.SysA, wantA) || !slices.Equal(r.SysB, wantB) {
 		return c.Failf("a fresh sysfs on %s lists %v in A and %v in B; want %v in A and %v in B (sysfs shows the network namespace of the process that mounted it)", r.Dir, r.SysA, r.SysB, wantA, wantB)
+	}
+	c.Say("the options of the mounts on %s: %s in A, %s in B", r.Dir, r.OptsA, r.OptsB)
+	for _, opts := range []string{r.OptsA, r.OptsB} {
+		if missing := missingOptions(opts); len(missing) > 0 {
+			return c.Failf("a sysfs on %s mounted with options %s, without %s; want it ro, nosuid, nodev and noexec (MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC, or-ed together)", r.Dir, opts, strings.Join(missing, ", "))
+		}
 	}
 	if len(r.HostDir) != 0 {
 		return c.Failf("the lab host sees %s holding %v; want it empty (each holder mounts sysfs in its own mount namespace)", r.Dir, r.HostDir)
@@ -112,6 +178,21 @@ func checkOwnDevices(c *lab.Check, r ownDevicesReport) error {
 	}
 	c.Check(true, "each sysfs shows its mounter's namespace; the lab host sees %s empty", r.Dir)
 	return nil
+}
+
+// sysfsOptions are the per-mount options MountSysfs must set.
+var sysfsOptions = []string{"ro", "nosuid", "nodev", "noexec"}
+
+// missingOptions lists those of sysfsOptions that opts, "ro,nosuid,relatime", lacks.
+func missingOptions(opts string) []string {
+	have := strings.Split(opts, ",")
+	var out []string
+	for _, o := range sysfsOptions {
+		if !slices.Contains(have, o) {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // sysfsFromOutside reads the two sysfs mounts and the lab host's mount
@@ -179,7 +260,7 @@ func checkVeth(c *lab.Check, r vethReport) error {
 		}
 	}
 	c.Check(true, "one end in each namespace: %s left the bastion when it moved", cl)
-	return nil
+	return checkRefusals(c, r.Refusals, 4)
 }
 
 func checkTraffic(c *lab.Check, r trafficReport) error {
@@ -211,10 +292,22 @@ func checkTraffic(c *lab.Check, r trafficReport) error {
 	if !slices.Contains(r.RoutesB, rb) || !slices.Contains(r.RoutesC, rc) {
 		return c.Failf("want a route %s in the bastion and %s in the container; got %v and %v", rb, rc, r.RoutesB, r.RoutesC)
 	}
-	if len(r.TCP) != 2 {
-		return c.Failf("the step made %d TCP connections; want 2, one each way", len(r.TCP))
+	if err := checkTCP(c, r.TCP); err != nil {
+		return err
 	}
-	for _, t := range r.TCP {
+	if err := trafficFromOutside(c, r, wb, wc); err != nil {
+		return err
+	}
+	c.Check(true, "TCP flows both ways over the veth pair")
+	return checkRefusals(c, r.Refusals, 4)
+}
+
+// checkTCP checks the TCP connections of step 04, one each way.
+func checkTCP(c *lab.Check, tcp []tcpResult) error {
+	if len(tcp) != 2 {
+		return c.Failf("the step made %d TCP connections; want 2, one each way", len(tcp))
+	}
+	for _, t := range tcp {
 		client := ContainerAddr.Addr()
 		if t.Server == "container" {
 			client = BastionAddr.Addr()
@@ -231,6 +324,13 @@ func checkTraffic(c *lab.Check, r trafficReport) error {
 			return c.Failf("the %s should answer from %s and see %s; got %s and %s", t.Server, want, client, t.Netns, t.From)
 		}
 	}
+	return nil
+}
+
+// trafficFromOutside visits both sides' network namespaces: wb and wc are
+// the addresses each must hold ("LINK=ADDR/BITS").
+func trafficFromOutside(c *lab.Check, r trafficReport, wb, wc string) error {
+	bl, cl := r.Pair.BastionLink, r.Pair.ContainerLink
 	for _, side := range []struct {
 		who, link, addr, route string
 		pid                    int
@@ -244,7 +344,6 @@ func checkTraffic(c *lab.Check, r trafficReport) error {
 			return c.Failf("seen from outside, the %s's network namespace has addresses %v, routes %v, %s up %v; want %s, a route %s, the link up", side.who, v.Addrs, v.Routes, side.link, l.Up, side.addr, side.route)
 		}
 	}
-	c.Check(true, "TCP flows both ways over the veth pair")
 	return nil
 }
 
@@ -288,7 +387,7 @@ func checkMovedAndGone(c *lab.Check, r movedReport) error {
 		return c.Failf("seen from outside, the bastion's network namespace still holds %v; want lo alone", v.linkNames())
 	}
 	c.Check(true, "the veth pair ended with the container's namespace")
-	return nil
+	return checkRefusals(c, r.Refusals, 2)
 }
 
 // gone checks that the bastion's end vanished when the container ended.

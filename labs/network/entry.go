@@ -16,6 +16,7 @@ import (
 	"github.com/nslab/nslab/pkg/holder"
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
+	"golang.org/x/sys/unix"
 )
 
 // entryHolder is the command loop of a Holder, run in a child of the lab binary.
@@ -34,31 +35,34 @@ func init() { spawn.Register(entryHolder, holderMain) }
 // own, and nothing of it is package state.
 func newCommands(ct *container) holder.Commands {
 	return holder.Commands{
-		"addr":     withLinkPrefix(AddAddress), // step 04
-		"addrs":    addrs,
-		"ctstart":  ct.start,
-		"ctstop":   ct.stop,
-		"dial":     dial,
-		"kind":     withWord(kind),
-		"labaddr":  withLinkPrefix(labAddress),
-		"labmove":  labMove,
-		"labroute": withLinkPrefix(labRoute),
-		"labveth":  withTwo(labVeth),
-		"links":    links,
-		"linksof":  withPID(LinksOf),                                              // step 05
-		"loup":     func([]string) ([]string, error) { return nil, LoopbackUp() }, // step 01
-		"ls":       holder.ListDir,
-		"mountsys": withWord(func(dir string) ([]string, error) { return nil, MountSysfs(dir) }), // step 02
-		"move":     move,                                                                         // step 03
-		"netdev":   netdev,                                                                       // step 02
-		"ready":    func([]string) ([]string, error) { return nil, nil },
-		"route":    withLinkPrefix(AddRoute), // step 04
-		"routes":   routes,
-		"serve":    serve,
-		"state":    withWord(state),
-		"tcpself":  tcpSelf,
-		"veth":     withTwo(func(a, b string) error { return CreateVeth(a, b) }), // step 03
-		"waitgone": withWord(waitGone),
+		"addr":      withLinkPrefix(AddAddress), // step 04
+		"addrs":     addrs,
+		"ctstart":   ct.start,
+		"ctstop":    ct.stop,
+		"dial":      dial,
+		"kind":      withWord(kind),
+		"labaddr":   withLinkPrefix(labAddress),
+		"labmove":   labMove,
+		"labname":   withTwo(labRename),
+		"labroute":  withLinkPrefix(labRoute),
+		"labveth":   withTwo(labVeth),
+		"links":     links,
+		"linksof":   withPID(LinksOf),                                              // step 05
+		"loup":      func([]string) ([]string, error) { return nil, LoopbackUp() }, // step 01
+		"loupnocap": loopbackUpNoCap,                                               // step 01
+		"ls":        holder.ListDir,
+		"mountopts": withWord(mountOptions),
+		"mountsys":  withWord(func(dir string) ([]string, error) { return nil, MountSysfs(dir) }), // step 02
+		"move":      move,                                                                         // step 03
+		"netdev":    netdev,                                                                       // step 02
+		"ready":     func([]string) ([]string, error) { return nil, nil },
+		"route":     withLinkPrefix(AddRoute), // step 04
+		"routes":    routes,
+		"serve":     serve,
+		"state":     withWord(state),
+		"tcpself":   tcpSelf,
+		"veth":      withTwo(func(a, b string) error { return CreateVeth(a, b) }), // step 03
+		"waitgone":  withWord(waitGone),
 	}
 }
 
@@ -129,6 +133,12 @@ func (c *container) close() {
 	if c.h != nil {
 		c.h.Close()
 	}
+}
+
+// loopbackUpNoCap calls LoopbackUp on a thread without CAP_NET_ADMIN: the
+// kernel refuses to set lo up there (EPERM).
+func loopbackUpNoCap([]string) ([]string, error) {
+	return nil, withoutCap(unix.CAP_NET_ADMIN, LoopbackUp)
 }
 
 func withWord(fn func(word string) ([]string, error)) holder.Command {

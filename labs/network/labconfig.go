@@ -86,3 +86,21 @@ func labRoute(link string, dst netip.Prefix) error {
 	}
 	return nil
 }
+
+// labRename renames link name to newName (it must be down, as a new
+// namespace's lo is).
+func labRename(name, newName string) error {
+	h, err := netlink.NewHandle()
+	if err != nil {
+		return fmt.Errorf("open a netlink handle: %w", err)
+	}
+	defer h.Close()
+	l, err := h.LinkByName(name)
+	if err != nil {
+		return fmt.Errorf("find link %s: %w", name, err)
+	}
+	if err := h.LinkSetName(l, newName); err != nil {
+		return fmt.Errorf("rename link %s to %s: %w", name, newName, err)
+	}
+	return nil
+}

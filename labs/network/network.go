@@ -19,7 +19,9 @@ import (
 // LoopbackUp is step 01: bring up the loopback device lo of the caller's
 // network namespace (the netlink equivalent of `ip link set lo up`). A new
 // network namespace has lo, and it is down: nothing, not even 127.0.0.1,
-// answers until it is up.
+// answers until it is up. Return an error, wrapping the kernel's, when
+// there is no link called lo, or when the kernel refuses (EPERM to a
+// caller without CAP_NET_ADMIN).
 func LoopbackUp() error {
 	// BEGIN SOLUTION
 	lo, err := netlink.LinkByName("lo")
@@ -35,7 +37,10 @@ func LoopbackUp() error {
 
 // DeviceNames is step 02: read the text of /proc/net/dev from r and return
 // the device names it lists, sorted. The file has two header lines, then
-// one line per device: the name, a colon, and sixteen counters.
+// one line per device: the name, a colon, and sixteen counters. A line
+// without a name before a colon is an error that names its line number
+// ("line 4", counting from 1 with the headers); an error of r is returned
+// wrapped.
 func DeviceNames(r io.Reader) ([]string, error) {
 	// BEGIN SOLUTION
 	var names []string
@@ -58,9 +63,10 @@ func DeviceNames(r io.Reader) ([]string, error) {
 	// END SOLUTION
 }
 
-// MountSysfs is step 02: mount a new sysfs instance on dir. Its class/net
-// directory lists the devices of the network namespace of the process that
-// mounts it. Call it only in a new mount namespace, never on the host.
+// MountSysfs is step 02: mount a new sysfs instance on dir, read-only and
+// with nosuid, nodev and noexec. Its class/net directory lists the devices
+// of the network namespace of the process that mounts it. Return mount(2)'s
+// error wrapped. Call it only in a new mount namespace, never on the host.
 func MountSysfs(dir string) error {
 	// BEGIN SOLUTION
 	if err := unix.Mount("sysfs", dir, "sysfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {

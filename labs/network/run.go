@@ -6,11 +6,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"testing/iotest"
 
 	"github.com/nslab/nslab/pkg/holder"
 	"github.com/nslab/nslab/pkg/lab"
@@ -36,8 +39,16 @@ type loopbackReport struct {
 	LoAfter     string   // lo after LoopbackUp
 	TCPAfter    []string // the server's answer after: its network namespace and the client's address
 	TCPAfterErr string
-	Host        netView // the lab host's own network namespace after the step
+	Other       int       // a second holder in a new network namespace, where LoopbackUp must fail
+	Refusals    []refusal // LoopbackUp there: without CAP_NET_ADMIN, then with lo renamed
+	OtherLo     string    // its lo after LoopbackUp without CAP_NET_ADMIN: "up" or "down"
+	OtherLinks  []string  // its links at the end
+	Host        netView   // the lab host's own network namespace after the step
 }
+
+// renamedLo is what step 01 renames lo to, in a namespace where
+// LoopbackUp must then fail: there is no link called lo.
+const renamedLo = "lo-renamed"
 
 func runLoopback(ctx context.Context, cleanup *lab.Cleanup) (r loopbackReport, err error) {
 	defer readHost(&r.Host, &err)
@@ -72,33 +83,67 @@ func runLoopback(ctx context.Context, cleanup *lab.Cleanup) (r loopbackReport, e
 			r.TCPAfterErr = err.Error()
 		}
 	}
-	return r, nil
+	return r, loopbackRefused(ctx, cleanup, &r)
+}
+
+// loopbackRefused calls LoopbackUp in a second new network namespace where
+// it must fail: first on a thread without CAP_NET_ADMIN (EPERM, and lo
+// stays down), then once the lab has renamed lo (no link is called lo).
+func loopbackRefused(ctx context.Context, cleanup *lab.Cleanup, r *loopbackReport) error {
+	h, err := startHolder(ctx, false, ns.Net)
+	if err != nil {
+		return fmt.Errorf("start a second holder in a new network namespace: %w", err)
+	}
+	cleanup.Add(h.Stop)
+	r.Other = h.PID()
+	nocap, err := refuse("LoopbackUp() on a thread without CAP_NET_ADMIN", "EPERM", func() ([]string, error) { return h.Do("loupnocap") })
+	if err != nil {
+		return err
+	}
+	if r.OtherLo, err = word(h.Do("state lo")); err != nil {
+		return err
+	}
+	if _, err := h.Do("labname lo %s", renamedLo); err != nil {
+		return err
+	}
+	renamed, err := refuse(fmt.Sprintf("LoopbackUp() in a namespace whose loopback the lab renamed %s", renamedLo), "", func() ([]string, error) { return h.Do("loup") })
+	if err != nil {
+		return err
+	}
+	r.Refusals = []refusal{nocap, renamed}
+	r.OtherLinks, err = h.Do("links")
+	return err
 }
 
 // ownDevicesReport is what step 02 saw: holders A (lo and a veth pair the
 // lab made) and B (lo alone), each in new network and mount namespaces.
 type ownDevicesReport struct {
 	A, B       int
-	X, Y       string   // the veth pair in A
-	DevA, DevB []string // DeviceNames of /proc/net/dev, read in A and in B
-	DevErr     string   // the error of the first DeviceNames that failed, with where
-	HostDev    []string // DeviceNames of the runner's /proc/net/dev (the lab host's)
-	HostLinks  []string // the runner's links (the standard library's list)
-	SampleDev  []string // DeviceNames of sampleNetDev, a machine's /proc/net/dev
-	SampleErr  string
-	Dir        string   // where A and B mounted sysfs, each in its own mount namespace
-	MountErr   string   // the error of the first MountSysfs that failed, with where
+	X, Y       string    // the veth pair in A
+	DevA, DevB []string  // DeviceNames of /proc/net/dev, read in A and in B
+	DevErr     string    // the error of the first DeviceNames that failed, with where
+	HostDev    []string  // DeviceNames of the runner's /proc/net/dev (the lab host's)
+	HostLinks  []string  // the runner's links (the standard library's list)
+	Cases      []devCase // DeviceNames of the texts of devTexts, in order
+	Dir        string    // where A and B mounted sysfs, each in its own mount namespace
+	Missing    refusal   // MountSysfs of a directory that does not exist, in A
+	MountErr   string    // the error of the first MountSysfs that failed, with where
+	OptsA      string    // the options of A's mount on Dir, as A's mountinfo lists them
+	OptsB      string
 	SysA, SysB []string // class/net of each sysfs, listed in A and in B
 	HostDir    []string // Dir as the runner sees it
 	Host       netView
 }
 
+// netDevHeader is the two header lines of /proc/net/dev.
+const netDevHeader = `Inter-|   Receive                                                |  Transmit
+ face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+`
+
 // sampleNetDev is /proc/net/dev of a machine with more devices than a lab
 // host has, in the order of their interface indexes: names short and long
 // (up to 15 bytes, which fill the column), counters wide and narrow.
-const sampleNetDev = `Inter-|   Receive                                                |  Transmit
- face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
-    lo:  402947    3401    0    0    0     0          0         0   402947    3401    0    0    0     0       0          0
+const sampleNetDev = netDevHeader + `    lo:  402947    3401    0    0    0     0          0         0   402947    3401    0    0    0     0       0          0
 wlp2s0: 1843029312 1403927    0    0    0     0          0         0 84938271  622114    0    0    0     0       0          0
   eth0: 9238472   81723    0   12    0     0          0       301  1928374   19283    0    0    0     0       0          0
 docker0:       0       0    0    0    0     0          0         0        0       0    0    3    0     0       0          0
@@ -108,47 +153,65 @@ veth1a2b3c4d5e6:    1024      10    0    0    0     0          0         0     2
 // sampleDevices is what DeviceNames must return for sampleNetDev.
 var sampleDevices = []string{"docker0", "eth0", "lo", "veth1a2b3c4d5e6", "wlp2s0"}
 
+// loLine is one device line of /proc/net/dev.
+const loLine = "    lo:       0       0    0    0    0     0          0         0        0       0    0    0    0     0       0          0\n"
+
+// devTexts are the texts step 02 gives DeviceNames in the runner, besides
+// the files of the namespaces: a machine's, and ones it must refuse.
+// wantLine is the line number a refusal must name (from 1, the headers
+// included); readErr has the reader fail with errRead after the text.
+var devTexts = []struct {
+	name     string
+	text     string
+	want     []string
+	wantLine int
+	readErr  bool
+}{
+	{name: "a machine's /proc/net/dev", text: sampleNetDev, want: sampleDevices},
+	{name: "the two header lines alone", text: netDevHeader},
+	{name: "a line without a colon", text: netDevHeader + loLine + "    garbage without a colon\n", wantLine: 4},
+	{name: "a line with an empty name", text: netDevHeader + "      :       0       0    0    0\n" + loLine, wantLine: 3},
+	{name: "a read error after the headers", text: netDevHeader + loLine, readErr: true},
+}
+
+// errRead is the error of the reader of devTexts' readErr case.
+var errRead = errors.New("the lab's reader failed on purpose")
+
+// devCase is what DeviceNames returned for one text of devTexts.
+type devCase struct {
+	Got     []string
+	Err     string
+	ReadErr bool // whether the error wraps errRead, the reader's own
+}
+
+// deviceCases runs DeviceNames on devTexts, in the runner.
+func deviceCases() []devCase {
+	var out []devCase
+	for _, t := range devTexts {
+		var r io.Reader = strings.NewReader(t.text)
+		if t.readErr {
+			r = io.MultiReader(r, iotest.ErrReader(errRead))
+		}
+		got, err := DeviceNames(r)
+		c := devCase{Got: got}
+		if err != nil {
+			c.Err, c.ReadErr = err.Error(), errors.Is(err, errRead)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
 func runOwnDevices(ctx context.Context, cleanup *lab.Cleanup) (r ownDevicesReport, err error) {
 	defer readHost(&r.Host, &err)
-	a, err := startHolder(ctx, false, ns.Net, ns.Mnt)
+	a, b, err := startAB(ctx, cleanup, &r)
 	if err != nil {
-		return r, fmt.Errorf("start holder A: %w", err)
-	}
-	cleanup.Add(a.Stop)
-	b, err := startHolder(ctx, false, ns.Net, ns.Mnt)
-	if err != nil {
-		return r, fmt.Errorf("start holder B: %w", err)
-	}
-	cleanup.Add(b.Stop)
-	r.A, r.B = a.PID(), b.PID()
-	r.X, r.Y = LinkNames()
-	if _, err := a.Do("labveth %s %s", r.X, r.Y); err != nil {
 		return r, err
 	}
-	if r.DevA, err = decodeNames(a.Do("netdev")); err != nil {
-		if err := died(err); err != nil {
-			return r, fmt.Errorf("DeviceNames in A: %w", err)
-		}
-		r.DevErr = fmt.Sprintf("DeviceNames(/proc/net/dev) in A (PID %d): %v", r.A, err)
-		return r, nil
-	}
-	if r.DevB, err = decodeNames(b.Do("netdev")); err != nil {
-		if err := died(err); err != nil {
-			return r, fmt.Errorf("DeviceNames in B: %w", err)
-		}
-		r.DevErr = fmt.Sprintf("DeviceNames(/proc/net/dev) in B (PID %d): %v", r.B, err)
-		return r, nil
-	}
-	if r.HostDev, err = deviceNamesOf("/proc/net/dev"); err != nil {
-		r.DevErr = fmt.Sprintf("DeviceNames(/proc/net/dev) in the lab host: %v", err)
-		return r, nil
-	}
-	if r.HostLinks, err = links(nil); err != nil {
+	if done, err := readDevices(a, b, &r); done || err != nil {
 		return r, err
 	}
-	if r.SampleDev, err = DeviceNames(strings.NewReader(sampleNetDev)); err != nil {
-		r.SampleErr = err.Error()
-	}
+	r.Cases = deviceCases()
 	if r.Dir, err = os.MkdirTemp("", "nslab-sysfs-"); err != nil {
 		return r, fmt.Errorf("make a mount point: %w", err)
 	}
@@ -156,29 +219,95 @@ func runOwnDevices(ctx context.Context, cleanup *lab.Cleanup) (r ownDevicesRepor
 	cleanup.Add(func() { os.Remove(dir) }) // after the holders, last added first
 	cleanup.Add(a.Stop)
 	cleanup.Add(b.Stop)
+	if done, err := mountBoth(a, b, &r); done || err != nil {
+		return r, err
+	}
+	return r, listSysfs(a, b, &r)
+}
+
+// startAB starts holders A and B; A gets a veth pair from the lab.
+func startAB(ctx context.Context, cleanup *lab.Cleanup, r *ownDevicesReport) (a, b *holder.Holder, err error) {
+	if a, err = startHolder(ctx, false, ns.Net, ns.Mnt); err != nil {
+		return nil, nil, fmt.Errorf("start holder A: %w", err)
+	}
+	cleanup.Add(a.Stop)
+	if b, err = startHolder(ctx, false, ns.Net, ns.Mnt); err != nil {
+		return nil, nil, fmt.Errorf("start holder B: %w", err)
+	}
+	cleanup.Add(b.Stop)
+	r.A, r.B = a.PID(), b.PID()
+	r.X, r.Y = LinkNames()
+	if _, err := a.Do("labveth %s %s", r.X, r.Y); err != nil {
+		return nil, nil, err
+	}
+	return a, b, nil
+}
+
+// readDevices has A, B and the runner read their /proc/net/dev with
+// DeviceNames. The first that fails ends the run (done) with its error in
+// the report.
+func readDevices(a, b *holder.Holder, r *ownDevicesReport) (done bool, err error) {
+	for _, h := range []struct {
+		name string
+		h    *holder.Holder
+		dev  *[]string
+	}{{"A", a, &r.DevA}, {"B", b, &r.DevB}} {
+		if *h.dev, err = decodeNames(h.h.Do("netdev")); err != nil {
+			if err := died(err); err != nil {
+				return true, fmt.Errorf("DeviceNames in %s: %w", h.name, err)
+			}
+			r.DevErr = fmt.Sprintf("DeviceNames(/proc/net/dev) in %s (PID %d): %v", h.name, h.h.PID(), err)
+			return true, nil
+		}
+	}
+	if r.HostDev, err = deviceNamesOf("/proc/net/dev"); err != nil {
+		r.DevErr = fmt.Sprintf("DeviceNames(/proc/net/dev) in the lab host: %v", err)
+		return true, nil
+	}
+	r.HostLinks, err = links(nil)
+	return err != nil, err
+}
+
+// mountBoth has A and B each mount sysfs on r.Dir, in their own mount
+// namespaces, after A tried a directory that does not exist. The first
+// MountSysfs that fails ends the run (done) with its error in the report.
+func mountBoth(a, b *holder.Holder, r *ownDevicesReport) (done bool, err error) {
+	missing := filepath.Join(r.Dir, "missing")
+	r.Missing, err = refuse(fmt.Sprintf("MountSysfs(%s), a directory that does not exist, in A", missing), "ENOENT", func() ([]string, error) { return a.Do("mountsys %s", missing) })
+	if err != nil {
+		return true, err
+	}
 	for _, h := range []*holder.Holder{a, b} {
 		if _, err := h.Do("mountsys %s", r.Dir); err != nil {
 			if err := died(err); err != nil {
-				return r, fmt.Errorf("MountSysfs in PID %d: %w", h.PID(), err)
+				return true, fmt.Errorf("MountSysfs in PID %d: %w", h.PID(), err)
 			}
 			r.MountErr = fmt.Sprintf("MountSysfs(%s) in PID %d: %v", r.Dir, h.PID(), err)
-			return r, nil
+			return true, nil
 		}
 	}
+	var errs [2]error
+	r.OptsA, errs[0] = word(a.Do("mountopts %s", r.Dir))
+	r.OptsB, errs[1] = word(b.Do("mountopts %s", r.Dir))
+	return false, errors.Join(errs[:]...)
+}
+
+// listSysfs lists class/net of each sysfs, in its holder, and r.Dir in the runner.
+func listSysfs(a, b *holder.Holder, r *ownDevicesReport) (err error) {
 	if r.SysA, err = a.Do("ls %s", filepath.Join(r.Dir, "class/net")); err != nil {
-		return r, fmt.Errorf("list class/net of the sysfs mounted in A: %w", err)
+		return fmt.Errorf("list class/net of the sysfs mounted in A: %w", err)
 	}
 	if r.SysB, err = b.Do("ls %s", filepath.Join(r.Dir, "class/net")); err != nil {
-		return r, fmt.Errorf("list class/net of the sysfs mounted in B: %w", err)
+		return fmt.Errorf("list class/net of the sysfs mounted in B: %w", err)
 	}
 	entries, err := os.ReadDir(r.Dir)
 	if err != nil {
-		return r, err
+		return err
 	}
 	for _, e := range entries {
 		r.HostDir = append(r.HostDir, e.Name())
 	}
-	return r, nil
+	return nil
 }
 
 // deviceNamesOf runs DeviceNames on a file.
@@ -228,6 +357,7 @@ type vethReport struct {
 	MoveErr        string   // MoveLink's error, run in the bastion
 	BastionLinks   []string // after MoveLink
 	ContainerLinks []string
+	Refusals       []refusal // CreateVeth and MoveLink where the kernel refuses them
 	Host           netView
 }
 
@@ -267,7 +397,27 @@ func runVeth(ctx context.Context, cleanup *lab.Cleanup) (r vethReport, err error
 	if r.ContainerLinks, err = p.Container("links"); err != nil {
 		return r, err
 	}
-	return r, nil
+	return r, vethRefused(p, &r)
+}
+
+// vethRefused calls CreateVeth and MoveLink in the bastion where the kernel
+// refuses them: a name that exists, a link that left, a PID that does not
+// exist, and lo, which never leaves its network namespace.
+func vethRefused(p *Pair, r *vethReport) error {
+	bl, cl, ct := p.BastionLink, p.ContainerLink, p.ContainerPID
+	for _, call := range []struct{ what, want, cmd string }{
+		{fmt.Sprintf("CreateVeth(%s, %s) again in the bastion, which holds %s", bl, cl, bl), "EEXIST", fmt.Sprintf("veth %s %s", bl, cl)},
+		{fmt.Sprintf("MoveLink(%s, %d) again, now that %s has left the bastion", cl, ct, cl), "", fmt.Sprintf("move %s %d", cl, ct)},
+		{fmt.Sprintf("MoveLink(%s, %d), a PID that does not exist", bl, noPID), "ENOENT", fmt.Sprintf("move %s %d", bl, noPID)},
+		{fmt.Sprintf("MoveLink(lo, %d): lo never leaves its network namespace", ct), "EINVAL", fmt.Sprintf("move lo %d", ct)},
+	} {
+		rf, err := refuse(call.what, call.want, func() ([]string, error) { return p.Bastion.Do("%s", call.cmd) })
+		if err != nil {
+			return err
+		}
+		r.Refusals = append(r.Refusals, rf)
+	}
+	return nil
 }
 
 // trafficReport is what step 04 saw.
@@ -282,6 +432,7 @@ type trafficReport struct {
 	RoutesB        []string // /proc/net/route of the bastion
 	RoutesC        []string
 	TCP            []tcpResult
+	Refusals       []refusal // AddAddress and AddRoute where the kernel refuses them
 	Host           netView
 }
 
@@ -335,7 +486,28 @@ func runTraffic(ctx context.Context, cleanup *lab.Cleanup) (r trafficReport, err
 		return r, err
 	}
 	r.TCP = tcpBothWays(p)
-	return r, nil
+	return r, trafficRefused(p, &r)
+}
+
+// trafficRefused calls AddAddress and AddRoute in the bastion where the
+// kernel refuses them: a link that does not exist, and an address or a
+// route that exists already.
+func trafficRefused(p *Pair, r *trafficReport) error {
+	bl := p.BastionLink
+	missing, third := bl+"x", netip.PrefixFrom(LabNet.Addr().Next().Next().Next(), 32)
+	for _, call := range []struct{ what, want, cmd string }{
+		{fmt.Sprintf("AddAddress(%s, %s), a link that does not exist", missing, third), "", fmt.Sprintf("addr %s %s", missing, third)},
+		{fmt.Sprintf("AddAddress(%s, %s) again", bl, BastionAddr), "EEXIST", fmt.Sprintf("addr %s %s", bl, BastionAddr)},
+		{fmt.Sprintf("AddRoute(%s, %s), a link that does not exist", missing, third), "", fmt.Sprintf("route %s %s", missing, third)},
+		{fmt.Sprintf("AddRoute(%s, %s) again", bl, ContainerAddr), "EEXIST", fmt.Sprintf("route %s %s", bl, ContainerAddr)},
+	} {
+		rf, err := refuse(call.what, call.want, func() ([]string, error) { return p.Bastion.Do("%s", call.cmd) })
+		if err != nil {
+			return err
+		}
+		r.Refusals = append(r.Refusals, rf)
+	}
+	return nil
 }
 
 // learnerCall is one holder command that calls a learner's function.
@@ -389,11 +561,12 @@ func tcpBothWays(p *Pair) []tcpResult {
 
 // movedReport is what step 05 saw.
 type movedReport struct {
-	Pair    pairInfo
-	Calls   []linksOfCall // LinksOf, called in the runner, in order
-	OldNet  string        // the container's network namespace, before it ended
-	GoneErr string        // the bastion's wait for its end to vanish: its error
-	Host    netView
+	Pair     pairInfo
+	Calls    []linksOfCall // LinksOf, called in the runner, in order
+	OldNet   string        // the container's network namespace, before it ended
+	GoneErr  string        // the bastion's wait for its end to vanish: its error
+	Refusals []refusal     // LinksOf where the kernel refuses it
+	Host     netView
 }
 
 // linksOfCall is one call of LinksOf.
@@ -448,7 +621,27 @@ func runMovedAndGone(ctx context.Context, cleanup *lab.Cleanup) (r movedReport, 
 	if !call("the container, the last process of "+r.OldNet+", exited", p.BastionPID(), "bastion", "lo") {
 		return r, nil
 	}
-	return r, nil
+	return r, linksOfRefused(p.BastionPID(), &r)
+}
+
+// linksOfRefused calls LinksOf where the kernel refuses it: a PID that
+// does not exist, and, on a thread without CAP_SYS_ADMIN, the bastion,
+// whose network namespace that thread may not enter (setns(2): EPERM). A
+// LinksOf that needs no privilege may list the bastion's links instead.
+func linksOfRefused(bastion int, r *movedReport) error {
+	got, err := LinksOf(noPID)
+	r.Refusals = append(r.Refusals, refusalOf(fmt.Sprintf("LinksOf(%d), a PID that does not exist", noPID), "ENOENT", got, err))
+	var refused error
+	if err := withoutCap(unix.CAP_SYS_ADMIN, func() error {
+		got, refused = LinksOf(bastion)
+		return nil
+	}); err != nil {
+		return err
+	}
+	nocap := refusalOf(fmt.Sprintf("LinksOf(%d), the bastion, on a thread without CAP_SYS_ADMIN", bastion), "", got, refused)
+	nocap.Truth = []string{"lo"}
+	r.Refusals = append(r.Refusals, nocap)
+	return nil
 }
 
 // netOf returns the network namespace of process pid, "net:[4026532290]".

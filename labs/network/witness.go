@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nslab/nslab/pkg/host"
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -238,4 +239,24 @@ func waitGone(name string) ([]string, error) {
 			return nil, fmt.Errorf("link %s still exists after %v: %w", name, timeout, unix.ETIMEDOUT)
 		}
 	}
+}
+
+// mountOptions answers the per-mount options of the last mount on dir in
+// this process's mount namespace, as /proc/self/mountinfo lists them:
+// "ro,nosuid,nodev,noexec,relatime".
+func mountOptions(dir string) ([]string, error) {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil, err
+	}
+	opts := ""
+	for _, m := range host.ParseMountinfo(string(b)) {
+		if m.Target == dir {
+			opts = m.Options
+		}
+	}
+	if opts == "" {
+		return nil, fmt.Errorf("nothing is mounted on %s", dir)
+	}
+	return []string{opts}, nil
 }

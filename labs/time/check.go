@@ -5,6 +5,8 @@ package timens
 import (
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/nslab/nslab/pkg/lab"
@@ -79,7 +81,46 @@ func checkForChildren(c *lab.Check, r forChildrenReport) error {
 		return c.Failf("%v", err)
 	}
 	c.Check(true, "the child shares every other kind with the host")
+	return checkUnshareRefused(c, r)
+}
+
+// checkUnshareRefused checks UnshareTime on a thread without CAP_SYS_ADMIN:
+// refused with EPERM, and the thread's time_for_children unchanged.
+func checkUnshareRefused(c *lab.Check, r forChildrenReport) error {
+	if err := refused(c, r.NoCap, "EPERM"); err != nil {
+		return err
+	}
+	l := r.NoCapLinks
+	if s, err := c.NS(r.NoCapThread); err == nil {
+		l = timeLinks{Time: get(s, ns.Time).String(), ForChildren: get(s, ns.TimeForChildren).String()}
+	}
+	if l != r.NoCapLinks || l.ForChildren != l.Time {
+		return c.Failf("after the refused UnshareTime, thread %d has time %s and time_for_children %s (it reported %s and %s); want its own time namespace for both", r.NoCapThread, l.Time, l.ForChildren, r.NoCapLinks.Time, r.NoCapLinks.ForChildren)
+	}
+	c.Check(true, "without CAP_SYS_ADMIN, UnshareTime returns the kernel's EPERM and changes nothing")
 	return nil
+}
+
+// refused checks one call that the kernel refused: it returned an error
+// that wraps want (any error when want is ""), and that fmt could format.
+func refused(c *lab.Check, r refusal, want string) error {
+	c.Say("%s: %s", r.Text, orText(r.Err, "no error"))
+	switch {
+	case r.Err == "":
+		return c.Failf("%s returned nil; want an error%s: return the error of the call that failed, never drop it", r.Text, withErrno(want))
+	case want != "" && r.Errno != want:
+		return c.Failf("%s returned %q; want an error that wraps the kernel's %s (fmt.Errorf with %%w), so that errors.Is finds it", r.Text, r.Err, want)
+	case strings.Contains(r.Err, "%!"):
+		return c.Failf("%s returned %q, a text fmt could not format (%%!: a verb without its value, or a value without its verb); want a readable error: check the order of fmt.Errorf's format and arguments", r.Text, r.Err)
+	}
+	return nil
+}
+
+func withErrno(errno string) string {
+	if errno == "" {
+		return ""
+	}
+	return " that wraps the kernel's " + errno
 }
 
 func checkSetOffsets(c *lab.Check, r setOffsetsReport) error {
@@ -94,6 +135,14 @@ func checkSetOffsets(c *lab.Check, r setOffsetsReport) error {
 		return c.Failf("SetOffsets(%d, %s) returned %q; want an error that wraps the kernel's ERANGE (errors.Is(err, syscall.ERANGE)): return the error of write(2), wrapped with %%w", r.Thread, r.TooFar, r.TooFarEr)
 	}
 	c.Check(true, "an offset past the kernel's range is refused with ERANGE, and SetOffsets says so")
+	if err := refused(c, r.NoFile, "ENOENT"); err != nil {
+		return err
+	}
+	c.Say("SetOffsets(%d, %s): %s; the file then read %s", r.Thread, r.Edge, orText(r.EdgeErr, "nil"), r.EdgeGot)
+	if r.EdgeErr != "" || r.EdgeGot != r.Edge {
+		ms, mn := secsNanos(r.Edge.Monotonic)
+		return c.Failf("SetOffsets(%d, %s) returned %s and the namespace then had %s; want %s (a negative offset is whole seconds rounded down plus positive nanoseconds: %s is \"%d %d\", even a single nanosecond)", r.Thread, r.Edge, orText(r.EdgeErr, "nil"), r.EdgeGot, r.Edge, span(r.Edge.Monotonic), ms, mn)
+	}
 	s, err := sets(c, []string{"locked thread, TID", "its child, PID"}, r.Thread, r.Child)
 	if err != nil {
 		return err
@@ -116,6 +165,28 @@ func checkSetOffsets(c *lab.Check, r setOffsetsReport) error {
 	}
 	c.Check(true, "the new namespace has the offsets SetOffsets wrote: %s", got)
 	return nil
+}
+
+// checkArgv checks, from outside, that the joiner runs the command with
+// its own arguments: nsenter executed cmd.Path with cmd.Args[1:] after it.
+func checkArgv(c *lab.Check, r joinReport) error {
+	text, err := c.ReadFile(r.Joiner, "cmdline")
+	if err != nil {
+		return fmt.Errorf("read /proc/%d/cmdline: %w", r.Joiner, err)
+	}
+	argv := strings.Split(strings.TrimSuffix(text, "\x00"), "\x00")
+	c.Say("the joiner's command line: %q", argv)
+	if !slices.Equal(argv, r.Argv) {
+		return c.Failf("the process StartInTimeOf started (PID %d) runs with the arguments %q; want the command's own, %q: nsenter --target PID --time -- cmd.Path, then cmd.Args without its first (the program's name, which cmd.Path replaces)", r.Joiner, argv, r.Argv)
+	}
+	return nil
+}
+
+func orText(s, empty string) string {
+	if s == "" {
+		return empty
+	}
+	return s
 }
 
 func orNone(s string) string {
@@ -161,6 +232,8 @@ func checkReadOffsets(c *lab.Check, r readOffsetsReport) error {
 			return c.Failf("ParseOffsets(%q) failed: %s; want %s (%s)", text, pc.Err, want, pc.Name)
 		case werr == nil && pc.Got != want:
 			return c.Failf("ParseOffsets(%q) = %s; want %s (%s)", text, pc.Got, want, pc.Name)
+		case strings.Contains(pc.Err, "%!"):
+			return c.Failf("ParseOffsets(%q) returned the error %q, a text fmt could not format (%%!: a verb without its value, or a value without its verb); want a readable error (%s): check the order of fmt.Errorf's format and arguments", text, pc.Err, pc.Name)
 		case werr != nil:
 			c.Check(true, "%s: refused: %s", pc.Name, pc.Err)
 		default:
@@ -302,6 +375,25 @@ func checkUptime(c *lab.Check, r clocksReport) error {
 	}
 	c.Say("so the machine booted at %s, and inside the namespace at %s", booted(b.Realtime, b.Boottime), booted(r.Saw.Lab.Realtime, in.Proc))
 	c.Check(true, "uptime inside is the machine's plus a year: /proc/uptime and sysinfo(2) follow the boottime offset")
+	return checkFakeUptimes(c, r.Fakes, r.FakeEnd)
+}
+
+// checkFakeUptimes checks ReadUptime on each of fakeUptimes: an error each
+// time, never a panic (end: how the child ended before it reported).
+func checkFakeUptimes(c *lab.Check, fakes []refusal, end string) error {
+	if end != "" {
+		return c.Failf("ReadUptime() in a child whose /proc/uptime is a directory, an empty file, then a file of words: %s; want an error each time", end)
+	}
+	if len(fakes) != len(fakeUptimes) {
+		return c.Failf("the child with a fake /proc reported %d calls of ReadUptime; want %d", len(fakes), len(fakeUptimes))
+	}
+	c.Say("in a child whose /proc is a tmpfs of the lab's:")
+	for i, f := range fakeUptimes {
+		if err := refused(c, fakes[i], f.errno); err != nil {
+			return err
+		}
+	}
+	c.Check(true, "where /proc/uptime holds no uptime, ReadUptime says so with an error")
 	return nil
 }
 
@@ -327,6 +419,9 @@ func checkJoin(c *lab.Check, r joinReport) error {
 	}
 	if err := lab.CheckNewKinds(host, joiner, ns.Time); err != nil {
 		return c.Failf("the joiner: %v", err)
+	}
+	if err := checkArgv(c, r); err != nil {
+		return err
 	}
 	got, err := offsetsOf(c, r.Joiner)
 	if err != nil {

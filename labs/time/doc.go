@@ -7,7 +7,8 @@
 // test is TestTime in time_test.go (TestTime/NN_slug, one subtest a step);
 // the steps are in steps.go, their run halves (in a lab host) in run.go and
 // their check halves (in the harness) in check.go; the children the lab
-// starts are the entrypoint in entry.go.
+// starts are the entrypoints in entry.go (the time-child, and the child
+// with a fake /proc of fakeproc.go).
 //
 // The package is named timens so that it does not hide the standard
 // library's time; its directory, and the lab's name, are time.

@@ -22,7 +22,13 @@ const (
 	modeUptime = "uptime" // and ReadUptime (step 05)
 )
 
-func init() { spawn.Register(entryChild, childMain) }
+// entryFakeUptime is the child with a fake /proc (fakeproc.go).
+const entryFakeUptime = "time-fakeuptime"
+
+func init() {
+	spawn.Register(entryChild, childMain)
+	spawn.Register(entryFakeUptime, fakeUptimeMain)
+}
 
 // seen is a child's report: its time links and clocks as it read them
 // itself, and the result of the learner's function its mode names.
@@ -81,4 +87,18 @@ func look(mode string) (s seen) {
 		return fail("sysinfo(2) in the child", err)
 	}
 	return s
+}
+
+// fakeUptimeMain is the child with a fake /proc: its only argument is its
+// parent's mount namespace, in which it refuses to mount anything.
+func fakeUptimeMain(args []string) int {
+	if len(args) != 1 {
+		fmt.Fprintf(os.Stderr, "usage: %s PARENT-MNT (the parent's mount namespace, as ns.ID.Arg writes it); got %q\n", entryFakeUptime, args)
+		return 2
+	}
+	var r fakeReport
+	if err := fakeUptimeCases(args[0], &r); err != nil {
+		r.Err = err.Error()
+	}
+	return holder.ReportAndHold(r) // held until the lab closes our input
 }

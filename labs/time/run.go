@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -36,7 +37,13 @@ var (
 	// tooFar would put the boot-time clock 200 years ahead: past the
 	// kernel's limit (KTIME_SEC_MAX/2, about 146 years), so ERANGE.
 	tooFar = Offsets{Boottime: 200 * 365 * day}
+	// offsetsEdge are negative offsets a nanosecond short of whole seconds:
+	// "-1 999999999" and "-2 999999999".
+	offsetsEdge = Offsets{Monotonic: -time.Nanosecond, Boottime: -time.Second - time.Nanosecond}
 )
+
+// noPID is a PID that no process has: above the kernel's largest (PID_MAX_LIMIT, 2^22).
+const noPID = 1 << 30
 
 // inNamespace is a child the lab started from a nursery.
 type inNamespace struct {
@@ -76,6 +83,9 @@ func hold(n *nursery, cleanup *lab.Cleanup, mode string) (r inNamespace, err err
 // forChildrenReport is what step 01 saw.
 type forChildrenReport struct {
 	Before, After timeLinks // the nursery thread's links around UnshareTime
+	NoCap         refusal   // UnshareTime on a second nursery, without CAP_SYS_ADMIN
+	NoCapThread   int       // that nursery's thread
+	NoCapLinks    timeLinks // its links after
 	inNamespace
 }
 
@@ -93,15 +103,45 @@ func runForChildren(_ context.Context, cleanup *lab.Cleanup) (r forChildrenRepor
 	if r.After, err = n.links(); err != nil {
 		return r, err
 	}
-	r.inNamespace, err = hold(n, cleanup, modeHold)
-	return r, err
+	if r.inNamespace, err = hold(n, cleanup, modeHold); err != nil {
+		return r, err
+	}
+	return r, unshareRefused(cleanup, &r)
 }
 
-// refusal is a write to timens_offsets that the kernel refused.
+// unshareRefused calls UnshareTime on a second nursery whose thread has
+// dropped CAP_SYS_ADMIN: the kernel refuses unshare(2) with EPERM, and
+// the thread's time_for_children stays its own time namespace.
+func unshareRefused(cleanup *lab.Cleanup, r *forChildrenReport) error {
+	n, err := nurseryFor(cleanup)
+	if err != nil {
+		return err
+	}
+	r.NoCapThread = n.tid
+	n.do(func() { err = dropEffective(unix.CAP_SYS_ADMIN) })
+	if err != nil {
+		return err
+	}
+	r.NoCap = refusalOf(fmt.Sprintf("UnshareTime() on a thread without CAP_SYS_ADMIN (TID %d)", n.tid), n.call("UnshareTime", UnshareTime))
+	r.NoCapLinks, err = n.links()
+	return err
+}
+
+// refusal is a call that the kernel refused: a write to timens_offsets of
+// the lab's own, or a call of the learner's code.
 type refusal struct {
-	Text  string // what was written
-	Errno string // the error's name: EINVAL, ERANGE, EACCES
-	Err   string
+	Text  string // what was written, or the call
+	Errno string // the error's name: EINVAL, ERANGE, EACCES; "" for none
+	Err   string // "" when the call returned nil
+}
+
+// refusalOf records the error of a call.
+func refusalOf(call string, err error) refusal {
+	r := refusal{Text: call}
+	if err != nil {
+		r.Err, r.Errno = err.Error(), errnoName(err)
+	}
+	return r
 }
 
 // setOffsetsReport is what step 02 saw.
@@ -111,6 +151,10 @@ type setOffsetsReport struct {
 	TooFar   Offsets   // what SetOffsets was asked to set first, out of range
 	TooFarEr string    // the error it returned for it
 	IsERANGE bool      // whether that error wraps ERANGE
+	NoFile   refusal   // SetOffsets of a PID that does not exist
+	Edge     Offsets   // what SetOffsets was asked to set next, offsetsEdge
+	EdgeErr  string    // its error
+	EdgeGot  Offsets   // the offsets the thread's timens_offsets showed then
 	inNamespace
 }
 
@@ -131,11 +175,32 @@ func runSetOffsets(_ context.Context, cleanup *lab.Cleanup) (r setOffsetsReport,
 		return r, fmt.Errorf("SetOffsets(%d, %s) returned nil; want the kernel's ERANGE: a boot-time clock 200 years ahead is past its limit (about 146 years), and the error of write(2) must not be dropped", n.tid, r.TooFar)
 	}
 	r.TooFarEr, r.IsERANGE = tooFarErr.Error(), errors.Is(tooFarErr, syscall.ERANGE)
+	r.NoFile = refusalOf(fmt.Sprintf("SetOffsets(%d, %s), a PID that does not exist", noPID, r.Want), SetOffsets(noPID, r.Want))
+	if err := setEdge(n.tid, &r); err != nil {
+		return r, err
+	}
 	if err := SetOffsets(n.tid, r.Want); err != nil {
 		return r, fmt.Errorf("SetOffsets(%d, %s): %w%s", n.tid, r.Want, err, writeHint(err))
 	}
 	r.inNamespace, err = hold(n, cleanup, modeHold)
 	return r, err
+}
+
+// setEdge has SetOffsets write offsetsEdge to the thread's new namespace,
+// and reads them back (the lab's own reader); SetOffsets of the step's
+// offsets overwrites them next, before any process enters.
+func setEdge(tid int, r *setOffsetsReport) error {
+	r.Edge = offsetsEdge
+	if err := SetOffsets(tid, r.Edge); err != nil {
+		r.EdgeErr = fmt.Sprintf("%v%s", err, writeHint(err))
+		return nil
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/timens_offsets", tid))
+	if err != nil {
+		return err
+	}
+	r.EdgeGot, err = parseOffsets(string(b))
+	return err
 }
 
 // writeHint explains the kernel's refusals of a write to timens_offsets.
@@ -156,12 +221,7 @@ func writeHint(err error) string {
 // tryWrite writes text to thread tid's timens_offsets with the lab's own
 // code, expecting the kernel to refuse it.
 func tryWrite(tid int, text string) refusal {
-	r := refusal{Text: text}
-	err := writeOffsets(tid, text)
-	if err != nil {
-		r.Err, r.Errno = err.Error(), errnoName(err)
-	}
-	return r
+	return refusalOf(text, writeOffsets(tid, text))
 }
 
 // writeOffsets is the lab's own write of text to /proc/TID/timens_offsets, in one write(2).
@@ -212,11 +272,16 @@ var parseTexts = []struct{ name, text string }{
 	{"the initial namespace", "monotonic           0         0\nboottime            0         0\n"},
 	{"negative, padded", "monotonic          -2 500000000\nboottime     31536000         0\n"},
 	{"other order, one space", "boottime 5 0\nmonotonic 7 1\n"},
+	{"blank lines between", "monotonic 1 0\n\n   \nboottime 2 3\n\n"},
+	{"the largest nanoseconds", "monotonic 0 999999999\nboottime -1 999999999\n"},
 	{"one clock only", "boottime 5 0\n"},
 	{"two fields", "monotonic 1\nboottime 0 0\n"},
+	{"a clock alone on its line", "monotonic\nboottime 0 0\nmonotonic 0 0\n"},
 	{"an unknown clock", "realtime 1 0\n"},
-	{"nanoseconds out of range", "monotonic 0 1000000000\n"},
-	{"a word for seconds", "monotonic one 0\n"},
+	{"nanoseconds out of range", "monotonic 0 1000000000\nboottime 0 0\n"},
+	{"negative nanoseconds", "monotonic 0 -1\nboottime 0 0\n"},
+	{"a word for seconds", "monotonic one 0\nboottime 0 0\n"},
+	{"a word for nanoseconds", "monotonic 0 0\nboottime 0 many\n"},
 }
 
 func runReadOffsets(_ context.Context, cleanup *lab.Cleanup) (r readOffsetsReport, err error) {
@@ -261,7 +326,9 @@ func runParse(name, text string) parseCase {
 // Offsets read its clocks between two readings of the lab's outside.
 type clocksReport struct {
 	Offsets Offsets
-	Outside window // the runner's clocks before the child started and after it reported
+	Outside window    // the runner's clocks before the child started and after it reported
+	Fakes   []refusal // step 05: ReadUptime on each of fakeUptimes, in a child with a fake /proc
+	FakeEnd string    // step 05: how that child ended before it reported, if it did
 	inNamespace
 }
 
@@ -269,8 +336,13 @@ func runClocks(_ context.Context, cleanup *lab.Cleanup) (clocksReport, error) {
 	return clocksIn(cleanup, offsetsStep04, modeClocks)
 }
 
-func runUptime(_ context.Context, cleanup *lab.Cleanup) (clocksReport, error) {
-	return clocksIn(cleanup, offsetsStep05, modeUptime)
+func runUptime(ctx context.Context, cleanup *lab.Cleanup) (clocksReport, error) {
+	r, err := clocksIn(cleanup, offsetsStep05, modeUptime)
+	if err != nil {
+		return r, err
+	}
+	r.Fakes, r.FakeEnd, err = runFakeUptime(ctx, cleanup)
+	return r, err
 }
 
 // clocksIn makes a namespace with o and has a child in mode read its clocks there.
@@ -303,8 +375,9 @@ type joinReport struct {
 	Threads  int         // the runner's threads when it tried setns(2) itself
 	SetnsErr string      // what setns(2) of the holder's time namespace returned to the runner
 	Errno    string
-	Joiner   int  // the process StartInTimeOf started
-	Saw      seen // what it read
+	Joiner   int      // the process StartInTimeOf started
+	Argv     []string // the command's own arguments, cmd.Args before StartInTimeOf
+	Saw      seen     // what it read
 	Outside  window
 }
 
@@ -333,6 +406,7 @@ func runJoin(_ context.Context, cleanup *lab.Cleanup) (r joinReport, err error) 
 	// /proc/self/exe would name nsenter once nsenter runs: give it this binary.
 	cmd.Path = fmt.Sprintf("/proc/%d/exe", os.Getpid())
 	cmd.Args[0] = cmd.Path
+	r.Argv = slices.Clone(cmd.Args)
 	if r.Outside.Before, err = readClocks(); err != nil {
 		return r, err
 	}

@@ -17,7 +17,8 @@ import (
 // UnshareTime is step 01: give the calling thread a new time namespace for
 // its children, with unshare(2). The caller has locked its goroutine to the
 // thread (runtime.LockOSThread) and starts a child from it afterwards; the
-// caller itself stays in its time namespace.
+// caller itself stays in its time namespace. Return the kernel's error
+// wrapped when it refuses (EPERM without CAP_SYS_ADMIN).
 func UnshareTime() error {
 	// BEGIN SOLUTION
 	if err := unix.Unshare(unix.CLONE_NEWTIME); err != nil {
@@ -128,7 +129,9 @@ func ReadClocks() (Clocks, error) {
 
 // ReadUptime is step 05: how long the machine has been up, as the caller's
 // time namespace tells it: the first number of /proc/uptime (seconds, with
-// two decimals), and the uptime field of sysinfo(2) (whole seconds).
+// two decimals), and the uptime field of sysinfo(2) (whole seconds). When
+// /proc/uptime cannot be read, or holds no number, return an error (the
+// system call's wrapped).
 func ReadUptime() (Uptime, error) {
 	// BEGIN SOLUTION
 	b, err := os.ReadFile("/proc/uptime")
