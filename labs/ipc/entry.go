@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/nslab/nslab/pkg/holder"
+	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/spawn"
 	"golang.org/x/sys/unix"
 )
@@ -209,7 +210,7 @@ func limit(args []string) ([]string, error) {
 // of the objects, not as root who passes every check.
 func lookupNoCap(key int) ([]string, error) {
 	var o Objects
-	err := withoutIPCOwner(func() (err error) {
+	err := lab.WithoutCap(unix.CAP_IPC_OWNER, func() (err error) {
 		o, err = Lookup(key)
 		return err
 	})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nslab/nslab/pkg/holder"
+	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
 	"golang.org/x/sys/unix"
@@ -138,7 +139,7 @@ func (c *container) close() {
 // loopbackUpNoCap calls LoopbackUp on a thread without CAP_NET_ADMIN: the
 // kernel refuses to set lo up there (EPERM).
 func loopbackUpNoCap([]string) ([]string, error) {
-	return nil, withoutCap(unix.CAP_NET_ADMIN, LoopbackUp)
+	return nil, lab.WithoutCap(unix.CAP_NET_ADMIN, LoopbackUp)
 }
 
 func withWord(fn func(word string) ([]string, error)) holder.Command {

@@ -632,7 +632,7 @@ func linksOfRefused(bastion int, r *movedReport) error {
 	got, err := LinksOf(noPID)
 	r.Refusals = append(r.Refusals, refusalOf(fmt.Sprintf("LinksOf(%d), a PID that does not exist", noPID), "ENOENT", got, err))
 	var refused error
-	if err := withoutCap(unix.CAP_SYS_ADMIN, func() error {
+	if err := lab.WithoutCap(unix.CAP_SYS_ADMIN, func() error {
 		got, refused = LinksOf(bastion)
 		return nil
 	}); err != nil {

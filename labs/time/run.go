@@ -118,7 +118,7 @@ func unshareRefused(cleanup *lab.Cleanup, r *forChildrenReport) error {
 		return err
 	}
 	r.NoCapThread = n.tid
-	n.do(func() { err = dropEffective(unix.CAP_SYS_ADMIN) })
+	n.do(func() { _, err = lab.DropEffective(unix.CAP_SYS_ADMIN) })
 	if err != nil {
 		return err
 	}

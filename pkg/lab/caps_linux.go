@@ -1,6 +1,4 @@
-//go:build linux
-
-package network
+package lab
 
 import (
 	"errors"
@@ -9,14 +7,14 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"github.com/nslab/nslab/pkg/lab"
 	"golang.org/x/sys/unix"
 )
 
-// withoutCap runs fn on a thread of its own whose effective
-// capabilities lack cp: there the kernel refuses what needs it (CAP_NET_ADMIN
-// to change a link, CAP_SYS_ADMIN to enter a network namespace) with EPERM,
-// as it does to an unprivileged user. Capabilities belong to a thread, so
+// WithoutCap runs fn on a thread of its own whose effective capabilities
+// lack cp: there the kernel refuses what needs it (CAP_NET_ADMIN to change
+// a link, CAP_SYS_ADMIN to enter a namespace, CAP_IPC_OWNER to pass the
+// permission bits of a System V object) as it does to an unprivileged
+// user: a run half uses it to make the kernel refuse the learner's code. Capabilities belong to a thread, so
 // the rest of the process keeps them. The thread gets its capabilities back
 // before it is handed back to the Go scheduler; should that fail, its
 // goroutine ends locked and the runtime ends the thread. (Ending it always
@@ -24,11 +22,11 @@ import (
 // ends, and any thread of the runner may have started the step's holders.)
 // An unwritten step's panic goes on in the caller's goroutine; any other
 // panic of fn becomes an error naming the line of the learner's code.
-func withoutCap(cp uint, fn func() error) error {
+func WithoutCap(cp uint, fn func() error) error {
 	done := make(chan capResult, 1)
 	go func() {
 		runtime.LockOSThread()
-		restore, err := dropEffective(cp)
+		restore, err := DropEffective(cp)
 		if err != nil {
 			done <- capResult{err: err}
 			return // locked: the thread ends with the goroutine
@@ -56,17 +54,17 @@ func callNoCap(fn func() error) (r capResult) {
 	return capResult{err: fn()}
 }
 
-// capResult is what fn of withoutCap returned, or the unwritten step's
+// capResult is what fn of WithoutCap returned, or the unwritten step's
 // panic to go on with.
 type capResult struct {
 	err  error
 	todo any
 }
 
-// panicked turns a panic of the learner's code on a thread of withoutCap
+// panicked turns a panic of the learner's code on a thread of WithoutCap
 // into its result: an unwritten step's goes on, any other is an error.
 func panicked(p any) (r capResult) {
-	var ni *lab.NotImplemented
+	var ni *NotImplemented
 	if e, ok := p.(error); ok && errors.As(e, &ni) {
 		r.todo = p
 		return r
@@ -76,15 +74,16 @@ func panicked(p any) (r capResult) {
 	if i := strings.Index(stack, "\npanic("); i >= 0 {
 		stack = stack[i:] // below the recovering frames: the panicking code
 	}
-	if where := lab.PanicSite(stack); where != "" {
+	if where := PanicSite(stack); where != "" {
 		r.err = fmt.Errorf("panic at %s: %v", where, p)
 	}
 	return r
 }
 
-// dropEffective removes capability cp from the effective set of the
+// DropEffective removes capability cp from the effective set of the
 // calling thread (it stays permitted), and returns what puts it back.
-func dropEffective(cp uint) (restore func() error, err error) {
+// Capabilities belong to a thread: call it on a locked one.
+func DropEffective(cp uint) (restore func() error, err error) {
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	var data [2]unix.CapUserData
 	if err := unix.Capget(&hdr, &data[0]); err != nil {
