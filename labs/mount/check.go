@@ -110,19 +110,19 @@ var propagationCases = []struct {
 	{name: "unknown field", fields: []string{"future:1", "shared:4"}, want: Propagation{Shared: 4}},
 	{name: "no number", fields: []string{"shared:"}, bad: true},
 	{name: "not a number", fields: []string{"master:x"}, bad: true},
+	{name: "no colon", fields: []string{"shared"}, bad: true},
+	{name: "group 0", fields: []string{"shared:0"}, bad: true},
+	{name: "negative group", fields: []string{"master:-3"}, bad: true},
+	{name: "bad after good", fields: []string{"shared:5", "propagate_from:0"}, bad: true},
 }
 
 func checkReadPropagation(c *lab.Check, r readPropagationReport) error {
 	if len(r.Cases) != len(propagationCases) {
 		return fmt.Errorf("the report has %d cases of ParsePropagation, want %d", len(r.Cases), len(propagationCases))
 	}
-	for i, tc := range propagationCases {
-		got := r.Cases[i]
-		if (got.Err != "") != tc.bad || (!tc.bad && got.Got != tc.want) {
-			return c.Failf("ParsePropagation(%q) = %+v, %q; want %+v, error %v", tc.fields, got.Got, got.Err, tc.want, tc.bad)
-		}
+	if err := checkPropagationCases(c, r.Cases); err != nil {
+		return err
 	}
-	c.Check(true, "ParsePropagation gets the %d cases of the table right", len(propagationCases))
 	a, err := mountsOf(c, r.PID, 0)
 	if err != nil {
 		return err
@@ -158,6 +158,46 @@ func checkReadPropagation(c *lab.Check, r readPropagationReport) error {
 	c.Check(true, "B's /tmp receives from peer group %d, the one H's /tmp belongs to", group)
 	return hostKept(c, r.Host)
 }
+
+// checkPropagationCases compares ParsePropagation's answers with the table:
+// the right Propagation, or an error that names the bad field.
+func checkPropagationCases(c *lab.Check, cases []parsed) error {
+	for i, tc := range propagationCases {
+		got := cases[i]
+		if (got.Err != "") != tc.bad || (!tc.bad && got.Got != tc.want) {
+			return c.Failf("ParsePropagation(%q) = %+v, %q; want %+v, error %v", tc.fields, got.Got, got.Err, tc.want, tc.bad)
+		}
+		if !tc.bad {
+			continue
+		}
+		bad := tc.fields[len(tc.fields)-1]
+		if !namesWord(got.Err, bad) || malformed(got.Err) {
+			return c.Failf("ParsePropagation(%q) returned the error %q; want a well-formed message that names the bad field %s (a word of its own, quoted or not)", tc.fields, got.Err, bad)
+		}
+	}
+	c.Check(true, "ParsePropagation gets the %d cases of the table right, and each error names the bad field", len(propagationCases))
+	return nil
+}
+
+// namesWord reports whether word is one of the words of msg, with or
+// without the quotes, brackets and punctuation around it.
+func namesWord(msg, word string) bool {
+	for _, w := range strings.Fields(msg) {
+		for w = strings.TrimLeft(w, "\"'`([{"); w != ""; w = w[:len(w)-1] {
+			if w == word {
+				return true
+			}
+			if !strings.ContainsRune("\"'`)]},:;.", rune(w[len(w)-1])) {
+				break
+			}
+		}
+	}
+	return false
+}
+
+// malformed reports whether msg carries a fmt complaint ("%!s(MISSING)",
+// "%!(EXTRA ...)"): a format whose verbs and arguments do not match.
+func malformed(msg string) bool { return strings.Contains(msg, "%!") }
 
 // peerGroup reads the N of "shared:N" of the mount on point, with the lab's own reading.
 func peerGroup(ms []Mount, point string) (int, error) {
@@ -207,6 +247,27 @@ func checkPrivateFirst(c *lab.Check, r privateFirstReport) error {
 		return fmt.Errorf("the tmpfs mounted on %s is not in the mount table of the thread that mounted it", r.Right)
 	}
 	c.Check(true, "made private first, the new namespace keeps its mounts to itself")
+	return checkRefusedPrivate(c, r)
+}
+
+// checkRefusedPrivate checks what EnterPrivateMountNS returned where the
+// kernel refused its mount(2), then its unshare(2).
+func checkRefusedPrivate(c *lab.Check, r privateFirstReport) error {
+	for _, w := range []struct {
+		where string
+		got   result
+		errno unix.Errno
+		why   string
+	}{
+		{"on a thread chrooted to a plain directory", r.Chrooted, unix.EINVAL, "making / private fails there: / is no mount point"},
+		{"where no mount namespace may be made (user/max_mnt_namespaces 0)", r.Limited, unix.ENOSPC, "unshare(CLONE_NEWNS) fails there"},
+	} {
+		c.Say("EnterPrivateMountNS %s: %s", w.where, w.got)
+		if !w.got.is(w.errno) || malformed(w.got.Err) {
+			return c.Failf("EnterPrivateMountNS %s: %s; want a well-formed error that wraps the kernel's %s (%s): return the error of each call, wrapped with %%w, and go no further", w.where, w.got, unix.ErrnoName(w.errno), w.why)
+		}
+	}
+	c.Check(true, "EnterPrivateMountNS returns the kernel's refusal of either call")
 	return nil
 }
 
@@ -221,6 +282,15 @@ func checkTmpfs(c *lab.Check, r tmpfsReport) error {
 		return c.Failf("after MountTmpfs(/tmp, %d) the holder's topmost mount on /tmp is %+v; want a new tmpfs with size=%dk", r.KiB, top, r.KiB)
 	}
 	c.Check(true, "a new tmpfs of %d KiB is on the holder's /tmp", r.KiB)
+	if !top.HasOption("nosuid") || !top.HasOption("nodev") || !hasOption(top.SuperOptions, "mode=755") {
+		return c.Failf("the tmpfs on the holder's /tmp has the options %q, %q; want nosuid and nodev (MS_NOSUID|MS_NODEV in flags) and mode=755 (in data)", top.Options, top.SuperOptions)
+	}
+	c.Check(true, "it is nosuid, nodev, mode 0755")
+	c.Say("MountTmpfs(%s, %d), a directory that does not exist: %s", missingDir, r.KiB, r.Missing)
+	if !r.Missing.is(unix.ENOENT) || malformed(r.Missing.Err) {
+		return c.Failf("MountTmpfs(%s, %d) on a directory that does not exist: %s; want a well-formed error that wraps the kernel's ENOENT (fmt.Errorf with %%w), not nil", missingDir, r.KiB, r.Missing)
+	}
+	c.Check(true, "MountTmpfs returns the kernel's ENOENT for a target that does not exist")
 	_, err = os.Lstat(c.ProcDir(c.Runner) + "/root" + r.Mark)
 	seen := err == nil
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -259,11 +329,30 @@ func checkPropagationTypes(c *lab.Check, r propagationTypesReport) error {
 	if !has(b, "/tmp/copy-shared") {
 		return c.Failf("after BindMount(/tmp/shared, /tmp/copy-shared) nothing is mounted on /tmp/copy-shared")
 	}
-	if !r.BindUnbindable.is(unix.EINVAL) {
-		return c.Failf("BindMount of the unbindable /tmp/unbindable: %s; want EINVAL", r.BindUnbindable)
+	if !r.BindUnbindable.is(unix.EINVAL) || malformed(r.BindUnbindable.Err) {
+		return c.Failf("BindMount of the unbindable /tmp/unbindable: %s; want a well-formed error that wraps the kernel's EINVAL", r.BindUnbindable)
 	}
 	c.Check(true, "an unbindable mount cannot be bound")
+	if err := checkRefusedPropagation(c, r); err != nil {
+		return err
+	}
 	return hostKept(c, r.Host)
+}
+
+// checkRefusedPropagation checks SetPropagation's errors: the kernel's
+// EINVAL for a directory that is no mount point, its own for a type that
+// does not exist.
+func checkRefusedPropagation(c *lab.Check, r propagationTypesReport) error {
+	c.Say("in H: SetPropagation(/tmp/plain, shared), a directory that is no mount point: %s", r.NotMount)
+	if !r.NotMount.is(unix.EINVAL) || malformed(r.NotMount.Err) {
+		return c.Failf("SetPropagation(/tmp/plain, shared) on a directory that is no mount point: %s; want a well-formed error that wraps the kernel's EINVAL (fmt.Errorf with %%w), not nil", r.NotMount)
+	}
+	c.Say("in H: SetPropagation(/tmp/shared, %s): %s", unknownType, r.Unknown)
+	if r.Unknown.Err == "" || malformed(r.Unknown.Err) || !namesWord(r.Unknown.Err, unknownType) {
+		return c.Failf("SetPropagation(/tmp/shared, %s): %s; want a well-formed error that names the unknown type %s, not nil", unknownType, r.Unknown, unknownType)
+	}
+	c.Check(true, "SetPropagation returns the kernel's EINVAL, and refuses an unknown type")
+	return nil
 }
 
 func checkReadOnlyBind(c *lab.Check, r readOnlyBindReport) error {
@@ -292,7 +381,35 @@ func checkReadOnlyBind(c *lab.Check, r readOnlyBindReport) error {
 		}
 	}
 	c.Check(true, "each bind is read-only, and kept the flags it could not drop")
+	if err := checkRefusedReadOnly(c, ms, r); err != nil {
+		return err
+	}
 	return hostKept(c, r.Host)
+}
+
+// checkRefusedReadOnly checks BindReadOnly where the kernel refused one of
+// its calls: an error that wraps the kernel's, or (for a moved target, which
+// a bind made otherwise may well survive) a read-only bind.
+func checkRefusedReadOnly(c *lab.Check, ms []Mount, r readOnlyBindReport) error {
+	c.Say("BindReadOnly(%s, /tmp/ro-missing), a source that does not exist: %s", missingDir, r.Missing)
+	if !r.Missing.is(unix.ENOENT) || malformed(r.Missing.Err) || has(ms, "/tmp/ro-missing") {
+		return c.Failf("BindReadOnly(%s, /tmp/ro-missing) with a source that does not exist: %s (a mount on the target: %v); want a well-formed error that wraps the kernel's ENOENT (fmt.Errorf with %%w), and nothing mounted", missingDir, r.Missing, has(ms, "/tmp/ro-missing"))
+	}
+	if len(r.Moved) != len(movedTargets) {
+		return fmt.Errorf("the report has %d binds on moved targets, want %d", len(r.Moved), len(movedTargets))
+	}
+	for _, m := range r.Moved {
+		top, ok := Find(ms, m.Covered)
+		c.Say("BindReadOnly(%s, %s), a path the bind covers: %s; then on %s: %s %s", m.Source, m.Target, m.Got, m.Covered, top.FSType, top.Options)
+		switch {
+		case m.Got.Err != "" && (m.Got.Errno == "-" || malformed(m.Got.Err)):
+			return c.Failf("BindReadOnly(%s, %s): %s; want a well-formed error that wraps the kernel's (fmt.Errorf with %%w)", m.Source, m.Target, m.Got)
+		case m.Got.Err == "" && (!ok || !top.ReadOnly()):
+			return c.Failf("BindReadOnly(%s, %s) returned nil, and the mount on %s is %+v (found %v); want it read-only, or the error of the call that failed: after the bind, the same path leads elsewhere, so statfs(2) or the remount fails there (return each call's error)", m.Source, m.Target, m.Covered, top, ok)
+		}
+	}
+	c.Check(true, "BindReadOnly returns the error of the call the kernel refused")
+	return nil
 }
 
 func checkRootfs(c *lab.Check, r rootfsReport) error {
@@ -323,7 +440,59 @@ func checkRootfs(c *lab.Check, r rootfsReport) error {
 		return c.Failf("writing to /tmp/root/dev/null: %s; want it to work (a bind of the host's node, in a tmpfs of mode 0755)", r.DevNull.Err)
 	}
 	c.Check(true, "the device nodes are binds of the host's, and /dev/null can be written")
+	if err := checkRootfsFlags(c, ms); err != nil {
+		return err
+	}
+	if err := checkRefusedRootfs(c, r.Refused); err != nil {
+		return err
+	}
 	return hostKept(c, r.Host)
+}
+
+// rootfsFlags are the options step 07's mounts must have: per-mount
+// options, and the file system's own (the mode of a tmpfs).
+var rootfsFlags = []struct {
+	point string
+	opts  []string
+	super string
+}{
+	{"/tmp/root", nil, "mode=755"},
+	{"/tmp/root/proc", []string{"nosuid", "nodev", "noexec"}, ""},
+	{"/tmp/root/dev", []string{"nosuid", "noexec"}, "mode=755"},
+	{"/tmp/root/tmp", []string{"nosuid", "nodev"}, ""}, // mode 1777, tmpfs's default, is not listed
+}
+
+// checkRootfsFlags checks the options of the mounts BuildRootfs made.
+func checkRootfsFlags(c *lab.Check, ms []Mount) error {
+	for _, w := range rootfsFlags {
+		m, _ := Find(ms, w.point)
+		for _, o := range w.opts {
+			if !m.HasOption(o) {
+				return c.Failf("the mount on %s has the options %q; want %s among them (MS_%s in flags)", w.point, m.Options, o, strings.ToUpper(o))
+			}
+		}
+		if w.super != "" && !hasOption(m.SuperOptions, w.super) {
+			return c.Failf("the %s on %s has the options %q; want %s (in data)", m.FSType, w.point, m.SuperOptions, w.super)
+		}
+	}
+	c.Check(true, "proc is nosuid,nodev,noexec; dev nosuid,noexec, mode 0755; tmp nosuid,nodev")
+	return nil
+}
+
+// checkRefusedRootfs checks that BuildRootfs returned the error of the call
+// that failed, wrapped.
+func checkRefusedRootfs(c *lab.Check, rs []refusedRoot) error {
+	if len(rs) != len(refusedRoots)+1 {
+		return fmt.Errorf("the report has %d refused BuildRootfs, want %d", len(rs), len(refusedRoots)+1)
+	}
+	for _, w := range rs {
+		c.Say("BuildRootfs(%s), %s: %s", w.Root, w.Why, w.Got)
+		if w.Got.Err == "" || w.Got.Errno != w.Errno || malformed(w.Got.Err) {
+			return c.Failf("BuildRootfs(%s), %s: %s; want a well-formed error that wraps %s: return the error of each call as soon as it fails (fmt.Errorf with %%w), and go no further", w.Root, w.Why, w.Got, w.Errno)
+		}
+	}
+	c.Check(true, "BuildRootfs returns the error of whichever call fails")
+	return nil
 }
 
 // checkBorrowed checks the root's copy of the host's dir: the same link, or a read-only bind.
@@ -380,7 +549,50 @@ func checkPivotRoot(c *lab.Check, r pivotRootReport) error {
 		return c.Failf("/bin/sh -c pwd in the new root: %s; want it to run from the bound /usr and print /", r.Pwd)
 	}
 	c.Check(true, "/bin/sh runs in the new root, from /")
+	if r.After.Err != "" || !sameSet(r.After.Words, r.Before) {
+		return c.Failf("ls / in the new root: %s; want what /tmp/root held before, %v: once the old root is detached, remove the directory it was put in", r.After, r.Before)
+	}
+	c.Check(true, "the new root holds what it held before: %v", r.Before)
+	if err := checkRefusedPivot(c, r.Refused); err != nil {
+		return err
+	}
 	return hostKept(c, r.Host)
+}
+
+// sameSet reports whether a and b hold the same strings, in any order.
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
+// checkRefusedPivot checks PivotRoot where one of its calls fails: an error
+// that wraps the kernel's, or (where a pivot is possible all the same) a
+// root that did change.
+func checkRefusedPivot(c *lab.Check, rs []refusedPivot) error {
+	for _, w := range rs {
+		c.Say("in a second holder, PivotRoot(%s), %s: %s", w.Root, w.Why, w.Got)
+		switch {
+		case w.Got.Err == "" && (w.Errno != "" || !w.Hostname.is(unix.ENOENT)):
+			return c.Failf("PivotRoot(%s), %s, returned nil, and /etc/hostname is then %s; want an error%s: return the error of each call as soon as it fails", w.Root, w.Why, w.Hostname, wrapping(w.Errno))
+		case w.Got.Err != "" && (w.Got.Errno == "-" || w.Errno != "" && w.Got.Errno != w.Errno || malformed(w.Got.Err)):
+			return c.Failf("PivotRoot(%s), %s: %s; want a well-formed error%s: return the error of each call as soon as it fails (fmt.Errorf with %%w)", w.Root, w.Why, w.Got, wrapping(w.Errno))
+		}
+	}
+	if len(rs) != len(refusedPivots) {
+		return fmt.Errorf("the report has %d refused PivotRoot, want %d", len(rs), len(refusedPivots))
+	}
+	c.Check(true, "PivotRoot returns the error of whichever call fails")
+	return nil
+}
+
+// wrapping says which error number an error should wrap: "" for any.
+func wrapping(errno string) string {
+	if errno == "" {
+		return " that wraps the kernel's"
+	}
+	return " that wraps the kernel's " + errno
 }
 
 func checkTeardown(c *lab.Check, r teardownReport) error {
@@ -410,5 +622,27 @@ func checkTeardown(c *lab.Check, r teardownReport) error {
 		return c.Failf("Teardown(/tmp/t) removed the mount on /tmp too; want only what is on /tmp/t or below")
 	}
 	c.Check(true, "nothing mounted or left under /tmp/t, and the file behind the bind is kept")
+	if err := checkRefusedTeardown(c, r.Refused); err != nil {
+		return err
+	}
 	return hostKept(c, r.Host)
+}
+
+// checkRefusedTeardown checks Teardown where one of its calls fails: an
+// error that wraps the kernel's, and nothing deleted.
+func checkRefusedTeardown(c *lab.Check, rs []refusedTeardown) error {
+	if len(rs) != len(refusedTeardowns) {
+		return fmt.Errorf("the report has %d refused Teardown, want %d", len(rs), len(refusedTeardowns))
+	}
+	for _, w := range rs {
+		c.Say("Teardown(%s), %s: %s; then stat %s/m/keep: %s", w.Dir, w.Why, w.Got, w.Dir, w.Kept)
+		if w.Got.Err == "" || w.Got.Errno == "-" || w.Errno != "" && w.Got.Errno != w.Errno || malformed(w.Got.Err) {
+			return c.Failf("Teardown(%s), %s: %s; want a well-formed error%s: return the error of each call as soon as it fails (fmt.Errorf with %%w), and delete nothing", w.Dir, w.Why, w.Got, wrapping(w.Errno))
+		}
+		if w.Kept.Err != "" {
+			return c.Failf("Teardown(%s), %s, failed, and %s/m/keep is then %s; want it kept: delete nothing once a call has failed", w.Dir, w.Why, w.Dir, w.Kept)
+		}
+	}
+	c.Check(true, "Teardown returns the error of whichever call fails, and deletes nothing")
+	return nil
 }

@@ -24,22 +24,29 @@ func init() { spawn.Register(entryHolder, holderMain) }
 
 // commands are the holder's commands, sorted by name.
 var commands = holder.Commands{
-	"bind":     two(BindMount), // step 05
-	"exec":     execCmd,
-	"labbind":  two(func(a, b string) error { return mountFS(a, b, "", unix.MS_BIND|unix.MS_REC, "") }),
-	"labprop":  two(labPropagation),
-	"labroot":  one(labRoot),
-	"labtmpfs": one(func(p string) error { return mountFS("tmpfs", p, "tmpfs", 0, "mode=755") }),
-	"ls":       holder.ListDir,
-	"mkdir":    one(mkdirCmd),
-	"pivot":    one(PivotRoot),      // step 08
-	"prop":     two(SetPropagation), // step 05
-	"robind":   two(BindReadOnly),   // step 06
-	"rootfs":   one(BuildRootfs),    // step 07
-	"stat":     statCmd,             // what is at a path, from this thread
-	"teardown": one(Teardown),       // step 09
-	"tmpfs":    two(tmpfsCmd),       // step 04
-	"write":    two(writeCmd),
+	"bind":       two(BindMount), // step 05
+	"exec":       execCmd,
+	"labbind":    two(func(a, b string) error { return mountFS(a, b, "", unix.MS_BIND|unix.MS_REC, "") }),
+	"labclose":   labCloseCmd,
+	"labmntmax":  one(labMntMax),
+	"labopen":    one(labOpen),
+	"labprop":    two(labPropagation),
+	"labrefuse":  one(func(p string) error { refused = strings.TrimPrefix(p, "-"); return nil }),
+	"labro":      one(func(p string) error { return mountFS("", p, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, "") }),
+	"labroot":    one(labRoot),
+	"labsymlink": two(os.Symlink),
+	"labtmpfs":   one(func(p string) error { return mountFS("tmpfs", p, "tmpfs", 0, "mode=755") }),
+	"ls":         holder.ListDir,
+	"mkdir":      one(mkdirCmd),
+	"pivot":      one(PivotRoot),      // step 08
+	"private":    privateCmd,          // step 03
+	"prop":       two(SetPropagation), // step 05
+	"robind":     two(BindReadOnly),   // step 06
+	"rootfs":     one(BuildRootfs),    // step 07
+	"stat":       statCmd,             // what is at a path, from this thread
+	"teardown":   one(Teardown),       // step 09
+	"tmpfs":      two(tmpfsCmd),       // step 04
+	"write":      two(writeCmd),
 }
 
 // holderMain answers one line per command line until stdin closes.
@@ -211,4 +218,81 @@ func execCmd(args []string) ([]string, error) {
 		return nil, fmt.Errorf("%s: %w: %s", args[0], err, strings.TrimSpace(string(out)))
 	}
 	return strings.Fields(string(out)), nil
+}
+
+// labMntMax sets the most mount namespaces that may be made in the
+// holder's user namespace (user/max_mnt_namespaces, a limit of each user
+// namespace's own, which root in it may change).
+func labMntMax(n string) error {
+	if _, err := strconv.Atoi(n); err != nil {
+		return fmt.Errorf("bad limit %q: %w", n, err)
+	}
+	return os.WriteFile("/proc/sys/user/max_mnt_namespaces", []byte(n+"\n"), 0)
+}
+
+// errSetUp marks the failure of the lab's own set-up in an answer.
+const errSetUp = "the lab's own set-up failed"
+
+// privateCmd calls EnterPrivateMountNS (step 03) on a new thread of the
+// holder, chrooted first to the directory given, if one is, and ends the
+// thread.
+func privateCmd(args []string) ([]string, error) {
+	if len(args) > 1 {
+		return nil, errors.New("usage: private [CHROOT]")
+	}
+	var setup error
+	t, err := startThread(func() error {
+		if len(args) == 1 {
+			if setup = chrootThread(args[0]); setup != nil {
+				return setup
+			}
+		}
+		return EnterPrivateMountNS()
+	})
+	if setup != nil {
+		return nil, fmt.Errorf("%s: %w", errSetUp, setup)
+	}
+	if t != nil {
+		t.stop()
+	}
+	return nil, err
+}
+
+// chrootThread gives the calling thread, which is locked and will end, a
+// root directory of its own: dir, which need not be a mount point.
+func chrootThread(dir string) error {
+	if err := unix.Unshare(unix.CLONE_FS); err != nil {
+		return fmt.Errorf("unshare(CLONE_FS): %w", err)
+	}
+	if err := unix.Chroot(dir); err != nil {
+		return fmt.Errorf("chroot %s: %w", dir, err)
+	}
+	return unix.Chdir("/")
+}
+
+// held are the files labopen keeps open, until labclose: an open file
+// keeps its mount busy (umount2 without MNT_DETACH fails with EBUSY).
+var held []*os.File
+
+// labOpen opens path and keeps it open.
+func labOpen(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	held = append(held, f)
+	return nil
+}
+
+// labCloseCmd closes the files labopen keeps open.
+func labCloseCmd(args []string) ([]string, error) {
+	if len(args) != 0 {
+		return nil, errors.New("usage: labclose")
+	}
+	var errs []error
+	for _, f := range held {
+		errs = append(errs, f.Close())
+	}
+	held = nil
+	return nil, errors.Join(errs...)
 }

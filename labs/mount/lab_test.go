@@ -4,6 +4,7 @@ package mount_test
 
 import (
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -88,17 +89,33 @@ func TestChecksOnReports(t *testing.T) {
 	hostBefore := []string{"/ ext4", "/tmp tmpfs"}
 	kept := map[string]any{"Words": []string{"file"}}
 	gone := map[string]any{"Dir": map[string]any{"Err": "lstat /tmp/t: no such file or directory", "Errno": "ENOENT"}}
+	busy := map[string]any{"Why": "busy", "Dir": "/tmp/t1", "Errno": "EBUSY", "Kept": kept,
+		"Got": map[string]any{"Err": "unmount /tmp/t1/m: device or resource busy", "Errno": "EBUSY"}}
+	noProc := map[string]any{"Why": "no /proc", "Dir": "/tmp/t2", "Kept": kept,
+		"Got": map[string]any{"Err": "open /proc/thread-self/mountinfo: no such file or directory", "Errno": "ENOENT"}}
+	refused := []map[string]any{busy, noProc}
+	with := func(m map[string]any, k string, v any) map[string]any {
+		out := maps.Clone(m)
+		out[k] = v
+		return out
+	}
 	tests := []struct {
 		name, runner, want string
 		report             map[string]any
 	}{
-		{name: "all well", runner: runnerInfo, report: map[string]any{"Host": hostBefore, "PID": 9, "Keep": kept, "Dir": gone["Dir"]}},
+		{name: "all well", runner: runnerInfo, report: map[string]any{"Host": hostBefore, "PID": 9, "Keep": kept, "Dir": gone["Dir"], "Refused": refused}},
+		{name: "busy and nil", runner: runnerInfo, want: "want a well-formed error that wraps the kernel's EBUSY",
+			report: map[string]any{"Host": hostBefore, "PID": 9, "Keep": kept, "Dir": gone["Dir"], "Refused": []map[string]any{with(busy, "Got", map[string]any{}), noProc}}},
+		{name: "no errno", runner: runnerInfo, want: "want a well-formed error that wraps the kernel's:",
+			report: map[string]any{"Host": hostBefore, "PID": 9, "Keep": kept, "Dir": gone["Dir"], "Refused": []map[string]any{busy, with(noProc, "Got", map[string]any{"Err": "no mount table", "Errno": "-"})}}},
+		{name: "deleted after a failure", runner: runnerInfo, want: "delete nothing once a call has failed",
+			report: map[string]any{"Host": hostBefore, "PID": 9, "Keep": kept, "Dir": gone["Dir"], "Refused": []map[string]any{with(busy, "Kept", map[string]any{"Err": "lstat: no such file or directory", "Errno": "ENOENT"}), noProc}}},
 		{name: "deleted through a mount", runner: runnerInfo, want: "never delete through a mount",
 			report: map[string]any{"Host": hostBefore, "PID": 9, "Keep": map[string]any{"Err": "lstat: no such file or directory", "Errno": "ENOENT"}}},
 		{name: "busy", runner: runnerInfo, want: "unmount the deepest first",
 			report: map[string]any{"Host": hostBefore, "PID": 9, "Keep": kept, "Teardown": map[string]any{"Err": "unmount /tmp/t/a: device or resource busy", "Errno": "EBUSY"}}},
 		{name: "mounted in the lab host", runner: runnerInfo + "22 21 0:42 / /tmp/x rw - tmpfs tmpfs rw\n", want: "has a new mount: tmpfs on /tmp/x",
-			report: map[string]any{"Host": hostBefore, "PID": 9, "Keep": kept, "Dir": gone["Dir"]}},
+			report: map[string]any{"Host": hostBefore, "PID": 9, "Keep": kept, "Dir": gone["Dir"], "Refused": refused}},
 	}
 	step, err := mount.Lab.Step("09")
 	if err != nil {

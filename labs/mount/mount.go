@@ -27,7 +27,7 @@ func StartInNewMount(ctx context.Context, args []string) (*spawn.Child, error) {
 // ParsePropagation is step 02: read the optional fields of one mountinfo
 // line ("shared:N", "master:N", "propagate_from:N", "unbindable"; none
 // means private). An unknown field is ignored, as proc(5) asks; a known
-// field with a bad number is an error.
+// field without a positive number is an error that names the field.
 func ParsePropagation(fields []string) (Propagation, error) {
 	// BEGIN SOLUTION
 	var p Propagation

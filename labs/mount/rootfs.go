@@ -74,6 +74,9 @@ func borrow(root string, bind func(source, target string) error) error {
 		if err := os.Mkdir(target, 0o755); err != nil {
 			return err
 		}
+		if err := refusal(target); err != nil {
+			return err
+		}
 		if err := bind(dir, target); err != nil {
 			return err
 		}
@@ -86,7 +89,24 @@ func mkdirMount(source, target, fstype string, flags uintptr, data string) error
 	if err := os.Mkdir(target, 0o755); err != nil {
 		return err
 	}
+	if err := refusal(target); err != nil {
+		return err
+	}
 	return mountFS(source, target, fstype, flags, data)
+}
+
+// refused is the one mount point on which the lab's own mkdirMount and
+// BorrowHostDirs fail on purpose, as the kernel could (ENOMEM), so that
+// step 07 sees BuildRootfs return the error of each call it makes; empty:
+// none. The holder command labrefuse sets it.
+var refused string
+
+// refusal is the error of a mount on target when target is refused.
+func refusal(target string) error {
+	if target != "" && target == refused {
+		return fmt.Errorf("mount on %s: %w (the lab refuses it on purpose)", target, unix.ENOMEM)
+	}
+	return nil
 }
 
 // mountFS is mount(2) with an error that says what was mounted where.

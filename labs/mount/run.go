@@ -163,6 +163,8 @@ type privateFirstReport struct {
 	SharedTmp bool   // the lab made the lab host's /tmp shared, as / is on a systemd host
 	TID       int    // the runner's thread that called EnterPrivateMountNS
 	Right     string // where that thread then mounted a tmpfs
+	Chrooted  result // EnterPrivateMountNS on a thread chrooted to a plain directory
+	Limited   result // EnterPrivateMountNS where no mount namespace may be made
 }
 
 func runPrivateFirst(ctx context.Context, cleanup *lab.Cleanup) (r privateFirstReport, err error) {
@@ -199,7 +201,36 @@ func runPrivateFirst(ctx context.Context, cleanup *lab.Cleanup) (r privateFirstR
 	if err := t.do(func() error { return mountFS("tmpfs", r.Right, "tmpfs", 0, "mode=755") }); err != nil {
 		return r, fmt.Errorf("after EnterPrivateMountNS, the lab's tmpfs on %s: %w", r.Right, err)
 	}
-	return r, nil
+	r.Chrooted, r.Limited, err = refusedPrivate(ctx, cleanup)
+	return r, err
+}
+
+// refusedPrivate calls EnterPrivateMountNS where the kernel refuses each of
+// its two calls, in a holder that is root in a user namespace of its own:
+// on a thread chrooted to a plain directory, where / is no mount point (the
+// mount fails with EINVAL), then with the holder's limit of mount
+// namespaces set to 0 (unshare fails with ENOSPC, and the mount that would
+// follow works).
+func refusedPrivate(ctx context.Context, cleanup *lab.Cleanup) (chrooted, limited result, err error) {
+	h, err := workspace(ctx, cleanup, ns.User, ns.Mnt)
+	if err != nil {
+		return chrooted, limited, err
+	}
+	for _, w := range []struct {
+		setup, call string
+		to          *result
+	}{{"mkdir /tmp/jail", "private /tmp/jail", &chrooted}, {"labmntmax 0", "private", &limited}} {
+		if err := h.must(w.setup); err != nil {
+			return chrooted, limited, err
+		}
+		if *w.to, err = h.try("%s", w.call); err != nil {
+			return chrooted, limited, err
+		}
+		if strings.Contains(w.to.Err, errSetUp) {
+			return chrooted, limited, errors.New(w.to.Err)
+		}
+	}
+	return chrooted, limited, nil
 }
 
 // leak shows what goes wrong without step 03: in a holder whose /tmp is
@@ -237,7 +268,11 @@ type tmpfsReport struct {
 	KiB        int    // the size asked for
 	Mark       string // a file the holder wrote in its /tmp
 	MarkInHost bool   // whether the runner found it in the lab host's /tmp
+	Missing    result // MountTmpfs(missingDir, KiB)
 }
+
+// missingDir is a directory that does not exist, in the holder's new /tmp.
+const missingDir = "/tmp/nslab-missing"
 
 func runTmpfs(ctx context.Context, cleanup *lab.Cleanup) (r tmpfsReport, err error) {
 	if r.Host, err = runnerTable(); err != nil {
@@ -267,7 +302,8 @@ func runTmpfs(ctx context.Context, cleanup *lab.Cleanup) (r tmpfsReport, err err
 	}
 	_, err = os.Lstat(r.Mark)
 	r.MarkInHost = err == nil
-	return r, nil
+	r.Missing, err = h.try("tmpfs %s %d", missingDir, r.KiB)
+	return r, err
 }
 
 // propagationWant says, for each type a peer gives its copy, whether a mount
@@ -287,7 +323,12 @@ type propagationTypesReport struct {
 	PID, Peer      int    // holder H and its peer B (a TID of H)
 	BindShared     result // B: BindMount(/tmp/shared, /tmp/copy-shared)
 	BindUnbindable result // B: BindMount(/tmp/unbindable, /tmp/copy-unbindable)
+	NotMount       result // H: SetPropagation(/tmp/plain, shared), a directory that is no mount point
+	Unknown        result // H: SetPropagation(/tmp/shared, unknownType)
 }
+
+// unknownType is a propagation type that does not exist.
+const unknownType = "sideways"
 
 func runPropagationTypes(ctx context.Context, cleanup *lab.Cleanup) (r propagationTypesReport, err error) {
 	if r.Host, err = runnerTable(); err != nil {
@@ -324,7 +365,16 @@ func runPropagationTypes(ctx context.Context, cleanup *lab.Cleanup) (r propagati
 	if r.BindShared, err = h.try("@b bind /tmp/shared /tmp/copy-shared"); err != nil {
 		return r, err
 	}
-	r.BindUnbindable, err = h.try("@b bind /tmp/unbindable /tmp/copy-unbindable")
+	if r.BindUnbindable, err = h.try("@b bind /tmp/unbindable /tmp/copy-unbindable"); err != nil {
+		return r, err
+	}
+	if err := h.must("mkdir /tmp/plain"); err != nil {
+		return r, err
+	}
+	if r.NotMount, err = h.try("prop /tmp/plain shared"); err != nil {
+		return r, err
+	}
+	r.Unknown, err = h.try("prop /tmp/shared %s", unknownType)
 	return r, err
 }
 
@@ -335,9 +385,31 @@ type roBind struct {
 }
 
 type readOnlyBindReport struct {
-	Host  []string
-	PID   int // the holder, root in a user namespace of its own
-	Binds []roBind
+	Host    []string
+	PID     int // the holder, root in a user namespace of its own
+	Binds   []roBind
+	Missing result    // BindReadOnly(missingDir, /tmp/ro-missing)
+	Moved   []roMoved // binds whose target path leads elsewhere once bound
+}
+
+// roMoved is a BindReadOnly whose target is a path through ".." that the
+// bind covers: once the bind is made, the same path leads elsewhere.
+type roMoved struct {
+	Source, Target string
+	Covered        string // the directory the bind covers
+	Got            result // what BindReadOnly returned
+}
+
+// movedTargets are the roMoved cases of step 06, each made by its set-up
+// commands: after the bind on /tmp/wa, /tmp/wa/q/.. leads nowhere (statfs
+// fails); after the one on /tmp/wb, it leads through the link q to
+// /tmp/away, a directory that is no mount point (the remount fails).
+var movedTargets = []struct {
+	source, covered string
+	setup           []string
+}{
+	{"/tmp/src-a", "/tmp/wa", []string{"mkdir /tmp/src-a", "mkdir /tmp/wa/q"}},
+	{"/tmp/src-b", "/tmp/wb", []string{"mkdir /tmp/src-b", "mkdir /tmp/away/x", "labsymlink /tmp/away/x /tmp/src-b/q", "mkdir /tmp/wb/q"}},
 }
 
 func runReadOnlyBind(ctx context.Context, cleanup *lab.Cleanup) (r readOnlyBindReport, err error) {
@@ -366,6 +438,29 @@ func runReadOnlyBind(ctx context.Context, cleanup *lab.Cleanup) (r readOnlyBindR
 		}
 		r.Binds = append(r.Binds, roBind{Source: source, Target: target, Write: resultOf(h.Do("write %s/nslab-probe x", target))})
 	}
+	return refusedReadOnly(h, r)
+}
+
+// refusedReadOnly calls BindReadOnly where the kernel refuses one of its
+// calls: a source that does not exist, and the movedTargets.
+func refusedReadOnly(h *nsHolder, r readOnlyBindReport) (readOnlyBindReport, error) {
+	var err error
+	if err := h.must("mkdir /tmp/ro-missing"); err != nil {
+		return r, err
+	}
+	if r.Missing, err = h.try("robind %s /tmp/ro-missing", missingDir); err != nil {
+		return r, err
+	}
+	for _, w := range movedTargets {
+		if err := h.must(w.setup...); err != nil {
+			return r, err
+		}
+		m := roMoved{Source: w.source, Target: w.covered + "/q/..", Covered: w.covered}
+		if m.Got, err = h.try("robind %s %s", m.Source, m.Target); err != nil {
+			return r, err
+		}
+		r.Moved = append(r.Moved, m)
+	}
 	return r, nil
 }
 
@@ -380,7 +475,30 @@ type rootfsReport struct {
 	Host     []string
 	PID      int // the holder that called BuildRootfs(/tmp/root)
 	Borrowed []borrowed
-	DevNull  result // writing to /tmp/root/dev/null
+	DevNull  result        // writing to /tmp/root/dev/null
+	Refused  []refusedRoot // BuildRootfs where one of its calls fails
+}
+
+// refusedRoot is a BuildRootfs(Root) where one of the calls it makes fails
+// with Errno.
+type refusedRoot struct {
+	Why, Root, Errno string
+	Got              result
+}
+
+// refusedRoots are the refusedRoot cases of step 07 in the holder of the
+// step, in order, each after its set-up commands: the lab refuses one
+// mount point of its own helpers, then the holder's /dev is replaced by a
+// tmpfs where zero is a directory (a bind of it on a file fails).
+var refusedRoots = []struct {
+	why, root, errno string
+	setup            []string
+}{
+	{"a root that does not exist", missingDir, "ENOENT", nil},
+	{"BorrowHostDirs refused on usr", "/tmp/r-usr", "ENOMEM", []string{"mkdir /tmp/r-usr", "labrefuse /tmp/r-usr/usr"}},
+	{"mkdirMount refused on dev", "/tmp/r-dev", "ENOMEM", []string{"mkdir /tmp/r-dev", "labrefuse /tmp/r-dev/dev"}},
+	{"mkdirMount refused on tmp", "/tmp/r-tmp", "ENOMEM", []string{"mkdir /tmp/r-tmp", "labrefuse /tmp/r-tmp/tmp"}},
+	{"the host's /dev/zero a directory", "/tmp/r-zero", "ENOTDIR", []string{"labrefuse -", "mkdir /tmp/r-zero", "labtmpfs /dev", "mkdir /dev/zero"}},
 }
 
 func runRootfs(ctx context.Context, cleanup *lab.Cleanup) (r rootfsReport, err error) {
@@ -406,14 +524,66 @@ func runRootfs(ctx context.Context, cleanup *lab.Cleanup) (r rootfsReport, err e
 		r.Borrowed = append(r.Borrowed, b)
 	}
 	r.DevNull = resultOf(h.Do("write /tmp/root/dev/null discarded"))
-	return r, nil
+	return refusedRootfs(ctx, cleanup, h, r)
+}
+
+// refusedRootfs calls BuildRootfs where the kernel, or the lab, refuses one
+// of the calls it makes: the refusedRoots in h, then in a holder that is
+// root in a user namespace of its own without a PID namespace of its own,
+// where mounting proc fails with EPERM.
+func refusedRootfs(ctx context.Context, cleanup *lab.Cleanup, h *nsHolder, r rootfsReport) (rootfsReport, error) {
+	for _, w := range refusedRoots {
+		if err := h.must(w.setup...); err != nil {
+			return r, err
+		}
+		got, err := h.try("rootfs %s", w.root)
+		if err != nil {
+			return r, err
+		}
+		r.Refused = append(r.Refused, refusedRoot{Why: w.why, Root: w.root, Errno: w.errno, Got: got})
+	}
+	u, err := workspace(ctx, cleanup, ns.User, ns.Mnt)
+	if err != nil {
+		return r, err
+	}
+	if err := u.must("mkdir /tmp/root"); err != nil {
+		return r, err
+	}
+	got, err := u.try("rootfs /tmp/root")
+	r.Refused = append(r.Refused, refusedRoot{Why: "in a user namespace without a PID namespace of its own (proc is refused)", Root: "/tmp/root", Errno: "EPERM", Got: got})
+	return r, err
 }
 
 type pivotRootReport struct {
-	Host  []string
-	PID   int               // the holder that called PivotRoot(/tmp/root)
-	Stats map[string]result // stat in the holder afterwards, by path
-	Pwd   result            // /bin/sh -c pwd in the holder afterwards
+	Host    []string
+	PID     int               // the holder that called PivotRoot(/tmp/root)
+	Stats   map[string]result // stat in the holder afterwards, by path
+	Pwd     result            // /bin/sh -c pwd in the holder afterwards
+	Before  []string          // what /tmp/root held before
+	After   result            // ls / in the holder afterwards
+	Refused []refusedPivot    // PivotRoot where one of its calls fails
+}
+
+// refusedPivot is a PivotRoot(Root) where one of the calls it makes fails
+// with Errno ("" for any error, or a pivot that worked all the same).
+type refusedPivot struct {
+	Why, Root, Errno string
+	Got              result
+	Hostname         result // stat /etc/hostname afterwards: ENOENT once pivoted
+}
+
+// refusedPivots are the refusedPivot cases of step 08, in order, in one
+// holder, each after its set-up commands.
+var refusedPivots = []struct {
+	why, root, errno string
+	setup            []string
+}{
+	{"an unbindable mount: the bind onto itself fails", "/tmp/ra", "EINVAL",
+		[]string{"mkdir /tmp/ra", "labtmpfs /tmp/ra", "labprop /tmp/ra unbindable"}},
+	{"under a shared /tmp: pivot_root fails", "/tmp/rb", "EINVAL",
+		[]string{"mkdir /tmp/rb", "labroot /tmp/rb", "labprop /tmp shared"}},
+	{"a read-only mount: no directory can be made in it", "/tmp/rc", "",
+		[]string{"labprop /tmp private", "mkdir /tmp/rc", "labroot /tmp/rc", "labbind /tmp/rc /tmp/rc", "labro /tmp/rc"}},
 }
 
 // outOfReach are paths that must be gone after step 08's pivot.
@@ -431,6 +601,9 @@ func runPivotRoot(ctx context.Context, cleanup *lab.Cleanup) (r pivotRootReport,
 	if err := h.must("mkdir /tmp/root", "labroot /tmp/root"); err != nil {
 		return r, err
 	}
+	if r.Before, err = h.Do("ls /tmp/root"); err != nil {
+		return r, err
+	}
 	if _, err := h.call("pivot /tmp/root"); err != nil {
 		why := ""
 		if errors.Is(err, unix.EINVAL) {
@@ -443,7 +616,33 @@ func runPivotRoot(ctx context.Context, cleanup *lab.Cleanup) (r pivotRootReport,
 		r.Stats[p] = resultOf(h.Do("stat %s", p))
 	}
 	r.Pwd = resultOf(h.Do("exec /bin/sh -c pwd"))
-	return r, nil
+	r.After = resultOf(h.Do("ls /"))
+	r.Refused, err = pivotRefused(ctx, cleanup)
+	return r, err
+}
+
+// pivotRefused calls PivotRoot where one of its calls fails: the
+// refusedPivots, in a holder of their own, until one of them returns nil.
+func pivotRefused(ctx context.Context, cleanup *lab.Cleanup) ([]refusedPivot, error) {
+	h, err := workspace(ctx, cleanup, ns.Mnt, ns.PID)
+	if err != nil {
+		return nil, err
+	}
+	var out []refusedPivot
+	for _, w := range refusedPivots {
+		if err := h.must(w.setup...); err != nil {
+			return out, err
+		}
+		got, err := h.try("pivot %s", w.root)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, refusedPivot{Why: w.why, Root: w.root, Errno: w.errno, Got: got, Hostname: resultOf(h.Do("stat /etc/hostname"))})
+		if got.Err == "" {
+			break // pivoted, or not: the holder is no longer the one the cases expect
+		}
+	}
+	return out, nil
 }
 
 type teardownReport struct {
@@ -452,6 +651,26 @@ type teardownReport struct {
 	Teardown result // what Teardown returned
 	Dir      result // stat /tmp/t afterwards
 	Keep     result // stat /tmp/src/keep, bound on /tmp/t/c, afterwards
+	Refused  []refusedTeardown
+}
+
+// refusedTeardown is a Teardown(Dir) where one of its calls fails with
+// Errno; Kept is stat Dir/m/keep afterwards, a file on a tmpfs on Dir/m.
+type refusedTeardown struct {
+	Why, Dir, Errno string
+	Got, Kept       result
+}
+
+// refusedTeardowns are the refusedTeardown cases of step 09, each run by
+// the holder or its peer p (a thread in a copy of its mount namespace).
+var refusedTeardowns = []struct {
+	why, dir, errno, on string
+	setup               []string
+}{
+	{"with a file open on /tmp/t1/m", "/tmp/t1", "EBUSY", "",
+		[]string{"mkdir /tmp/t1/m", "labtmpfs /tmp/t1/m", "write /tmp/t1/m/keep kept", "labopen /tmp/t1/m/keep"}},
+	{"with no /proc to read the mount table from", "/tmp/t2", "", "@p ",
+		[]string{"mkdir /tmp/t2/m", "labtmpfs /tmp/t2/m", "write /tmp/t2/m/keep kept", "peer p", "@p labtmpfs /proc"}},
 }
 
 func runTeardown(ctx context.Context, cleanup *lab.Cleanup) (r teardownReport, err error) {
@@ -473,5 +692,27 @@ func runTeardown(ctx context.Context, cleanup *lab.Cleanup) (r teardownReport, e
 	}
 	r.Dir = resultOf(h.Do("stat /tmp/t"))
 	r.Keep = resultOf(h.Do("stat /tmp/src/keep"))
-	return r, nil
+	return teardownRefused(h, r)
+}
+
+// teardownRefused calls Teardown where one of its calls fails: the
+// refusedTeardowns.
+func teardownRefused(h *nsHolder, r teardownReport) (teardownReport, error) {
+	for _, w := range refusedTeardowns {
+		for _, cmd := range w.setup {
+			if strings.HasPrefix(cmd, "peer ") {
+				if err := h.peer(strings.TrimPrefix(cmd, "peer ")); err != nil {
+					return r, err
+				}
+			} else if err := h.must(cmd); err != nil {
+				return r, err
+			}
+		}
+		got, err := h.try("%steardown %s", w.on, w.dir)
+		if err != nil {
+			return r, err
+		}
+		r.Refused = append(r.Refused, refusedTeardown{Why: w.why, Dir: w.dir, Errno: w.errno, Got: got, Kept: resultOf(h.Do("%sstat %s/m/keep", w.on, w.dir))})
+	}
+	return r, h.must("labclose")
 }
