@@ -180,7 +180,7 @@ func parseRunFlags(args []string) (spawn.Config, error) {
 // supportedKinds are the kinds --all creates: every one the kernel has.
 func supportedKinds() []ns.Kind {
 	var out []ns.Kind
-	for _, k := range ns.ListKinds {
+	for _, k := range ns.ListKinds() {
 		if ns.Supported(k) && !slices.Contains(out, k) {
 			out = append(out, k)
 		}

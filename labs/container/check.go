@@ -39,7 +39,7 @@ func checkIsolate(c *lab.Check, r isolateReport) error {
 		return fmt.Errorf("read the namespaces of the container, PID %d: %w", r.PID, err)
 	}
 	c.Compare(host, ctr, "container")
-	for _, k := range ns.Kinds {
+	for _, k := range ns.Kinds() {
 		h, _ := host.Get(k)
 		x, _ := ctr.Get(k)
 		isNew := slices.Contains(kinds, k.Base())

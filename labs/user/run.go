@@ -394,7 +394,7 @@ func walk(r *nestReport) (err error) {
 		return err
 	}
 	r.Chains = map[ns.Kind][]Owner{}
-	for _, k := range ns.Kinds {
+	for _, k := range ns.Kinds() {
 		if k != k.Base() || k == ns.UTS || !ns.Supported(k) {
 			continue
 		}

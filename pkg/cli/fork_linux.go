@@ -96,9 +96,42 @@ func forkChild(a *childArgs) (uintptr, syscall.Errno) {
 	return 0, 0
 }
 
+// childMain is the child's whole life after the clone, in stages. Unlike
+// Go's forkAndExecInChild1, which stays one frame because its child may
+// share the parent's memory and stack (CLONE_VM|CLONE_VFORK), this child is
+// a copy (clone3 without CLONE_VM) and may call further functions, so long
+// as they follow the rules above: the linker checks that the chain of
+// nosplit frames fits in the stack's reserve.
+//
 //go:nosplit
 //go:norace
 func childMain(a *childArgs) {
+	childFiles(a)
+	childSync(a)
+	childSetup(a)
+	childDefaultSignals(a)
+	if !a.init {
+		childExec(a)
+	}
+	syscall.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&a.initMask)), 0, 8, 0, 0)
+	a.clone = cloneArgs{exitSignal: uint64(syscall.SIGCHLD)}
+	cmd, _, e := syscall.RawSyscall6(unix.SYS_CLONE3, uintptr(unsafe.Pointer(&a.clone)), unsafe.Sizeof(a.clone), 0, 0, 0, 0)
+	if e != 0 {
+		childFail(a, stageFork, e)
+	}
+	if cmd == 0 {
+		childExec(a)
+	}
+	rawClose(3) // the command holds it until its execve: then the parent reads EOF
+	initLoop(a, cmd)
+}
+
+// childFiles closes the parent's ends of the pipes and moves the child's
+// files into place.
+//
+//go:nosplit
+//go:norace
+func childFiles(a *childArgs) {
 	a.errFD = a.errW
 	if a.syncW >= 0 {
 		rawClose(a.syncW)
@@ -124,6 +157,14 @@ func childMain(a *childArgs) {
 		}
 	}
 	syscall.RawSyscall6(unix.SYS_CLOSE_RANGE, 5, ^uintptr(0), 0, 0, 0, 0) // a kernel without it (before 5.9) leaves them open
+}
+
+// childSync waits for the ID maps (EOF on fd 4), asks for SIGKILL when nslab
+// dies, and exits if nslab is gone already.
+//
+//go:nosplit
+//go:norace
+func childSync(a *childArgs) {
 	if a.syncR >= 0 {
 		for {
 			_, _, e := syscall.RawSyscall6(unix.SYS_READ, 4, uintptr(unsafe.Pointer(&a.buf[0])), 1, 0, 0, 0)
@@ -145,6 +186,13 @@ func childMain(a *childArgs) {
 			childExit(exitNotStarted) // nslab died before the child was ready
 		}
 	}
+}
+
+// childSetup makes the mounts private, mounts /proc and names the host.
+//
+//go:nosplit
+//go:norace
+func childSetup(a *childArgs) {
 	if a.private {
 		if _, _, e := syscall.RawSyscall6(unix.SYS_MOUNT, uintptr(unsafe.Pointer(a.none)), uintptr(unsafe.Pointer(a.slash)), 0, syscall.MS_REC|syscall.MS_PRIVATE, 0, 0); e != 0 {
 			childFail(a, stagePrivate, e)
@@ -165,8 +213,14 @@ func childMain(a *childArgs) {
 			childFail(a, stageDomainname, e)
 		}
 	}
-	// Every handler of nslab's runtime goes back to the default; what nslab
-	// inherited as ignored stays ignored, as across execve.
+}
+
+// childDefaultSignals puts every handler of nslab's runtime back to the
+// default; what nslab inherited as ignored stays ignored, as across execve.
+//
+//go:nosplit
+//go:norace
+func childDefaultSignals(a *childArgs) {
 	for sig := uintptr(1); sig < 65; sig++ {
 		if sig == uintptr(syscall.SIGKILL) || sig == uintptr(syscall.SIGSTOP) {
 			continue
@@ -178,20 +232,6 @@ func childMain(a *childArgs) {
 		a.sa = [4]uint64{}
 		syscall.RawSyscall6(unix.SYS_RT_SIGACTION, sig, uintptr(unsafe.Pointer(&a.sa[0])), 0, 8, 0, 0)
 	}
-	if !a.init {
-		childExec(a)
-	}
-	syscall.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&a.initMask)), 0, 8, 0, 0)
-	a.clone = cloneArgs{exitSignal: uint64(syscall.SIGCHLD)}
-	cmd, _, e := syscall.RawSyscall6(unix.SYS_CLONE3, uintptr(unsafe.Pointer(&a.clone)), unsafe.Sizeof(a.clone), 0, 0, 0, 0)
-	if e != 0 {
-		childFail(a, stageFork, e)
-	}
-	if cmd == 0 {
-		childExec(a)
-	}
-	rawClose(3) // the command holds it until its execve: then the parent reads EOF
-	initLoop(a, cmd)
 }
 
 // initLoop is the init's life: it waits for the forwarded signals and

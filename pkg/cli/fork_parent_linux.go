@@ -47,23 +47,7 @@ func startForked(cfg spawn.Config, path string, init bool) (*forked, error) {
 	if err != nil {
 		return nil, usageErrorf("run: the environment: %v", err)
 	}
-	a := &childArgs{
-		newPID: slices.Contains(kinds, ns.PID), syncR: -1, syncW: -1, ppid: os.Getpid(),
-		private: slices.Contains(kinds, ns.Mnt), mountProc: cfg.MountProc, init: init,
-		path: bytePtr(path), argv: &argv[0], envp: &envp[0],
-		none: bytePtr("none"), slash: bytePtr("/"), proc: bytePtr("proc"), procDir: bytePtr("/proc"),
-	}
-	a.clone = cloneArgs{flags: uint64(ns.CloneFlags(kinds...)), exitSignal: uint64(syscall.SIGCHLD)}
-	if cfg.Hostname != "" {
-		a.hostname, a.hostLen = bytePtr(cfg.Hostname), len(cfg.Hostname)
-	}
-	if cfg.Domainname != "" {
-		a.domainname, a.domainLen = bytePtr(cfg.Domainname), len(cfg.Domainname)
-	}
-	for _, s := range forwarded {
-		a.initMask |= 1 << (uint(s.(syscall.Signal)) - 1)
-	}
-	a.initMask |= 1 << (uint(syscall.SIGCHLD) - 1)
+	a := newChildArgs(cfg, kinds, path, init, argv, envp)
 
 	f := &forked{}
 	var toClose []int // the child's ends, closed in the parent once it is cloned
@@ -72,23 +56,9 @@ func startForked(cfg spawn.Config, path string, init bool) (*forked, error) {
 			unix.Close(fd)
 		}
 	}()
-	if a.errR, a.errW, err = pipe(); err != nil {
+	defer a.closeParentEnds()
+	if err := a.pipes(slices.Contains(kinds, ns.User), &toClose); err != nil {
 		return nil, err
-	}
-	a.errW = above4(a.errW)
-	defer unix.Close(a.errR)
-	toClose = append(toClose, a.errW)
-	if slices.Contains(kinds, ns.User) {
-		if a.syncR, a.syncW, err = pipe(); err != nil {
-			return nil, err
-		}
-		a.syncR = above4(a.syncR)
-		defer func() {
-			if a.syncW >= 0 {
-				unix.Close(a.syncW)
-			}
-		}()
-		toClose = append(toClose, a.syncR)
 	}
 	if err := f.stdio(a, cfg, &toClose); err != nil {
 		return nil, err
@@ -109,20 +79,82 @@ func startForked(cfg spawn.Config, path string, init bool) (*forked, error) {
 		unix.Close(fd)
 	}
 	toClose = nil
+	if err := f.release(a, mapRoot, cfg); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// newChildArgs prepares what the child of cfg needs, but for its files.
+func newChildArgs(cfg spawn.Config, kinds []ns.Kind, path string, init bool, argv, envp []*byte) *childArgs {
+	a := &childArgs{
+		newPID: slices.Contains(kinds, ns.PID), errR: -1, errW: -1, syncR: -1, syncW: -1, ppid: os.Getpid(),
+		private: slices.Contains(kinds, ns.Mnt), mountProc: cfg.MountProc, init: init,
+		path: bytePtr(path), argv: &argv[0], envp: &envp[0],
+		none: bytePtr("none"), slash: bytePtr("/"), proc: bytePtr("proc"), procDir: bytePtr("/proc"),
+	}
+	a.clone = cloneArgs{flags: uint64(ns.CloneFlags(kinds...)), exitSignal: uint64(syscall.SIGCHLD)}
+	if cfg.Hostname != "" {
+		a.hostname, a.hostLen = bytePtr(cfg.Hostname), len(cfg.Hostname)
+	}
+	if cfg.Domainname != "" {
+		a.domainname, a.domainLen = bytePtr(cfg.Domainname), len(cfg.Domainname)
+	}
+	for _, s := range forwarded {
+		a.initMask |= 1 << (uint(s.(syscall.Signal)) - 1)
+	}
+	a.initMask |= 1 << (uint(syscall.SIGCHLD) - 1)
+	return a
+}
+
+// pipes makes the error pipe and, with a user namespace, the sync pipe. The
+// child's ends are added to toClose; the parent's are closed by
+// closeParentEnds.
+func (a *childArgs) pipes(user bool, toClose *[]int) error {
+	var err error
+	if a.errR, a.errW, err = pipe(); err != nil {
+		return err
+	}
+	a.errW = above4(a.errW)
+	*toClose = append(*toClose, a.errW)
+	if user {
+		if a.syncR, a.syncW, err = pipe(); err != nil {
+			return err
+		}
+		a.syncR = above4(a.syncR)
+		*toClose = append(*toClose, a.syncR)
+	}
+	return nil
+}
+
+// closeParentEnds closes the parent's ends of the pipes that are still open.
+func (a *childArgs) closeParentEnds() {
 	if a.syncW >= 0 {
-		if err := writeMaps(pid, mapRoot); err != nil {
-			unix.Kill(pid, syscall.SIGKILL)
+		unix.Close(a.syncW)
+	}
+	if a.errR >= 0 {
+		unix.Close(a.errR)
+	}
+}
+
+// release lets the cloned child go on: it writes the ID maps (with a user
+// namespace), then reads the child's report, which is empty (EOF) once the
+// command is executed, or the stage that failed and its errno.
+func (f *forked) release(a *childArgs, mapRoot bool, cfg spawn.Config) error {
+	if a.syncW >= 0 {
+		if err := writeMaps(f.pid, mapRoot); err != nil {
+			unix.Kill(f.pid, syscall.SIGKILL)
 			f.wait()
-			return nil, fmt.Errorf("run: %w", err)
+			return fmt.Errorf("run: %w", err)
 		}
 		unix.Close(a.syncW)
 		a.syncW = -1
 	}
 	if msg := readAll(a.errR); len(msg) == 8 {
 		code := f.wait()
-		return nil, &exitError{Code: code, Err: childError(int(msg[0]), syscall.Errno(uint32(msg[4])|uint32(msg[5])<<8|uint32(msg[6])<<16|uint32(msg[7])<<24), cfg)}
+		return &exitError{Code: code, Err: childError(int(msg[0]), syscall.Errno(uint32(msg[4])|uint32(msg[5])<<8|uint32(msg[6])<<16|uint32(msg[7])<<24), cfg)}
 	}
-	return f, nil
+	return nil
 }
 
 var errNoClone3 = errors.New("no clone3")
@@ -153,7 +185,7 @@ func cloneChild(a *childArgs) (int, syscall.Errno) {
 // whether to map the caller to root.
 func forkKinds(cfg spawn.Config) ([]ns.Kind, bool, error) {
 	var kinds []ns.Kind
-	for _, k := range ns.Kinds {
+	for _, k := range ns.Kinds() {
 		if k == k.Base() && slices.ContainsFunc(cfg.New, func(x ns.Kind) bool { return x.Base() == k }) {
 			kinds = append(kinds, k)
 		}

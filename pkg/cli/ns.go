@@ -211,7 +211,7 @@ func FormatSet(s ns.Set) string {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "KIND\tID\tDEV\tINODE")
-	for _, k := range ns.Kinds {
+	for _, k := range ns.Kinds() {
 		if id, ok := s.Get(k); ok {
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", k, id, id.Dev, id.Inode)
 		}
@@ -230,7 +230,7 @@ func FormatSets(sets []ns.Set) string {
 		head = append(head, title(s.PID))
 	}
 	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
-	for _, k := range ns.Kinds {
+	for _, k := range ns.Kinds() {
 		if row, present := sideBySide(k, sets); present {
 			fmt.Fprintln(tw, row)
 		}

@@ -118,7 +118,7 @@ func TestNSAll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range ns.ListKinds {
+	for _, k := range ns.ListKinds() {
 		id, ok := self.Get(k)
 		if ok && !hasRow(rows, id) {
 			t.Errorf("nslab ns --all has no row for the test's own %s namespace %s", k, id)

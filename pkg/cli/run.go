@@ -56,7 +56,7 @@ const (
 	exitNotFound   = 127
 )
 
-// kindFlags are run's namespace flags, in the order of ns.Kinds.
+// kindFlags are run's namespace flags, in the order of ns.Kinds().
 var kindFlags = []struct {
 	name string
 	kind ns.Kind

@@ -42,7 +42,7 @@ import (
 // NSLAB_BENCH_SCALE (comma separated) replaces the sizes 1,10,100,1000.
 func BenchmarkSandboxes(b *testing.B) {
 	var kinds []ns.Kind
-	for _, k := range ns.ListKinds {
+	for _, k := range ns.ListKinds() {
 		if ns.Supported(k) {
 			kinds = append(kinds, k)
 		}
@@ -106,15 +106,49 @@ func sandboxCycle(b *testing.B, maker sandboxMaker, n int, self ns.Set) (start, 
 	memBefore := memUsedKiB()
 	cpuBefore := cpuTime()
 	t0 := time.Now()
-	boxes := make([]sandbox, 0, n)
+	boxes, err := startSandboxes(maker, n)
 	defer func() { // on a failure, leave nothing behind
 		for _, s := range boxes {
 			s.kill()
 		}
 	}()
-	// A shell loop of unshare starts them one after the other, each
-	// making its namespaces on its own meanwhile; the fork path starts them
-	// from parallel() goroutines at once, and returns once each runs.
+	if err != nil {
+		b.Fatalf("%s: %d of %d sandboxes started: %v", maker.name(), len(boxes), n, err)
+	}
+	t1 := time.Now()
+	inodes := inspectSandboxes(b, maker, boxes, self)
+	t2 := time.Now()
+	memKiB = float64(memUsedKiB() - memBefore)
+	for _, s := range boxes {
+		s.kill()
+	}
+	for _, s := range boxes {
+		s.wait()
+	}
+	boxes = nil
+	t3 := time.Now()
+	if want := n * len(maker.kinds()); len(inodes) != want {
+		b.Fatalf("%s: %d distinct namespaces, want %d (%d sandboxes, %d kinds)", maker.name(), len(inodes), want, n, len(maker.kinds()))
+	}
+	// Inode numbers are reused as soon as a namespace is freed, so what is
+	// looked for is the sandboxes' processes, by their unique argument.
+	if left := processesWith(maker.marker()); len(left) > 0 {
+		b.Fatalf("%s: processes %v are still there after the teardown", maker.name(), left)
+	}
+	netnsFreeMs = waitNetnsFreed(netnsBefore, n, t3)
+	cpu = cpuTime() - cpuBefore
+	if netnsBefore >= 0 {
+		netnsLeft = slabObjects("net_namespace") - netnsBefore
+	}
+	return t1.Sub(t0), t2.Sub(t1), t3.Sub(t2), memKiB, netnsFreeMs, netnsLeft, cpu
+}
+
+// startSandboxes starts n sandboxes and returns those that started, and the
+// first error. A shell loop of unshare starts them one after the other, each
+// making its namespaces on its own meanwhile; the fork path starts them
+// from parallel() goroutines at once, and returns once each runs.
+func startSandboxes(maker sandboxMaker, n int) ([]sandbox, error) {
+	boxes := make([]sandbox, 0, n)
 	type result struct {
 		s   sandbox
 		err error
@@ -145,11 +179,15 @@ func sandboxCycle(b *testing.B, maker sandboxMaker, n int, self ns.Set) (start, 
 			boxes = append(boxes, r.s)
 		}
 	}
-	if firstErr != nil {
-		b.Fatalf("%s: %d of %d sandboxes started: %v", maker.name(), len(boxes), n, firstErr)
-	}
-	t1 := time.Now()
-	inodes := map[ns.ID]bool{} // while they are held, every inode is distinct
+	return boxes, firstErr
+}
+
+// inspectSandboxes checks that each sandbox is in a new namespace of every
+// kind, and returns their namespaces: while they are held, every inode is
+// distinct.
+func inspectSandboxes(b *testing.B, maker sandboxMaker, boxes []sandbox, self ns.Set) map[ns.ID]bool {
+	b.Helper()
+	inodes := map[ns.ID]bool{}
 	for _, s := range boxes {
 		set, err := ns.Of(s.pid())
 		if err != nil {
@@ -163,39 +201,21 @@ func sandboxCycle(b *testing.B, maker sandboxMaker, n int, self ns.Set) (start, 
 			inodes[ns.ID{Kind: k, Dev: id.Dev, Inode: id.Inode}] = true
 		}
 	}
-	t2 := time.Now()
-	memKiB = float64(memUsedKiB() - memBefore)
-	for _, s := range boxes {
-		s.kill()
-	}
-	for _, s := range boxes {
-		s.wait()
-	}
-	boxes = nil
-	t3 := time.Now()
-	if want := n * len(maker.kinds()); len(inodes) != want {
-		b.Fatalf("%s: %d distinct namespaces, want %d (%d sandboxes, %d kinds)", maker.name(), len(inodes), want, n, len(maker.kinds()))
-	}
-	// Inode numbers are reused as soon as a namespace is freed, so what is
-	// looked for is the sandboxes' processes, by their unique argument.
-	if left := processesWith(maker.marker()); len(left) > 0 {
-		b.Fatalf("%s: processes %v are still there after the teardown", maker.name(), left)
-	}
-	// Network namespaces are freed by a kernel worker after their last
-	// process, one after the other: wait (up to 10 s and 20 ms each) for
-	// the machine-wide count to come back within n/10 of where it was. On a
-	// shared machine other work makes and frees them too, so what is left
-	// is reported (netns-left), not failed.
+	return inodes
+}
+
+// waitNetnsFreed returns how long after t3 (the teardown) the kernel's count
+// of network namespaces came back, in milliseconds. Network namespaces are
+// freed by a kernel worker after their last process, one after the other:
+// it waits (up to 10 s and 20 ms each) for the machine-wide count to come
+// back within n/10 of where it was. On a shared machine other work makes and
+// frees them too, so what is left is reported (netns-left), not failed.
+func waitNetnsFreed(netnsBefore, n int, t3 time.Time) float64 {
 	limit := 10*time.Second + time.Duration(n)*20*time.Millisecond
 	for netnsBefore >= 0 && slabObjects("net_namespace") > netnsBefore+n/10 && time.Since(t3) < limit {
 		time.Sleep(10 * time.Millisecond)
 	}
-	netnsFreeMs = float64(time.Since(t3).Microseconds()) / 1000
-	cpu = cpuTime() - cpuBefore
-	if netnsBefore >= 0 {
-		netnsLeft = slabObjects("net_namespace") - netnsBefore
-	}
-	return t1.Sub(t0), t2.Sub(t1), t3.Sub(t2), memKiB, netnsFreeMs, netnsLeft, cpu
+	return float64(time.Since(t3).Microseconds()) / 1000
 }
 
 // cpuTime is the CPU time, user and system, of this process and of its

@@ -99,7 +99,7 @@ func nsDiff(self ns.Set, pid int) string {
 		return "namespaces unreadable: " + err.Error()
 	}
 	var out []string
-	for _, k := range ns.ListKinds {
+	for _, k := range ns.ListKinds() {
 		a, okA := self.Get(k)
 		b, okB := theirs.Get(k)
 		if okA && okB && !a.Equal(b) {

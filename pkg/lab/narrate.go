@@ -85,7 +85,7 @@ func unprivileged() bool { return os.Geteuid() != 0 }
 // should be new, or new but should be shared. A user namespace is allowed to
 // differ when the caller is not root (pkg/spawn adds one).
 func CheckNewKinds(host, child ns.Set, kinds ...ns.Kind) error {
-	for _, k := range ns.Kinds {
+	for _, k := range ns.Kinds() {
 		h, _ := host.Get(k)
 		c, _ := child.Get(k)
 		isNew := slices.ContainsFunc(kinds, func(x ns.Kind) bool { return x.Base() == k.Base() })
@@ -146,7 +146,7 @@ func FormatTable(cols ...Column) string {
 	}
 	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
 	var shared []string
-	for _, k := range ns.Kinds {
+	for _, k := range ns.Kinds() {
 		row, differs := tableRow(k, cols)
 		switch {
 		case row == nil:

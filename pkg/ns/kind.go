@@ -2,6 +2,7 @@ package ns
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -24,8 +25,12 @@ const (
 	UTS             Kind = "uts"
 )
 
-// Kinds lists every kind this package knows, in the order of ls /proc/PID/ns.
-var Kinds = []Kind{Cgroup, IPC, Mnt, Net, PID, PIDForChildren, Time, TimeForChildren, User, UTS}
+// kinds lists every kind this package knows, in the order of ls /proc/PID/ns.
+var kinds = [...]Kind{Cgroup, IPC, Mnt, Net, PID, PIDForChildren, Time, TimeForChildren, User, UTS}
+
+// Kinds returns every kind this package knows, in the order of ls
+// /proc/PID/ns: a new slice each call, which the caller may change.
+func Kinds() []Kind { return slices.Clone(kinds[:]) }
 
 // Clone flags, as in <linux/sched.h>; kept here so the pure code builds on every OS.
 const (
@@ -63,8 +68,8 @@ func ParseKind(s string) (Kind, error) {
 }
 
 func kindNames() string {
-	names := make([]string, len(Kinds))
-	for i, k := range Kinds {
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
 		names[i] = string(k)
 	}
 	return strings.Join(names, " ")
@@ -89,7 +94,7 @@ func (k Kind) Base() Kind {
 // KindOfCloneFlag returns the kind a single CLONE_NEW* flag creates, as
 // NS_GET_NSTYPE reports it.
 func KindOfCloneFlag(flag uintptr) (Kind, bool) {
-	for _, k := range Kinds {
+	for _, k := range kinds {
 		if k == k.Base() && cloneFlags[k] == flag {
 			return k, true
 		}

@@ -4,14 +4,19 @@ import (
 	"bufio"
 	"errors"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 )
 
-// ListKinds are the kinds [List] reports, as lsns(8) does: one per namespace
-// type, without the *_for_children views.
-var ListKinds = []Kind{Cgroup, IPC, Mnt, Net, PID, Time, User, UTS}
+// listKinds are the kinds [List] reports, as lsns(8) does: one per
+// namespace type, without the *_for_children views.
+var listKinds = [...]Kind{Cgroup, IPC, Mnt, Net, PID, Time, User, UTS}
+
+// ListKinds returns the kinds [List] reports, as lsns(8) does: one per
+// namespace type, without the *_for_children views; a new slice each call.
+func ListKinds() []Kind { return slices.Clone(listKinds[:]) }
 
 // Info describes one namespace on the machine, as a row of lsns(8).
 type Info struct {

@@ -110,7 +110,7 @@ func appendMembers(ms []Member, pid int) []Member {
 	}
 	defer unix.RawSyscall(unix.SYS_CLOSE, uintptr(dir), 0, 0)
 	var st unix.Stat_t
-	for i, k := range ListKinds {
+	for i, k := range listKinds {
 		if !rawFstatat(dir, kindNames0[i], &st) {
 			continue
 		}
@@ -121,8 +121,8 @@ func appendMembers(ms []Member, pid int) []Member {
 
 // kindNames0 are the names of ListKinds, NUL-terminated for the kernel.
 var kindNames0 = func() [][]byte {
-	names := make([][]byte, len(ListKinds))
-	for i, k := range ListKinds {
+	names := make([][]byte, len(listKinds))
+	for i, k := range listKinds {
 		names[i] = append([]byte(k), 0)
 	}
 	return names

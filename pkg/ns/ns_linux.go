@@ -65,8 +65,8 @@ func OfDir(dir string) (Set, error) {
 }
 
 func ofDir(pid int, dir string) (Set, error) {
-	s := Set{PID: pid, IDs: make(map[Kind]ID, len(Kinds))}
-	for _, k := range Kinds {
+	s := Set{PID: pid, IDs: make(map[Kind]ID, len(kinds))}
+	for _, k := range kinds {
 		id, err := statPath(pid, dir+"/ns/"+string(k), k)
 		switch {
 		case errors.Is(err, ErrAbsent):

@@ -42,7 +42,7 @@ func readPIDHelper(arg string) {
 func TestOfSelfAgreesWithReadlinkAndStat(t *testing.T) {
 	s, err := ns.Of(ns.Self)
 	require.NoError(t, err)
-	for _, k := range ns.Kinds {
+	for _, k := range ns.Kinds() {
 		id, ok := s.Get(k)
 		if !ok {
 			assert.Contains(t, s.Absent, k)
@@ -175,7 +175,7 @@ func TestListFindsOurNamespaces(t *testing.T) {
 	require.NoError(t, err)
 	self, err := ns.Of(ns.Self)
 	require.NoError(t, err)
-	for _, k := range ns.ListKinds {
+	for _, k := range ns.ListKinds() {
 		id, ok := self.Get(k)
 		if !ok {
 			continue

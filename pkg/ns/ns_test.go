@@ -101,7 +101,7 @@ func kindStrings(ks []Kind) []string {
 }
 
 func TestKindOfCloneFlag(t *testing.T) {
-	for _, k := range Kinds {
+	for _, k := range kinds {
 		got, ok := KindOfCloneFlag(k.CloneFlag())
 		if !ok || got != k.Base() {
 			t.Errorf("KindOfCloneFlag(%#x) = %q, %v; want %q", k.CloneFlag(), got, ok, k.Base())

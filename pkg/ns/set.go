@@ -20,7 +20,7 @@ func (s Set) Get(k Kind) (ID, bool) {
 // between a and b. A kind present in only one of the sets counts as different.
 func Diff(a, b Set) []Kind {
 	var diff []Kind
-	for _, k := range Kinds {
+	for _, k := range kinds {
 		x, okx := a.IDs[k]
 		y, oky := b.IDs[k]
 		if okx != oky || (okx && !x.Equal(y)) {
@@ -33,7 +33,7 @@ func Diff(a, b Set) []Kind {
 // Same returns the kinds, in the order of [Kinds], that a and b share.
 func Same(a, b Set) []Kind {
 	var same []Kind
-	for _, k := range Kinds {
+	for _, k := range kinds {
 		x, okx := a.IDs[k]
 		y, oky := b.IDs[k]
 		if okx && oky && x.Equal(y) {

@@ -96,10 +96,10 @@ type Config struct {
 // (setns(2) answers EINVAL, EINVAL and EUSERS), which a Go program never is.
 var joinable = []ns.Kind{ns.Cgroup, ns.IPC, ns.Net, ns.UTS}
 
-// kinds returns the distinct base kinds of New, in the order of ns.Kinds.
+// kinds returns the distinct base kinds of New, in the order of ns.Kinds().
 func (c Config) kinds() []ns.Kind {
 	var out []ns.Kind
-	for _, k := range ns.Kinds {
+	for _, k := range ns.Kinds() {
 		if k == k.Base() && slices.ContainsFunc(c.New, func(x ns.Kind) bool { return x.Base() == k }) {
 			out = append(out, k)
 		}
