@@ -18,4 +18,4 @@ func (*forked) wait() int { return 0 }
 
 var errNoClone3 = errors.New("no clone3")
 
-func startForked(spawn.Config, bool) (*forked, error) { return nil, errNoClone3 }
+func startForked(spawn.Config, string, bool) (*forked, error) { return nil, errNoClone3 }

@@ -30,17 +30,21 @@ func List() ([]Info, error) {
 	}
 	rows := Aggregate(members)
 	owners := map[int]processInfo{}
-	for i := range rows {
-		r := &rows[i]
+	out := rows[:0]
+	for _, r := range rows {
 		p, ok := owners[r.PID]
 		if !ok {
 			p = processInfo{uid: processOwner(r.PID), cmd: command(r.PID)}
 			owners[r.PID] = p
 		}
+		if p.uid < 0 && p.cmd == "" {
+			continue // the process ended since /proc was listed (even a zombie keeps its comm): its namespace may be gone too
+		}
 		r.UID, r.Command = p.uid, p.cmd
 		r.OwnerUID, r.Owner, r.Parent = relations(r.PID, r.Kind)
+		out = append(out, r)
 	}
-	return rows, nil
+	return out, nil
 }
 
 type processInfo struct {
@@ -137,11 +141,6 @@ func rawOpenDir(path []byte) (int, bool) {
 	fd, _, e := unix.RawSyscall6(unix.SYS_OPENAT, uintptr(atFDCWD), uintptr(unsafe.Pointer(&path[0])),
 		unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0, 0, 0)
 	return int(fd), e == 0
-}
-
-func rawFstatat(dir int, name []byte, st *unix.Stat_t) bool {
-	_, _, e := unix.RawSyscall6(unix.SYS_NEWFSTATAT, uintptr(dir), uintptr(unsafe.Pointer(&name[0])), uintptr(unsafe.Pointer(st)), 0, 0, 0)
-	return e == 0
 }
 
 // relations returns, for pid's namespace of kind k, the UID that created
