@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/nslab/nslab/pkg/holder"
+	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
 )
@@ -49,7 +50,7 @@ func viewMain(args []string) int {
 	out := []viewed{}
 	for _, pid := range pids {
 		path, err := CgroupOf(pid)
-		out = append(out, viewed{PID: pid, Path: path, Err: errText(err)})
+		out = append(out, viewed{PID: pid, Path: path, Err: lab.ErrText(err)})
 	}
 	return holder.ReportAndHold(out)
 }
@@ -73,7 +74,7 @@ func mountMain(args []string) int {
 		return fail(err)
 	}
 	var r mounted
-	r.Err = errText(MountCgroup2(args[0]))
+	r.Err = lab.ErrText(MountCgroup2(args[0]))
 	b, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
 		return fail(err)
@@ -119,7 +120,7 @@ func pidsMain(args []string) int {
 	r := pidsSeen{Cgroup: string(self), Dir: filepath.Join(dir, path)}
 	var rerr error
 	r.Pids, rerr = ReadPids(r.Dir)
-	r.Err = errText(rerr)
+	r.Err = lab.ErrText(rerr)
 	return holder.ReportAndHold(r)
 }
 
@@ -141,13 +142,6 @@ func mountGuard() (string, error) {
 		return "", err
 	}
 	return id.Arg(), nil
-}
-
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }
 
 func fail(err error) int {

@@ -29,7 +29,7 @@ type refusal struct {
 
 func refused(call string, err error, want string) refusal {
 	target := map[string]error{"the kernel's ENOENT": fs.ErrNotExist, "the kernel's ESRCH": unix.ESRCH, "strconv's ErrSyntax": strconv.ErrSyntax}[want]
-	return refusal{Call: call, Want: want, Err: errText(err), Is: err != nil && errors.Is(err, target)}
+	return refusal{Call: call, Want: want, Err: lab.ErrText(err), Is: err != nil && errors.Is(err, target)}
 }
 
 // checkRefused is the check half of a refusal.

@@ -81,7 +81,7 @@ type parsed struct {
 
 func parse(text string) parsed {
 	got, err := ParseCgroup(text)
-	return parsed{Text: text, Got: got, Err: errText(err)}
+	return parsed{Text: text, Got: got, Err: lab.ErrText(err)}
 }
 
 // parseReport is what step 02 saw.

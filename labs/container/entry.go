@@ -18,6 +18,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
 	"golang.org/x/sys/unix"
@@ -205,7 +206,7 @@ func buildRoot(r *rootReport, step, dir, file, host, parent string) outcome {
 func buildAbsent(r *rootReport, dir string) outcome {
 	return call(func() error {
 		_, err := BuildRoot(filepath.Join(dir, "absent"))
-		r.Absent, r.AbsentIs = errString(err), errors.Is(err, fs.ErrNotExist)
+		r.Absent, r.AbsentIs = lab.ErrText(err), errors.Is(err, fs.ErrNotExist)
 		return nil
 	})
 }
@@ -458,12 +459,4 @@ func idleMain([]string) int {
 	}
 	awaitEnd()
 	return 0
-}
-
-// errString is err's text, "" for nil.
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }

@@ -4,7 +4,6 @@ package pid
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/nslab/nslab/pkg/holder"
+	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
 	"golang.org/x/sys/unix"
@@ -61,26 +61,6 @@ func fail(err error) int {
 // usage reports a child started with the wrong arguments.
 func usage(text string, args []string) int {
 	return fail(fmt.Errorf("usage: %s (got %q)", text, args))
-}
-
-// errnoName names err's error number ("ESRCH"), "ok" for nil, or its text.
-func errnoName(err error) string {
-	if err == nil {
-		return "ok"
-	}
-	var errno unix.Errno
-	if errors.As(err, &errno) && unix.ErrnoName(errno) != "" {
-		return unix.ErrnoName(errno)
-	}
-	return err.Error()
-}
-
-// errText is err's text, "" for nil: errors cross to the harness as strings.
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }
 
 // readStatus reads /proc/PID/status ("self" for the caller) as the caller's /proc shows it.
@@ -215,7 +195,7 @@ func refusedMain(args []string) int {
 		return usage(entryRefused, args)
 	}
 	err := MountProc()
-	return holder.ReportAndHold(refusedMount{Errno: errnoName(err), Err: errText(err)})
+	return holder.ReportAndHold(refusedMount{Errno: lab.ErrnoName(err), Err: lab.ErrText(err)})
 }
 
 // membersReport is what Members returned in a child without /proc.
@@ -245,7 +225,7 @@ func noProcMain(args []string) int {
 		return fail(err)
 	}
 	got, err := Members(own)
-	return holder.ReportAndHold(membersReport{Got: got, Errno: errnoName(err), Err: errText(err)})
+	return holder.ReportAndHold(membersReport{Got: got, Errno: lab.ErrnoName(err), Err: lab.ErrText(err)})
 }
 
 // reachView is what a process in a new PID namespace saw when it looked for
@@ -273,12 +253,12 @@ func reachMain(args []string) int {
 		return usage(entryReach+" TARGET-PID", args)
 	}
 	r := reachView{Target: target, PID: unix.Getpid()}
-	r.Outside, r.Self = errnoName(Reach(target)), errnoName(Reach(1))
+	r.Outside, r.Self = lab.ErrnoName(Reach(target)), lab.ErrnoName(Reach(1))
 	fd, err := unix.PidfdOpen(target, 0)
 	if err == nil {
 		unix.Close(fd)
 	}
-	r.Pidfd = errnoName(err)
+	r.Pidfd = lab.ErrnoName(err)
 	r.ProcBefore, r.SelfBefore = exists(target), readlink("/proc/self")
 	if err := mountProc(); err != nil {
 		r.MountErr = err.Error()

@@ -22,6 +22,7 @@ import (
 	"syscall"
 
 	"github.com/nslab/nslab/pkg/holder"
+	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
 	"golang.org/x/sys/unix"
@@ -63,7 +64,7 @@ func goInitMain(args []string) int {
 	if err != nil {
 		return fail(fmt.Errorf("Catches(%d, SIGTERM): %w", pids[0], err))
 	}
-	fmt.Printf("pid %d catches-SIGTERM %v kill-KILL %s\n", unix.Getpid(), catches, errnoName(unix.Kill(1, unix.SIGKILL)))
+	fmt.Printf("pid %d catches-SIGTERM %v kill-KILL %s\n", unix.Getpid(), catches, lab.ErrnoName(unix.Kill(1, unix.SIGKILL)))
 	os.Stdout.Sync()
 	if err := unix.Tgkill(unix.Getpid(), unix.Gettid(), unix.SIGTERM); err != nil {
 		return fail(fmt.Errorf("tgkill(SIGTERM): %w", err))
@@ -195,7 +196,7 @@ func fakeProcMain(args []string) int {
 			}
 		}
 		got, err := Catches(f.pid, unix.SIGTERM)
-		out = append(out, fakeCatch{PID: f.pid, What: f.what, Missing: f.text == "", Got: got, Errno: errnoName(err), Err: errText(err)})
+		out = append(out, fakeCatch{PID: f.pid, What: f.what, Missing: f.text == "", Got: got, Errno: lab.ErrnoName(err), Err: lab.ErrText(err)})
 	}
 	return holder.ReportAndHold(out)
 }
@@ -307,7 +308,7 @@ func reaperMain(args []string) int {
 		return fail(err)
 	}
 	_, _, err := ReapOne()
-	fmt.Printf("nochild %s\n", errnoName(err))
+	fmt.Printf("nochild %s\n", lab.ErrnoName(err))
 	return 0
 }
 
@@ -497,16 +498,16 @@ func unshareMain(args []string) int {
 	}
 	primeForks()
 	if err := UnshareForChildren(); err != nil {
-		r.UnshareErr = errnoName(err)
+		r.UnshareErr = lab.ErrnoName(err)
 		return holder.ReportAndHold(r)
 	}
 	if r.PIDAfter, err = ns.GetPath("/proc/thread-self/ns/pid"); err != nil {
 		return fail(err)
 	}
 	_, err = ns.GetPath("/proc/thread-self/ns/pid_for_children")
-	r.PFCEarly = errnoName(err)
-	r.SecondErr = errnoName(unix.Unshare(unix.CLONE_NEWPID))
-	r.AgainErr = errnoName(UnshareForChildren())
+	r.PFCEarly = lab.ErrnoName(err)
+	r.SecondErr = lab.ErrnoName(unix.Unshare(unix.CLONE_NEWPID))
+	r.AgainErr = lab.ErrnoName(UnshareForChildren())
 	init, err := spawn.Start(context.Background(), withKill(spawn.Config{Args: []string{"sleep", "1000"}, NoHold: true}))
 	if err != nil {
 		return fail(err)

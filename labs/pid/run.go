@@ -63,10 +63,10 @@ func runNewNamespace(ctx context.Context, cleanup *lab.Cleanup) (r newNamespaceR
 		return r, err
 	}
 	parsed, perr := ParseNSpid(r.Status)
-	r.Parsed, r.ParseErr = parsed, errText(perr)
+	r.Parsed, r.ParseErr = parsed, lab.ErrText(perr)
 	for _, c := range nspidCases {
 		got, err := ParseNSpid(c.status)
-		r.Cases = append(r.Cases, parseResult{Got: got, Err: errText(err)})
+		r.Cases = append(r.Cases, parseResult{Got: got, Err: lab.ErrText(err)})
 	}
 	if err := p.Report(&r.Inside); err != nil {
 		return r, fmt.Errorf("the child in a new PID namespace: %w", err)
@@ -498,7 +498,7 @@ func runNested(ctx context.Context, cleanup *lab.Cleanup) (r nestedReport, err e
 		return r, err
 	}
 	up := ownParent()
-	r.OwnUp, r.OwnUpOutside = errText(up), errors.Is(up, ns.ErrOutsideScope)
+	r.OwnUp, r.OwnUpOutside = lab.ErrText(up), errors.Is(up, ns.ErrOutsideScope)
 	deepest := r.Levels[depth-1][0]
 	r.FDs[0] = lab.OpenFiles()
 	r.Ancestry, err = Ancestry(deepest)
@@ -522,12 +522,12 @@ func (r *nestedReport) ancestryFails(deepest int) error {
 		return err
 	}
 	_, err = Ancestry(pidMax)
-	r.Missing, r.MissingErr = errnoName(err), errText(err)
+	r.Missing, r.MissingErr = lab.ErrnoName(err), lab.ErrText(err)
 	err = lab.WithOneMoreFile(func() error {
 		_, err := Ancestry(deepest)
 		return err
 	})
-	r.Limited, r.LimitedErr = errnoName(err), errText(err)
+	r.Limited, r.LimitedErr = lab.ErrnoName(err), lab.ErrText(err)
 	return nil
 }
 

@@ -216,23 +216,3 @@ func fail(err error) int {
 	fmt.Fprintf(os.Stderr, "%v\n", err)
 	return 1
 }
-
-// errnoName names err's error number ("ENOENT"), "ok" for nil, or its text.
-func errnoName(err error) string {
-	if err == nil {
-		return "ok"
-	}
-	var errno unix.Errno
-	if errors.As(err, &errno) && unix.ErrnoName(errno) != "" {
-		return unix.ErrnoName(errno)
-	}
-	return err.Error()
-}
-
-// errText is err's text, "" for nil: errors cross to the harness as strings.
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/nslab/nslab/pkg/holder"
+	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
 	"golang.org/x/sys/unix"
@@ -54,7 +55,7 @@ type refusal struct {
 	Errno, Err string // errnoName and text of the error: "ok" and "" for none
 }
 
-func refused(err error) refusal { return refusal{Errno: errnoName(err), Err: errText(err)} }
+func refused(err error) refusal { return refusal{Errno: lab.ErrnoName(err), Err: lab.ErrText(err)} }
 
 // mapHeld starts a held child in a new user namespace without maps, maps
 // the caller's IDs to root in it with MapToRoot (step 02), writes uid_map a

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
 	"golang.org/x/sys/unix"
@@ -170,25 +171,18 @@ func maskedMain([]string) int {
 	}
 	var m Masked
 	_, err := HostNames()
-	m.Missing = errText(err)
+	m.Missing = lab.ErrText(err)
 	if err := os.WriteFile(dir+"/hostname", []byte(maskedNames.Hostname+"\n"), 0o644); err != nil {
 		return fail(err)
 	}
 	_, err = HostNames()
-	m.NoDomain = errText(err)
+	m.NoDomain = lab.ErrText(err)
 	if err := os.WriteFile(dir+"/domainname", []byte(maskedNames.Domainname+"\n"), 0o644); err != nil {
 		return fail(err)
 	}
 	m.Read, err = HostNames()
-	m.ReadErr = errText(err)
+	m.ReadErr = lab.ErrText(err)
 	return report(m)
-}
-
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }
 
 // report prints v as JSON, a child's report to its parent.
