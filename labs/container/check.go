@@ -258,15 +258,19 @@ func checkFurnish(c *lab.Check, r rootStep) error {
 	}
 	root := r.Report.Root.Dir
 	kinds := map[string]string{"proc": "proc", "dev": "tmpfs", "tmp": "tmpfs"}
+	flags := map[string][]string{"proc": {"nosuid", "nodev", "noexec"}, "dev": {"nosuid", "noexec"}, "tmp": {"nosuid", "nodev"}}
 	for _, d := range []string{"proc", "dev", "tmp"} {
 		m, ok := mountAt(mounts, filepath.Join(root, d))
 		if !ok || m.FSType != kinds[d] {
 			return c.Failf("%s in the container is not a %s of its own (%s); want a fresh one", filepath.Join(root, d), kinds[d], describe(m, ok))
 		}
+		if !hasOptions(m.Options, flags[d]...) {
+			return c.Failf("the %s on %s is mounted with the options %s; want %s (OR the MS_ flags together: & leaves none)", kinds[d], m.Target, m.Options, strings.Join(flags[d], ", "))
+		}
 	}
 	if m, ok := mountAt(mounts, filepath.Join(root, "sys")); ok {
-		if m.FSType != "sysfs" || !hasFlag(m.Options, "ro") {
-			return c.Failf("%s is %s with options %s; want a read-only sysfs", m.Target, m.FSType, m.Options)
+		if m.FSType != "sysfs" || !hasOptions(m.Options, "ro", "nosuid", "nodev", "noexec") {
+			return c.Failf("%s is %s with options %s; want a read-only sysfs, nosuid, nodev and noexec", m.Target, m.FSType, m.Options)
 		}
 	} else if r.Report.Allowed != "" {
 		return c.Failf("nothing is mounted on %s, but %s; want a read-only sysfs there", filepath.Join(root, "sys"), r.Report.Allowed)
