@@ -92,6 +92,30 @@ func TestReset(t *testing.T) {
 // imports the starter leaves must all still be used, so no "imported and
 // not used" for an import the learner never wrote.
 func TestStarterFilled(t *testing.T) {
+	n, out, err := buildLabsWith(t, func(file, lab string, src []byte) ([]byte, bool) {
+		got, regions, err := Strip(file, src, lab)
+		if err != nil || len(regions) == 0 {
+			return nil, false
+		}
+		for _, r := range regions {
+			got = []byte(strings.Replace(string(got), Stub(r.Lab, r.Step), `panic("mine")`, 1))
+		}
+		return got, true
+	})
+	if n == 0 {
+		t.Fatal("no lab file has a solution region")
+	}
+	if err != nil {
+		t.Errorf("the starter with every stub filled in does not build (%d files): %v\n%s", n, err, out)
+	}
+}
+
+// buildLabsWith builds ./labs/... with each lab source file that edit
+// changes (it returns false to leave a file alone) put in place through go
+// build's -overlay, and returns how many files it changed and go build's
+// output and error. It skips t where the labs or go build cannot be built.
+func buildLabsWith(t *testing.T, edit func(file, lab string, src []byte) ([]byte, bool)) (int, []byte, error) {
+	t.Helper()
 	if runtime.GOOS != "linux" {
 		t.Skip("the labs build on Linux only")
 	}
@@ -109,21 +133,18 @@ func TestStarterFilled(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, regions, err := Strip(file, src, filepath.Base(filepath.Dir(file)))
-		if err != nil || len(regions) == 0 {
+		changed, ok := edit(file, filepath.Base(filepath.Dir(file)), src)
+		if !ok {
 			continue
 		}
-		for _, r := range regions {
-			got = []byte(strings.Replace(string(got), Stub(r.Lab, r.Step), `panic("mine")`, 1))
-		}
-		name := filepath.Join(dir, strings.TrimSuffix(filepath.Base(file), ".go")+"-"+string(rune('a'+i%26))+filepath.Base(filepath.Dir(file))+".go")
-		if err := os.WriteFile(name, got, 0o644); err != nil {
+		name := filepath.Join(dir, fmt.Sprintf("%d-%s", i, filepath.Base(file)))
+		if err := os.WriteFile(name, changed, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		overlay[file] = name
 	}
 	if len(overlay) == 0 {
-		t.Fatal("no lab file has a solution region")
+		return 0, nil, nil
 	}
 	b, _ := json.Marshal(map[string]any{"Replace": overlay})
 	ov := filepath.Join(dir, "overlay.json")
@@ -132,9 +153,8 @@ func TestStarterFilled(t *testing.T) {
 	}
 	cmd := exec.Command("go", "build", "-overlay", ov, "./labs/...")
 	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Errorf("the starter with every stub filled in does not build (%d files): %v\n%s", len(overlay), err, out)
-	}
+	out, err := cmd.CombinedOutput()
+	return len(overlay), out, err
 }
 
 func TestCommit(t *testing.T) {
@@ -204,52 +224,24 @@ func TestDevcontainer(t *testing.T) {
 // every step reset this way still build (no import left unused, pkg/lab
 // imported).
 func TestResetLabs(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("the labs build on Linux only")
-	}
-	needGoBuild(t)
-	_, self, _, _ := runtime.Caller(0)
-	root, _ := filepath.Abs(filepath.Join(filepath.Dir(self), "..", ".."))
-	files, _ := filepath.Glob(filepath.Join(root, "labs", "*", "*.go"))
-	dir := t.TempDir()
-	overlay := map[string]string{}
-	for i, file := range files {
-		if strings.HasSuffix(file, "_test.go") {
-			continue
-		}
-		src, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		labName := filepath.Base(filepath.Dir(file))
-		regions, err := Regions(file, src, labName)
+	_, out, err := buildLabsWith(t, func(file, lab string, src []byte) ([]byte, bool) {
+		regions, err := Regions(file, src, lab)
 		if err != nil || len(regions) == 0 {
-			continue
+			return nil, false
 		}
 		for _, r := range regions {
-			out, _, _, err := Reset(file, src, labName, r.Step)
+			reset, _, _, err := Reset(file, src, lab, r.Step)
 			if err != nil {
 				t.Fatalf("%s: reset step %s: %v", file, r.Step, err)
 			}
-			if formatted, err := format.Source(out); err != nil || !bytes.Equal(formatted, out) {
+			if formatted, err := format.Source(reset); err != nil || !bytes.Equal(formatted, reset) {
 				t.Errorf("%s: after the reset of step %s the file is not gofmt-clean (%v)", file, r.Step, err)
 			}
-			src = out
+			src = reset
 		}
-		name := filepath.Join(dir, fmt.Sprintf("%d-%s", i, filepath.Base(file)))
-		if err := os.WriteFile(name, src, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		overlay[file] = name
-	}
-	b, _ := json.Marshal(map[string]any{"Replace": overlay})
-	ov := filepath.Join(dir, "overlay.json")
-	if err := os.WriteFile(ov, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("go", "build", "-overlay", ov, "./labs/...")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
+		return src, true
+	})
+	if err != nil {
 		t.Errorf("the labs with every step reset do not build: %v\n%s", err, out)
 	}
 }
