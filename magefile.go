@@ -174,7 +174,8 @@ func Grade(ctx context.Context,
 
 // Honesty proves the grading honest: the starter edition, generated into a
 // temporary directory, must score 0 with every step failing (not skipped,
-// not erroring), and the reference must score full marks.
+// not erroring), and the reference must score full marks; each lab's page
+// must show the diagram its reference run draws (see Diagrams).
 func Honesty(ctx context.Context) error {
 	dir, err := os.MkdirTemp("", "nslab-starter-")
 	if err != nil {
@@ -192,11 +193,32 @@ func Honesty(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ref, err := grade.Run(ctx, grade.Config{Labs: lab.All(), Exec: sudoExec()})
+	return errors.Join(honestStarter(st), gradeReference(ctx, false))
+}
+
+// Diagrams draws the diagram of the namespaces each lab's steps build from
+// a graded run of the reference (as root through sudo -n when it can), and
+// puts it at the top of the lab's page, docs/labs/LAB.md. Honesty fails
+// when a page's diagram is not the drawing.
+func Diagrams(ctx context.Context) error { return gradeReference(ctx, true) }
+
+// gradeReference grades the reference, which must get full marks, with
+// each lab drawing its diagram, and compares the drawings with the labs'
+// pages (write: puts them into the pages).
+func gradeReference(ctx context.Context, write bool) error {
+	drawn, err := os.MkdirTemp("", "nslab-diagrams-")
 	if err != nil {
 		return err
 	}
-	return errors.Join(honestStarter(st), honestReference(ref))
+	defer os.RemoveAll(drawn)
+	ref, err := grade.Run(ctx, grade.Config{Labs: lab.All(), Exec: sudoExec(), Env: []string{lab.EnvDiagrams + "=" + drawn}})
+	if err != nil {
+		return err
+	}
+	if err := honestReference(ref); err != nil {
+		return err
+	}
+	return grade.Diagrams(drawn, ".", lab.All(), write)
 }
 
 func transplanted(ctx context.Context, c grade.Config, repo, spec string) (*grade.Report, error) {

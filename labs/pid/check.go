@@ -505,6 +505,7 @@ func checkNested(c *lab.Check, r nestedReport) error {
 	if own, _ := host.Get(ns.PID); !own.Equal(r.Own) {
 		return c.Failf("from outside, the runner is in %s; it read %s", own, r.Own)
 	}
+	cols := []lab.Column{{Title: fmt.Sprintf("runner (PID %d)", host.PID), Set: host}}
 	for i, pids := range r.Levels {
 		s, err := c.NS(pids[0])
 		if err != nil {
@@ -513,7 +514,9 @@ func checkNested(c *lab.Check, r nestedReport) error {
 		if id, _ := s.Get(ns.PID); !id.Equal(r.LevelNS[i]) {
 			return c.Failf("from outside, level %d (PID %d) is in %s; the runner read %s", i+1, pids[0], id, r.LevelNS[i])
 		}
+		cols = append(cols, lab.Column{Title: fmt.Sprintf("level %d (PID %d)", i+1, pids[0]), Set: s})
 	}
+	c.Table(cols...)
 	c.Check(true, "walked back from level %d to the runner's own namespace", depth)
 	return nil
 }

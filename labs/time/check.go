@@ -19,7 +19,9 @@ import (
 // thread, the harness's own clocks), narrate, and return what the kernel
 // was expected to do and did not.
 
-// sets reads the namespaces of the runner and of pids, and prints them side by side.
+// sets reads the namespaces of the runner and of pids, and prints them side
+// by side; titles name them ("holder", or "locked thread, TID" where pid is
+// a thread's ID).
 func sets(c *lab.Check, titles []string, pids ...int) ([]ns.Set, error) {
 	host, err := c.Host()
 	if err != nil {
@@ -28,12 +30,16 @@ func sets(c *lab.Check, titles []string, pids ...int) ([]ns.Set, error) {
 	out := []ns.Set{host}
 	cols := []lab.Column{{Title: fmt.Sprintf("host (PID %d)", host.PID), Set: host}}
 	for i, pid := range pids {
+		name, word, ok := strings.Cut(titles[i], ", ")
+		if !ok {
+			word = "PID"
+		}
 		s, err := c.NS(pid)
 		if err != nil {
-			return nil, fmt.Errorf("read the namespaces of the %s, PID %d: %w", titles[i], pid, err)
+			return nil, fmt.Errorf("read the namespaces of the %s, %s %d: %w", name, word, pid, err)
 		}
 		out = append(out, s)
-		cols = append(cols, lab.Column{Title: fmt.Sprintf("%s (%d)", titles[i], pid), Set: s})
+		cols = append(cols, lab.Column{Title: fmt.Sprintf("%s (%s %d)", name, word, pid), Set: s})
 	}
 	c.Table(cols...)
 	return out, nil
@@ -54,7 +60,7 @@ func offsetsOf(c *lab.Check, pid int) (Offsets, error) {
 }
 
 func checkForChildren(c *lab.Check, r forChildrenReport) error {
-	s, err := sets(c, []string{"locked thread, TID", "its child, PID"}, r.Thread, r.Child)
+	s, err := sets(c, []string{"locked thread, TID", "its child"}, r.Thread, r.Child)
 	if err != nil {
 		return err
 	}
@@ -143,7 +149,7 @@ func checkSetOffsets(c *lab.Check, r setOffsetsReport) error {
 		ms, mn := secsNanos(r.Edge.Monotonic)
 		return c.Failf("SetOffsets(%d, %s) returned %s and the namespace then had %s; want %s (a negative offset is whole seconds rounded down plus positive nanoseconds: %s is \"%d %d\", even a single nanosecond)", r.Thread, r.Edge, orText(r.EdgeErr, "nil"), r.EdgeGot, r.Edge, span(r.Edge.Monotonic), ms, mn)
 	}
-	s, err := sets(c, []string{"locked thread, TID", "its child, PID"}, r.Thread, r.Child)
+	s, err := sets(c, []string{"locked thread, TID", "its child"}, r.Thread, r.Child)
 	if err != nil {
 		return err
 	}
@@ -403,7 +409,7 @@ func checkJoin(c *lab.Check, r joinReport) error {
 		return c.Failf("setns(2) of a time namespace from the multi-threaded runner gave %s; want EUSERS (too many users): the kernel lets only a single-threaded process join a time namespace", orNone(r.Errno))
 	}
 	c.Check(true, "the kernel refuses a multi-threaded joiner with EUSERS, even on a locked thread")
-	s, err := sets(c, []string{"holder, PID", "joiner, PID"}, r.Holder.Child, r.Joiner)
+	s, err := sets(c, []string{"holder", "joiner"}, r.Holder.Child, r.Joiner)
 	if err != nil {
 		return err
 	}

@@ -211,6 +211,18 @@ func TestArgs(t *testing.T) {
 	}
 }
 
+func TestArgsEnvThroughSudo(t *testing.T) {
+	env := []string{"NSLAB_DIAGRAMS=/tmp/d", "NSLAB_STEP_TIMEOUT=3s"}
+	got := strings.Join(Config{Labs: []*lab.Lab{demo()}, Exec: "sudo -n", Env: env}.Args(), " ")
+	if want := "-exec sudo -n env NSLAB_DIAGRAMS=/tmp/d NSLAB_STEP_TIMEOUT=3s ./labs/demo/..."; !strings.HasSuffix(got, want) {
+		t.Errorf("Args() = %q; want it to end with %q (sudo resets the environment)", got, want)
+	}
+	got = strings.Join(Config{Labs: []*lab.Lab{demo()}, Env: env}.Args(), " ")
+	if strings.Contains(got, "-exec") {
+		t.Errorf("Args() without Exec = %q; want no -exec (go test passes its environment on)", got)
+	}
+}
+
 func TestArgsOneStep(t *testing.T) {
 	got := strings.Join(Config{Labs: []*lab.Lab{demo()}, Step: "02_second"}.Args(), " ")
 	want := "test -json -count=1 -timeout 3m0s -run ^(TestDemo)$/^02_second$ ./labs/demo/..."

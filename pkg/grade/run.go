@@ -21,7 +21,7 @@ type Config struct {
 	Labs    []*lab.Lab    // the labs to grade, in order (lab.All())
 	Exec    string        // a go test -exec program, such as "sudo -n"; "" runs the tests as the caller
 	Timeout time.Duration // the go test -timeout of each lab's test binary; 0 is DefaultTimeout
-	Env     []string      // added to the environment of go test (NSLAB_STEP_TIMEOUT=3s)
+	Env     []string      // added to the environment of go test and its test binaries (NSLAB_STEP_TIMEOUT=3s; no spaces)
 	Overlay string        // a go build -overlay file: files replaced without copying the module; "" for none
 	// Step, with a single lab, runs only that step's graded subtest (its
 	// TestName, 02_set_names): the other steps of the report do not run.
@@ -56,7 +56,7 @@ func (c Config) Args() []string {
 		args = append(args[:2:2], args[3:]...)
 	}
 	if c.Exec != "" {
-		args = append(args, "-exec", c.Exec)
+		args = append(args, "-exec", c.execWithEnv())
 	}
 	if c.Overlay != "" {
 		args = append(args, "-overlay", c.Overlay)
@@ -65,6 +65,15 @@ func (c Config) Args() []string {
 		args = append(args, "./labs/"+l.Name+"/...")
 	}
 	return args
+}
+
+// execWithEnv is the -exec program, given Env through env(1) when it is
+// sudo: sudo resets the environment, so the test binaries would not see it.
+func (c Config) execWithEnv() string {
+	if len(c.Env) == 0 || !strings.HasPrefix(c.Exec, "sudo") {
+		return c.Exec
+	}
+	return c.Exec + " env " + strings.Join(c.Env, " ")
 }
 
 // Run runs the graded tests with go test -json and grades them. A test that

@@ -105,7 +105,7 @@ func execStep(ctx context.Context, l *Lab, s *Step, n *Narrator, out *capBuffer)
 	err = guard.judge(verdict(l, s, n, h, env))
 	doneW.Close() // the runner cleans up and ends
 	finish(h)
-	return Outcome{Err: err}
+	return Outcome{Err: err, Procs: n.procs()}
 }
 
 // readLines sends each line the runner writes; the channel closes at the
@@ -176,6 +176,9 @@ func verdict(l *Lab, s *Step, n *Narrator, h *labhost.Host, env *envelope) error
 	}
 	c := NewCheck(n, h.Proc(), env.PID)
 	c.Cgroup, c.PidsV1 = h.Cgroup(), h.PidsV1()
+	if base, err := c.Host(); err == nil {
+		n.base = &base
+	}
 	return Recover(func() error { return s.Do.check(c, env.Report) })
 }
 

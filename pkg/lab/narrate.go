@@ -14,6 +14,10 @@ import (
 // Narrator prints what a step does, for a learner watching the lab run.
 type Narrator struct {
 	w io.Writer
+	// tables are the namespace tables printed, and base the lab host's
+	// namespaces, for the lab's diagram (Outcome.Procs).
+	tables [][]Column
+	base   *ns.Set
 }
 
 // NewNarrator narrates to w; io.Discard silences it (as in tests).
@@ -118,7 +122,17 @@ type Column struct {
 // view of ls -l /proc/PID/ns, and marks the kinds whose namespaces differ
 // from the first column's.
 func (n *Narrator) Table(cols ...Column) {
+	n.tables = append(n.tables, cols)
 	n.w.Write([]byte(FormatTable(cols...)))
+}
+
+// procs are the processes of the tables printed, compared with the lab
+// host's namespaces; nil before those are known.
+func (n *Narrator) procs() []Proc {
+	if n.base == nil {
+		return nil
+	}
+	return procsOf(*n.base, n.tables)
 }
 
 // Compare prints the table of the caller (the host) and a child.

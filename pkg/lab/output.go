@@ -26,6 +26,9 @@ type Outcome struct {
 	Output   string        // what the step's processes printed, made safe to show (Safe)
 	Timeout  bool          // the step was cut at its time limit
 	Duration time.Duration // from start to verdict
+	// Procs are the processes the step's check showed in namespace tables,
+	// for the lab's diagram (Diagram).
+	Procs []Proc
 }
 
 // Safe makes what learner code printed safe to show among test output that

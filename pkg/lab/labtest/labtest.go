@@ -55,11 +55,14 @@ func Grade(t *testing.T, l *lab.Lab) {
 	if err := labhost.Check(); err != nil {
 		t.Skipf("skip: no lab host can be made here: %v", err)
 	}
+	rec := &diagramRecorder{procs: map[string][]lab.Proc{}}
+	t.Cleanup(func() { rec.write(t, l) })
 	for _, s := range l.Steps {
 		t.Run(s.TestName(), func(t *testing.T) {
 			t.Parallel()
 			var narration strings.Builder
 			o := lab.Exec(t.Context(), l, s, lab.NewNarrator(&narration))
+			rec.add(s.ID, o)
 			if o.Skip != "" {
 				t.Skipf("skip: %s", o.Skip)
 			}

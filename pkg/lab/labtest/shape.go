@@ -16,7 +16,10 @@ import (
 // order, with unique slugs, each with a Do, an Explain, hints and points,
 // worth points in all; and in the lab's page, docs/labs/NAME.md from the
 // module root, each step's anchor <a id="step-NN"></a> on the line before
-// its heading "## Step NN: Title", the section every failure points to.
+// its heading "## Step NN: Title", the section every failure points to,
+// and at its top the diagram of the namespaces the steps build (the
+// drawing itself is compared with a run of the reference by go tool mage
+// honesty).
 func CheckLab(t testing.TB, l *lab.Lab, points int) {
 	t.Helper()
 	root, err := moduleRoot()
@@ -61,6 +64,9 @@ func shapeProblems(l *lab.Lab, page string, points int) []string {
 		if n := strings.Count(page, anchor+"\n"+heading+"\n"); n != 1 {
 			out = append(out, fmt.Sprintf("%s: the page has %d times %q followed by %q; want it once", at, n, anchor, heading))
 		}
+	}
+	if _, err := lab.PageDiagram(page); err != nil {
+		out = append(out, fmt.Sprintf("lab %s (%s): %v; go tool mage diagrams draws it", l.Name, l.Doc(), err))
 	}
 	if got := l.Points(); got != points {
 		out = append(out, fmt.Sprintf("lab %s is worth %d points, want %d", l.Name, got, points))

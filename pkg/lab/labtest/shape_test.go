@@ -20,7 +20,7 @@ func demoLab() *lab.Lab {
 	return &lab.Lab{Name: "demo", Steps: []*lab.Step{step("01", "first", "First", 30), step("02", "second", "Second", 20)}}
 }
 
-const demoPage = "# Demo\n\n<a id=\"step-01\"></a>\n## Step 01: First\n\ntext\n\n<a id=\"step-02\"></a>\n## Step 02: Second\n"
+var demoPage = lab.SpliceDiagram("# Demo\n", lab.DiagramBlock("```mermaid\nflowchart LR\n```\n")) + "\n<a id=\"step-01\"></a>\n## Step 01: First\n\ntext\n\n<a id=\"step-02\"></a>\n## Step 02: Second\n"
 
 func TestShapeProblems(t *testing.T) {
 	tests := []struct {
@@ -42,6 +42,8 @@ func TestShapeProblems(t *testing.T) {
 			want: []string{`step 01 (docs/labs/demo.md): the page has 0 times "<a id=\"step-01\"></a>" followed by "## Step 01: Other"`}},
 		{name: "anchor apart from heading", page: strings.Replace(demoPage, "</a>\n## Step 02", "</a>\n\n## Step 02", 1), points: 50,
 			want: []string{"step 02 (docs/labs/demo.md): the page has 0 times"}},
+		{name: "no diagram", page: strings.Replace(demoPage, "<!-- END DIAGRAM -->", "", 1), points: 50,
+			want: []string{"lab demo (docs/labs/demo.md): no diagram between"}},
 		{name: "section twice", page: demoPage + "\n<a id=\"step-01\"></a>\n## Step 01: First\n", points: 50,
 			want: []string{"step 01 (docs/labs/demo.md): the page has 2 times"}},
 	}
