@@ -1,9 +1,8 @@
 package spawn
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/gob"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -35,11 +34,12 @@ func Init() {
 }
 
 func shim(enc string) int {
-	var sp spec
+	var w wireSpec
 	raw, err := base64.StdEncoding.DecodeString(enc)
 	if err == nil {
-		err = gob.NewDecoder(bytes.NewReader(raw)).Decode(&sp)
+		err = json.Unmarshal(raw, &w)
 	}
+	sp := w.spec()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "nslab shim: bad %s: %v\n", envSpec, err)
 		return exitHeld

@@ -156,7 +156,8 @@ func (sp spec) direct(noHold bool) bool {
 	return noHold && sp.Entrypoint == "" && sp.Hostname == "" && sp.Domainname == "" && !sp.MountProc && len(sp.Join) == 0
 }
 
-// spec is what the parent tells the shim, through the environment (gob, base64).
+// spec is what the parent tells the shim, through the environment (as a
+// wireSpec: JSON, base64).
 type spec struct {
 	Entrypoint string          `json:"entrypoint,omitempty"`
 	Path       string          `json:"path,omitempty"` // resolved external command
@@ -168,4 +169,38 @@ type spec struct {
 	Join       map[ns.Kind]int `json:"join,omitempty"`
 	NoHold     bool            `json:"no_hold,omitempty"` // already released (second exec after a join)
 	Bare       bool            `json:"bare,omitempty"`    // no go or status pipe: fds 3 and up are the caller's (EntrypointCommand)
+}
+
+// wireSpec is spec as it crosses the environment: JSON whose strings are
+// bytes (base64 in JSON), so that arguments and names that are not UTF-8
+// arrive unchanged (a JSON string would replace them by U+FFFD). JSON, not
+// gob: encoding/gob's package initialisation costs every start of a binary
+// that imports it a fifth of all its packages' (GODEBUG=inittrace=1).
+type wireSpec struct {
+	Entrypoint, Path, Hostname, Domainname []byte
+	Args                                   [][]byte
+	Private, MountProc, NoHold, Bare       bool
+	Join                                   map[ns.Kind]int
+}
+
+func (sp spec) wire() wireSpec {
+	args := make([][]byte, len(sp.Args))
+	for i, a := range sp.Args {
+		args[i] = []byte(a)
+	}
+	return wireSpec{
+		Entrypoint: []byte(sp.Entrypoint), Path: []byte(sp.Path), Hostname: []byte(sp.Hostname), Domainname: []byte(sp.Domainname),
+		Args: args, Private: sp.Private, MountProc: sp.MountProc, NoHold: sp.NoHold, Bare: sp.Bare, Join: sp.Join,
+	}
+}
+
+func (w wireSpec) spec() spec {
+	args := make([]string, len(w.Args))
+	for i, a := range w.Args {
+		args[i] = string(a)
+	}
+	return spec{
+		Entrypoint: string(w.Entrypoint), Path: string(w.Path), Hostname: string(w.Hostname), Domainname: string(w.Domainname),
+		Args: args, Private: w.Private, MountProc: w.MountProc, NoHold: w.NoHold, Bare: w.Bare, Join: w.Join,
+	}
 }

@@ -1,10 +1,9 @@
 package spawn
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/gob"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -130,11 +129,11 @@ func (sp spec) describe() string {
 }
 
 func (sp spec) encode() string {
-	// gob, not JSON: strings cross as their bytes, so arguments and names
-	// that are not UTF-8 arrive unchanged (JSON would replace them by U+FFFD).
-	var b bytes.Buffer
-	gob.NewEncoder(&b).Encode(sp) // a struct of strings, bools and ints always encodes
-	return envSpec + "=" + base64.StdEncoding.EncodeToString(b.Bytes())
+	b, err := json.Marshal(sp.wire())
+	if err != nil {
+		panic("spawn: encode a spec: " + err.Error()) // bytes, bools and ints always encode
+	}
+	return envSpec + "=" + base64.StdEncoding.EncodeToString(b)
 }
 
 func (c *Child) start(ctx context.Context, cfg Config, sp spec) error {
