@@ -31,6 +31,17 @@ pairs "$n" "nslab run --init=false" unshare
 A=("$tmp/nslab" run -- true) B=(/usr/bin/true)
 pairs "$n" "nslab run -- true (no namespace)" "true"
 
+# The floor under every figure above: what starting a Go program costs
+# before it does anything (an empty main), and nslab's own start-up (its
+# packages' initialisation, a larger binary to fault in), each against true.
+mkdir "$tmp/empty"
+printf 'package main\n\nfunc main() {}\n' >"$tmp/empty/main.go"
+(cd "$tmp/empty" && go mod init empty >/dev/null 2>&1 && CGO_ENABLED=0 go build -o ../empty-go .)
+A=("$tmp/empty-go") B=(/usr/bin/true)
+pairs "$n" "an empty Go program" "true"
+A=("$tmp/nslab" version) B=(/usr/bin/true)
+pairs "$n" "nslab version" "true"
+
 if [ -x /usr/bin/time ]; then
 	for cmd in "${unshare[*]}" "$tmp/nslab run --uts --ipc --mount --pid --net --user --map-root -- true"; do
 		rss=$(/usr/bin/time -v $cmd 2>&1 >/dev/null | awk -F': ' '/Maximum resident/ { print $2 }')
