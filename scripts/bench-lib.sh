@@ -7,6 +7,19 @@
 # A run's output is discarded; a run that exits non-zero is counted all the
 # same, with a note on stderr (lsns exits 1 when a process vanishes under it).
 
+# bench_tmp makes the directory $tmp, removed when the script exits.
+bench_tmp() {
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+}
+
+# bench_start makes $tmp, builds nslab there and prints the machine.
+bench_start() {
+	bench_tmp
+	build_nslab "$tmp"
+	machine
+}
+
 # median reads numbers, one a line, and prints their median.
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 

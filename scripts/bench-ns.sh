@@ -8,11 +8,7 @@ set -euo pipefail
 n=${1:-50}
 cd "$(dirname "$0")/.."
 source scripts/bench-lib.sh
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-build_nslab "$tmp"
-machine
+bench_start
 echo "processes: $(ls -d /proc/[0-9]* | wc -l)"
 "$tmp/nslab" ns --all | awk 'NR > 1 { print $1, $2 }' | sort >"$tmp/nslab.rows"
 lsns -n -o NS,TYPE | awk '{ print $1, $2 }' | sort >"$tmp/lsns.rows"

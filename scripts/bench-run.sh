@@ -10,11 +10,7 @@ set -euo pipefail
 n=${1:-100}
 cd "$(dirname "$0")/.."
 source scripts/bench-lib.sh
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-build_nslab "$tmp"
-machine
+bench_start
 unshare=(unshare --fork --pid --mount --uts --ipc --net --user --map-root-user true)
 for cmd in "${unshare[*]}" "$tmp/nslab run --uts --ipc --mount --pid --net --user --map-root -- true"; do
 	if ! $cmd; then

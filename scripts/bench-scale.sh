@@ -12,9 +12,7 @@ rounds=${1:-3}
 sizes=${2:-1,10,100,1000}
 cd "$(dirname "$0")/.."
 source scripts/bench-lib.sh
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
+bench_tmp
 machine
 echo "limits: user.max_user_namespaces $(cat /proc/sys/user/max_user_namespaces), user.max_net_namespaces $(cat /proc/sys/user/max_net_namespaces), kernel.pid_max $(cat /proc/sys/kernel/pid_max), ulimit -u $(ulimit -u)"
 go test -c -o "$tmp/cli.test" ./pkg/cli

@@ -67,7 +67,7 @@ func mountMain(args []string) int {
 	if len(args) != 2 {
 		return fail(errors.New("usage: cgroup-mount TARGET PARENT-MNT"))
 	}
-	if err := ownMount(args[1]); err != nil {
+	if err := ns.NotInParent(ns.Mnt, args[1], "mount"); err != nil {
 		return fail(err)
 	}
 	if err := os.MkdirAll(args[0], 0o755); err != nil {
@@ -99,7 +99,7 @@ func pidsMain(args []string) int {
 	if len(args) != 2 || args[0] != "v1" && args[0] != "v2" {
 		return fail(errors.New("usage: cgroup-pids v1|v2 PARENT-MNT"))
 	}
-	if err := ownMount(args[1]); err != nil {
+	if err := ns.NotInParent(ns.Mnt, args[1], "mount"); err != nil {
 		return fail(err)
 	}
 	self, err := os.ReadFile("/proc/self/cgroup")
@@ -122,26 +122,6 @@ func pidsMain(args []string) int {
 	r.Pids, rerr = ReadPids(r.Dir)
 	r.Err = lab.ErrText(rerr)
 	return holder.ReportAndHold(r)
-}
-
-// ownMount refuses to mount in parent (an ns.ID.Arg), the mount namespace
-// of the process that started this one: the lab's children mount only in
-// mount namespaces the lab made.
-func ownMount(parent string) error {
-	own, err := ns.Get(ns.Self, ns.Mnt)
-	if err != nil {
-		return err
-	}
-	return ns.NotIn(own, parent, "mount")
-}
-
-// mountGuard is the caller's mount namespace, for ownMount in a child.
-func mountGuard() (string, error) {
-	id, err := ns.Get(ns.Self, ns.Mnt)
-	if err != nil {
-		return "", err
-	}
-	return id.Arg(), nil
 }
 
 func fail(err error) int {

@@ -4,7 +4,6 @@ package cgroup
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -29,24 +28,17 @@ type newNamespaceReport struct {
 }
 
 func runNewNamespace(ctx context.Context, cleanup *lab.Cleanup) (r newNamespaceReport, err error) {
-	t, err := openTree()
-	if err != nil {
-		return r, err
-	}
 	r.Dir = "/one"
-	if err := t.make(r.Dir); err != nil {
+	t, err := openTree(r.Dir)
+	if err != nil {
 		return r, err
 	}
 	child, err := StartInNewCgroup(ctx, t.dir(r.Dir), []string{"true"})
-	if err != nil {
-		return r, fmt.Errorf("StartInNewCgroup(%s): %w", t.dir(r.Dir), err)
+	if child != nil {
+		cleanup.Add(func() { child.Stop() })
 	}
-	if child == nil {
-		return r, errors.New("StartInNewCgroup returned no child and no error; want the *spawn.Child of spawn.Start")
-	}
-	cleanup.Add(func() { child.Stop() })
-	if child.Released() {
-		return r, fmt.Errorf("StartInNewCgroup returned child PID %d already released; want it held, so that the caller can look at it before it runs (spawn.Start holds it; do not call Release, Run or Wait)", child.PID())
+	if err := spawn.Held(fmt.Sprintf("StartInNewCgroup(%s)", t.dir(r.Dir)), child, err); err != nil {
+		return r, err
 	}
 	r.PID = child.PID()
 	if r.RunnerView, err = v2PathOf(r.PID); err != nil {
@@ -114,11 +106,8 @@ type viewReport struct {
 }
 
 func runView(ctx context.Context, cleanup *lab.Cleanup) (r viewReport, err error) {
-	t, err := openTree()
+	t, err := openTree("ns", "ns/sub", "sibling")
 	if err != nil {
-		return r, err
-	}
-	if err := t.make("ns", "ns/sub", "sibling"); err != nil {
 		return r, err
 	}
 	if r.Sub, err = hold(ctx, cleanup, t.dir("ns/sub")); err != nil {
@@ -172,12 +161,9 @@ type moveReport struct {
 }
 
 func runMove(ctx context.Context, cleanup *lab.Cleanup) (r moveReport, err error) {
-	t, err := openTree()
-	if err != nil {
-		return r, err
-	}
 	r.Dir = "/four/sub"
-	if err := t.make("four", r.Dir); err != nil {
+	t, err := openTree("four", r.Dir)
+	if err != nil {
 		return r, err
 	}
 	c, err := spawn.Start(ctx, spawn.Config{New: []ns.Kind{ns.Cgroup}, CgroupDir: t.dir("four"), Args: []string{"true"}})
@@ -216,25 +202,15 @@ type mountReport struct {
 }
 
 func runFreshMount(ctx context.Context, cleanup *lab.Cleanup) (r mountReport, err error) {
-	t, err := openTree()
-	if err != nil {
-		return r, err
-	}
-	if err := t.make("five", "five/inner", "next"); err != nil {
-		return r, err
-	}
-	guard, err := mountGuard()
+	t, err := openTree("five", "five/inner", "next")
 	if err != nil {
 		return r, err
 	}
 	r.Target = "/tmp/nslab-fresh"
-	m, err := holder.Start(ctx, spawn.Config{
-		New: []ns.Kind{ns.Cgroup, ns.Mnt}, CgroupDir: t.dir("five"), Entrypoint: entryMount, Args: []string{r.Target, guard},
-	})
+	m, err := startGuarded(ctx, cleanup, t.dir("five"), entryMount, r.Target)
 	if err != nil {
-		return r, fmt.Errorf("start a child in new cgroup and mount namespaces: %w", err)
+		return r, err
 	}
-	cleanup.Add(m.Stop)
 	r.PID = m.PID()
 	if err := m.Report(&r.Inside); err != nil {
 		return r, fmt.Errorf("the child that runs MountCgroup2: %w", err)
@@ -245,6 +221,22 @@ func runFreshMount(ctx context.Context, cleanup *lab.Cleanup) (r mountReport, er
 	absent := "/tmp/nslab-absent/cgroup"
 	r.Absent = refused(fmt.Sprintf("MountCgroup2(%q), a directory that does not exist", absent), MountCgroup2(absent), "the kernel's ENOENT")
 	return r, nil
+}
+
+// startGuarded starts entry with args in the cgroup dir, in new cgroup and
+// mount namespaces, stopped after the check; its last argument is the
+// caller's mount namespace, where it refuses to mount (ns.NotInParent).
+func startGuarded(ctx context.Context, cleanup *lab.Cleanup, dir, entry string, args ...string) (*holder.Holder, error) {
+	guard, err := ns.GuardArg(ns.Mnt)
+	if err != nil {
+		return nil, err
+	}
+	h, err := holder.Start(ctx, spawn.Config{New: []ns.Kind{ns.Cgroup, ns.Mnt}, CgroupDir: dir, Entrypoint: entry, Args: append(args, guard)})
+	if err != nil {
+		return nil, fmt.Errorf("start a child in new cgroup and mount namespaces: %w", err)
+	}
+	cleanup.Add(h.Stop)
+	return h, nil
 }
 
 // limitMax is the pids limit the lab sets on /limited: room for a Go
@@ -290,17 +282,10 @@ func runLimit(ctx context.Context, cleanup *lab.Cleanup) (r limitReport, err err
 	if r.Open, err = ReadPids(open); err != nil {
 		return r, fmt.Errorf("ReadPids(%s): %w", open, err)
 	}
-	guard, err := mountGuard()
+	c, err := startGuarded(ctx, cleanup, t.dir("limited"), entryPids, home.Version)
 	if err != nil {
 		return r, err
 	}
-	c, err := holder.Start(ctx, spawn.Config{
-		New: []ns.Kind{ns.Cgroup, ns.Mnt}, CgroupDir: t.dir("limited"), Entrypoint: entryPids, Args: []string{home.Version, guard},
-	})
-	if err != nil {
-		return r, fmt.Errorf("start a child in new cgroup and mount namespaces: %w", err)
-	}
-	cleanup.Add(c.Stop)
 	r.PID = c.PID()
 	if home.Version == "v1" { // clone3 places a child in a cgroup v2 only
 		if err := writeFile(limited, "cgroup.procs", strconv.Itoa(r.PID)); err != nil {

@@ -32,8 +32,9 @@ type tree struct {
 	root string // the lab host's cgroup v2 directory, through the inherited mount
 }
 
-// openTree finds the lab host's cgroup v2 directory.
-func openTree() (*tree, error) {
+// openTree finds the lab host's cgroup v2 directory and makes the lab's
+// cgroups names there (see make).
+func openTree(names ...string) (*tree, error) {
 	self, err := os.ReadFile("/proc/self/cgroup")
 	if err != nil {
 		return nil, err
@@ -45,7 +46,8 @@ func openTree() (*tree, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &tree{root: root}, nil
+	t := &tree{root: root}
+	return t, t.make(names...)
 }
 
 // ownCgroup returns the lab host's cgroup in the hierarchy of the first

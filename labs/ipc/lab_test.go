@@ -94,6 +94,25 @@ func wantFailure(t *testing.T, what string, err error, want string) {
 	}
 }
 
+// edit is a case of checkEdits: how it changes a good report, and what the
+// check must then fail with ("" when it must still pass).
+type edit[R any] struct {
+	name   string
+	change func(*R)
+	want   string
+}
+
+// checkEdits runs check on a good report changed by each case.
+func checkEdits[R any](t *testing.T, good func() R, check func(*lab.Check, R) error, tests []edit[R]) {
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := good()
+			tt.change(&r)
+			wantFailure(t, tt.name, check(newCheck(t), r), tt.want)
+		})
+	}
+}
+
 func TestCheckEdges(t *testing.T) {
 	failed := func(errno string) answer { return answer{Err: "it failed", Errno: errno} }
 	good := func() edgesReport {
@@ -104,33 +123,22 @@ func TestCheckEdges(t *testing.T) {
 			NoRoomKey: 3, SendRoom: failed("ENOSPC"), RecvRoom: failed("ENOSPC"), LongC: []string{"msg:1:0:600:0", "msg:2:1:600:0"},
 		}
 	}
-	tests := []struct {
-		name   string
-		change func(e *edgesReport)
-		want   string
-	}{
-		{name: "all well", change: func(*edgesReport) {}},
-		{name: "no limits on this kernel", change: func(e *edgesReport) {
+	checkEdits(t, good, checkEdges, []edit[edgesReport]{
+		{"all well", func(*edgesReport) {}, ""},
+		{"no limits on this kernel", func(e *edgesReport) {
 			e.NoLimits, e.Over, e.SendRoom, e.RecvRoom = "limit msgmnb 256: permission denied", answer{}, answer{}, answer{}
-		}},
-		{name: "long text sent", change: func(e *edgesReport) { e.Long = answer{} }, want: "longer than MaxText"},
-		{name: "long text queued", change: func(e *edgesReport) { e.LongRecv = failed("E2BIG") }, want: "must queue nothing longer"},
-		{name: "MaxText refused", change: func(e *edgesReport) { e.Full = failed("-") }, want: "is not too long"},
-		{name: "blocked or lost", change: func(e *edgesReport) { e.Over = answer{} }, want: "want an error wrapping EAGAIN"},
-		{name: "short buffer", change: func(e *edgesReport) { e.RecvFull.Text = e.RecvFull.Text[1:] }, want: "want the 256 bytes sent"},
-		{name: "refused message queued", change: func(e *edgesReport) { e.RecvEmpty = answer{Text: "x"} }, want: "refused on the full queue"},
-		{name: "queue left full", change: func(e *edgesReport) { e.TypedErr = "msgsnd: resource temporarily unavailable" }, want: "did Receive take the message"},
-		{name: "type 1 only", change: func(e *edgesReport) { e.RecvTyped = failed("ENOMSG") }, want: "any type"},
-		{name: "msgget error dropped", change: func(e *edgesReport) { e.SendRoom = answer{} }, want: "want both an error wrapping ENOSPC"},
-		{name: "mode", change: func(e *edgesReport) { e.LongC[1] = "msg:2:1:601:0" }, want: "mode 0600"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e := good()
-			tt.change(&e)
-			wantFailure(t, "checkEdges", checkEdges(newCheck(t), e), tt.want)
-		})
-	}
+		}, ""},
+		{"long text sent", func(e *edgesReport) { e.Long = answer{} }, "longer than MaxText"},
+		{"long text queued", func(e *edgesReport) { e.LongRecv = failed("E2BIG") }, "must queue nothing longer"},
+		{"MaxText refused", func(e *edgesReport) { e.Full = failed("-") }, "is not too long"},
+		{"blocked or lost", func(e *edgesReport) { e.Over = answer{} }, "want an error wrapping EAGAIN"},
+		{"short buffer", func(e *edgesReport) { e.RecvFull.Text = e.RecvFull.Text[1:] }, "want the 256 bytes sent"},
+		{"refused message queued", func(e *edgesReport) { e.RecvEmpty = answer{Text: "x"} }, "refused on the full queue"},
+		{"queue left full", func(e *edgesReport) { e.TypedErr = "msgsnd: resource temporarily unavailable" }, "did Receive take the message"},
+		{"type 1 only", func(e *edgesReport) { e.RecvTyped = failed("ENOMSG") }, "any type"},
+		{"msgget error dropped", func(e *edgesReport) { e.SendRoom = answer{} }, "want both an error wrapping ENOSPC"},
+		{"mode", func(e *edgesReport) { e.LongC[1] = "msg:2:1:601:0" }, "mode 0600"},
+	})
 }
 
 func TestCheckTaken(t *testing.T) {
@@ -156,27 +164,16 @@ func TestCheckQueue(t *testing.T) {
 			AgainErr: "mq_open: file exists", AgainErrno: "EEXIST", NulErr: "invalid argument", NulErrno: "EINVAL",
 			MissingErr: "mount: no such file or directory", MissingErrno: "ENOENT"}
 	}
-	tests := []struct {
-		name   string
-		change func(r *mqueueReport)
-		want   string
-	}{
-		{name: "all well", change: func(*mqueueReport) {}},
-		{name: "stdin", change: func(r *mqueueReport) { r.FD, r.Link = 0, "pipe:[12]" }, want: "links to \"pipe:[12]\""},
-		{name: "read only", change: func(r *mqueueReport) { r.Access = "O_RDONLY" }, want: "want O_RDWR"},
-		{name: "mode", change: func(r *mqueueReport) { r.Mode = "577" }, want: "want 600"},
-		{name: "no O_EXCL", change: func(r *mqueueReport) { r.AgainErr, r.AgainErrno = "", "" }, want: "want an error wrapping EEXIST"},
-		{name: "NUL dropped", change: func(r *mqueueReport) { r.NulErr, r.NulErrno = "", "" }, want: "NUL byte"},
-		{name: "NUL not wrapped", change: func(r *mqueueReport) { r.NulErrno = "-" }, want: "want an error wrapping EINVAL"},
-		{name: "mount error dropped", change: func(r *mqueueReport) { r.MissingErr, r.MissingErrno = "", "" }, want: "want an error wrapping ENOENT"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := good()
-			tt.change(&r)
-			wantFailure(t, "checkQueue", checkQueue(newCheck(t), r), tt.want)
-		})
-	}
+	checkEdits(t, good, checkQueue, []edit[mqueueReport]{
+		{"all well", func(*mqueueReport) {}, ""},
+		{"stdin", func(r *mqueueReport) { r.FD, r.Link = 0, "pipe:[12]" }, "links to \"pipe:[12]\""},
+		{"read only", func(r *mqueueReport) { r.Access = "O_RDONLY" }, "want O_RDWR"},
+		{"mode", func(r *mqueueReport) { r.Mode = "577" }, "want 600"},
+		{"no O_EXCL", func(r *mqueueReport) { r.AgainErr, r.AgainErrno = "", "" }, "want an error wrapping EEXIST"},
+		{"NUL dropped", func(r *mqueueReport) { r.NulErr, r.NulErrno = "", "" }, "NUL byte"},
+		{"NUL not wrapped", func(r *mqueueReport) { r.NulErrno = "-" }, "want an error wrapping EINVAL"},
+		{"mount error dropped", func(r *mqueueReport) { r.MissingErr, r.MissingErrno = "", "" }, "want an error wrapping ENOENT"},
+	})
 }
 
 func TestAccessMode(t *testing.T) {

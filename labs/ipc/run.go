@@ -33,15 +33,11 @@ type newNamespaceReport struct {
 
 func runNewNamespace(ctx context.Context, cleanup *lab.Cleanup) (newNamespaceReport, error) {
 	child, err := StartInNewIPC(ctx, []string{"true"})
-	if err != nil {
-		return newNamespaceReport{}, fmt.Errorf("StartInNewIPC: %w", err)
+	if child != nil {
+		cleanup.Add(func() { child.Stop() })
 	}
-	if child == nil {
-		return newNamespaceReport{}, errors.New("StartInNewIPC returned no child and no error; want the *spawn.Child of spawn.Start")
-	}
-	cleanup.Add(func() { child.Stop() })
-	if child.Released() {
-		return newNamespaceReport{}, fmt.Errorf("StartInNewIPC returned child PID %d already released; want it held, so that the caller can look at it before it runs (spawn.Start holds it; do not call Release, Run or Wait)", child.PID())
+	if err := spawn.Held("StartInNewIPC", child, err); err != nil {
+		return newNamespaceReport{}, err
 	}
 	return newNamespaceReport{PID: child.PID()}, nil
 }
@@ -126,12 +122,8 @@ func makeIn(h *holder.Holder, key int) (Objects, error) {
 // set) and, for each list of kinds in exists, makes objects of those kinds
 // with a new key there, then runs cmd (a learner's function) with that key.
 func takenCases(ctx context.Context, cleanup *lab.Cleanup, set *ns.Set, cmd string, exists ...[]string) ([]taken, error) {
-	h, err := startHolder(ctx, ns.IPC)
+	h, err := ipcHolder(ctx, cleanup, "a holder", set)
 	if err != nil {
-		return nil, fmt.Errorf("start a holder in a new IPC namespace: %w", err)
-	}
-	cleanup.Add(h.Stop)
-	if *set, err = h.Namespaces(); err != nil {
 		return nil, err
 	}
 	var out []taken
@@ -244,12 +236,8 @@ func runSameKey(ctx context.Context, cleanup *lab.Cleanup) (r sameKeyReport, err
 
 // runEdges calls Send and Receive in holder C at their edges (edgesReport).
 func runEdges(ctx context.Context, cleanup *lab.Cleanup, r *sameKeyReport) error {
-	c, err := startHolder(ctx, ns.IPC)
+	c, err := ipcHolder(ctx, cleanup, "holder C", &r.C)
 	if err != nil {
-		return fmt.Errorf("start holder C in a new IPC namespace: %w", err)
-	}
-	cleanup.Add(c.Stop)
-	if r.C, err = c.Namespaces(); err != nil {
 		return err
 	}
 	e := &r.Edges
@@ -314,12 +302,8 @@ type joinReport struct {
 }
 
 func runJoin(ctx context.Context, cleanup *lab.Cleanup) (r joinReport, err error) {
-	a, err := startHolder(ctx, ns.IPC)
+	a, err := ipcHolder(ctx, cleanup, "a holder", &r.A)
 	if err != nil {
-		return r, fmt.Errorf("start a holder in a new IPC namespace: %w", err)
-	}
-	cleanup.Add(a.Stop)
-	if r.A, err = a.Namespaces(); err != nil {
 		return r, err
 	}
 	if r.Runner, err = ns.Of(ns.Self); err != nil {
@@ -486,12 +470,8 @@ type goneReport struct {
 }
 
 func runGone(ctx context.Context, cleanup *lab.Cleanup) (r goneReport, err error) {
-	h, err := startHolder(ctx, ns.IPC)
+	h, err := ipcHolder(ctx, cleanup, "holder H", &r.H)
 	if err != nil {
-		return r, fmt.Errorf("start holder H in a new IPC namespace: %w", err)
-	}
-	cleanup.Add(h.Stop)
-	if r.H, err = h.Namespaces(); err != nil {
 		return r, err
 	}
 	if err := lookupInH(h, &r); err != nil {
@@ -506,12 +486,8 @@ func runGone(ctx context.Context, cleanup *lab.Cleanup) (r goneReport, err error
 		return r, fmt.Errorf("read %s after holder H exited: %v; want it gone", ns.Path(pid, ns.IPC), err)
 	}
 	r.Gone = err.Error()
-	f, err := startHolder(ctx, ns.IPC)
+	f, err := ipcHolder(ctx, cleanup, "holder F", &r.Fresh)
 	if err != nil {
-		return r, fmt.Errorf("start holder F in a new IPC namespace: %w", err)
-	}
-	cleanup.Add(f.Stop)
-	if r.Fresh, err = f.Namespaces(); err != nil {
 		return r, err
 	}
 	r.FreshFound, err = f.Do("lookup %d", r.Key)

@@ -20,7 +20,8 @@ import (
 // /proc/PID/task/TID/mountinfo for a thread in a namespace of its own),
 // compare them with the reports of run.go, narrate, and return what the
 // kernel was expected to do and did not. Every check ends with hostKept:
-// the lab host's own table must be as it was before the step.
+// the lab host's own table must be as it was before the step (inHolder
+// wraps the checks of the steps that work in one holder with it).
 
 // mountsOf reads the mount table of process pid of the lab host, or of its
 // thread tid when tid is not 0, from outside.
@@ -34,6 +35,23 @@ func mountsOf(c *lab.Check, pid, tid int) ([]Mount, error) {
 		return nil, fmt.Errorf("read the mount table of PID %d: %w", pid, err)
 	}
 	return ParseMountinfo(strings.NewReader(text))
+}
+
+// inHolder makes the check half of a step that works in one holder: it
+// reads the holder's mount table from outside for check, then checks that
+// the lab host kept its own.
+func inHolder[R interface{ holder() oneHolder }](check func(c *lab.Check, r R, ms []Mount) error) func(*lab.Check, R) error {
+	return func(c *lab.Check, r R) error {
+		h := r.holder()
+		ms, err := mountsOf(c, h.PID, 0)
+		if err != nil {
+			return err
+		}
+		if err := check(c, r, ms); err != nil {
+			return err
+		}
+		return hostKept(c, h.Host)
+	}
 }
 
 func has(ms []Mount, point string) bool {
@@ -271,11 +289,7 @@ func checkRefusedPrivate(c *lab.Check, r privateFirstReport) error {
 	return nil
 }
 
-func checkTmpfs(c *lab.Check, r tmpfsReport) error {
-	ms, err := mountsOf(c, r.PID, 0)
-	if err != nil {
-		return err
-	}
+func checkTmpfs(c *lab.Check, r tmpfsReport, ms []Mount) error {
 	top, _ := Find(ms, "/tmp")
 	c.Say("holder (PID %d): topmost mount on /tmp: %s %s %s", r.PID, top.FSType, top.Source, top.SuperOptions)
 	if len(Under(ms, "/tmp")) != r.Under+1 || top.FSType != "tmpfs" || !strings.Contains(","+top.SuperOptions+",", fmt.Sprintf(",size=%dk,", r.KiB)) {
@@ -291,7 +305,7 @@ func checkTmpfs(c *lab.Check, r tmpfsReport) error {
 		return c.Failf("MountTmpfs(%s, %d) on a directory that does not exist: %s; want a well-formed error that wraps the kernel's ENOENT (fmt.Errorf with %%w), not nil", missingDir, r.KiB, r.Missing)
 	}
 	c.Check(true, "MountTmpfs returns the kernel's ENOENT for a target that does not exist")
-	_, err = os.Lstat(c.ProcDir(c.Runner) + "/root" + r.Mark)
+	_, err := os.Lstat(c.ProcDir(c.Runner) + "/root" + r.Mark)
 	seen := err == nil
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		seen = r.MarkInHost // the harness may not look: the runner's word
@@ -300,14 +314,10 @@ func checkTmpfs(c *lab.Check, r tmpfsReport) error {
 		return c.Failf("the lab host has %s in its own /tmp; want no such file (the holder wrote it to its tmpfs)", r.Mark)
 	}
 	c.Check(true, "the file the holder wrote in its /tmp is not in the lab host's")
-	return hostKept(c, r.Host)
+	return nil
 }
 
-func checkPropagationTypes(c *lab.Check, r propagationTypesReport) error {
-	a, err := mountsOf(c, r.PID, 0)
-	if err != nil {
-		return err
-	}
+func checkPropagationTypes(c *lab.Check, r propagationTypesReport, a []Mount) error {
 	b, err := mountsOf(c, r.PID, r.Peer)
 	if err != nil {
 		return err
@@ -336,7 +346,7 @@ func checkPropagationTypes(c *lab.Check, r propagationTypesReport) error {
 	if err := checkRefusedPropagation(c, r); err != nil {
 		return err
 	}
-	return hostKept(c, r.Host)
+	return nil
 }
 
 // checkRefusedPropagation checks SetPropagation's errors: the kernel's
@@ -355,11 +365,7 @@ func checkRefusedPropagation(c *lab.Check, r propagationTypesReport) error {
 	return nil
 }
 
-func checkReadOnlyBind(c *lab.Check, r readOnlyBindReport) error {
-	ms, err := mountsOf(c, r.PID, 0)
-	if err != nil {
-		return err
-	}
+func checkReadOnlyBind(c *lab.Check, r readOnlyBindReport, ms []Mount) error {
 	if len(r.Binds) == 0 {
 		return errors.New("the report has no BindReadOnly")
 	}
@@ -384,7 +390,7 @@ func checkReadOnlyBind(c *lab.Check, r readOnlyBindReport) error {
 	if err := checkRefusedReadOnly(c, ms, r); err != nil {
 		return err
 	}
-	return hostKept(c, r.Host)
+	return nil
 }
 
 // checkRefusedReadOnly checks BindReadOnly where the kernel refused one of
@@ -412,11 +418,7 @@ func checkRefusedReadOnly(c *lab.Check, ms []Mount, r readOnlyBindReport) error 
 	return nil
 }
 
-func checkRootfs(c *lab.Check, r rootfsReport) error {
-	ms, err := mountsOf(c, r.PID, 0)
-	if err != nil {
-		return err
-	}
+func checkRootfs(c *lab.Check, r rootfsReport, ms []Mount) error {
 	for _, m := range Under(ms, "/tmp/root") {
 		c.Say("%-22s %-9s %-10s from %s", m.Point, m.FSType, m.Options, m.Root)
 	}
@@ -446,7 +448,7 @@ func checkRootfs(c *lab.Check, r rootfsReport) error {
 	if err := checkRefusedRootfs(c, r.Refused); err != nil {
 		return err
 	}
-	return hostKept(c, r.Host)
+	return nil
 }
 
 // rootfsFlags are the options step 07's mounts must have: per-mount
@@ -517,11 +519,7 @@ func checkBorrowed(c *lab.Check, ms []Mount, b borrowed) error {
 	return nil
 }
 
-func checkPivotRoot(c *lab.Check, r pivotRootReport) error {
-	ms, err := mountsOf(c, r.PID, 0)
-	if err != nil {
-		return err
-	}
+func checkPivotRoot(c *lab.Check, r pivotRootReport, ms []Mount) error {
 	c.Say("the holder's mount table after PivotRoot: %v", table(ms))
 	if root, ok := Find(ms, "/"); !ok || root.FSType != "tmpfs" {
 		return c.Failf("after PivotRoot the holder's / is %+v; want the lab's tmpfs", root)
@@ -556,7 +554,7 @@ func checkPivotRoot(c *lab.Check, r pivotRootReport) error {
 	if err := checkRefusedPivot(c, r.Refused); err != nil {
 		return err
 	}
-	return hostKept(c, r.Host)
+	return nil
 }
 
 // sameSet reports whether a and b hold the same strings, in any order.

@@ -88,6 +88,15 @@ func (h *nsHolder) try(format string, args ...any) (result, error) {
 	return resultOf(words, err), nil
 }
 
+// tryAfter runs the lab's own set-up commands (see must), then a command
+// that calls the learner's code (see try).
+func (h *nsHolder) tryAfter(setup []string, format string, args ...any) (result, error) {
+	if err := h.must(setup...); err != nil {
+		return result{}, err
+	}
+	return h.try(format, args...)
+}
+
 // todoRE matches the message of lab.NotImplemented, as a holder's answer quotes it.
 var todoRE = regexp.MustCompile(`(\S+) step (\d+) is not written yet`)
 

@@ -14,6 +14,7 @@ import (
 	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/labhost"
 	"github.com/nslab/nslab/pkg/ns"
+	"github.com/nslab/nslab/pkg/spawn"
 	"golang.org/x/sys/unix"
 )
 
@@ -57,6 +58,29 @@ func runnerTable() ([]string, error) {
 	return table(ms), nil
 }
 
+// oneHolder is what the report of a step that works in one holder starts with.
+type oneHolder struct {
+	Host []string // the lab host's mount table (see table), before the check
+	PID  int      // the holder
+}
+
+func (h oneHolder) holder() oneHolder { return h }
+
+// heldWorkspace reads the lab host's mount table, then starts the step's
+// workspace: both go into *r.
+func heldWorkspace(ctx context.Context, cleanup *lab.Cleanup, r *oneHolder, kinds ...ns.Kind) (*nsHolder, error) {
+	var err error
+	if r.Host, err = runnerTable(); err != nil {
+		return nil, err
+	}
+	h, err := workspace(ctx, cleanup, kinds...)
+	if err != nil {
+		return nil, err
+	}
+	r.PID = h.PID()
+	return h, nil
+}
+
 // workspace starts a holder in new namespaces of kinds, stopped after the
 // check, with the lab's tmpfs on /tmp, where every directory and mount of
 // the step goes.
@@ -70,8 +94,7 @@ func workspace(ctx context.Context, cleanup *lab.Cleanup, kinds ...ns.Kind) (*ns
 }
 
 type newNamespaceReport struct {
-	Host []string
-	PID  int // the child of StartInNewMount, held
+	oneHolder // the child of StartInNewMount, held
 }
 
 func runNewNamespace(ctx context.Context, cleanup *lab.Cleanup) (r newNamespaceReport, err error) {
@@ -79,15 +102,11 @@ func runNewNamespace(ctx context.Context, cleanup *lab.Cleanup) (r newNamespaceR
 		return r, err
 	}
 	child, err := StartInNewMount(ctx, []string{"true"})
-	if err != nil {
-		return r, fmt.Errorf("StartInNewMount: %w", err)
+	if child != nil {
+		cleanup.Add(func() { child.Stop() })
 	}
-	if child == nil {
-		return r, errors.New("StartInNewMount returned no child and no error; want the *spawn.Child of spawn.Start")
-	}
-	cleanup.Add(func() { child.Stop() })
-	if child.Released() {
-		return r, fmt.Errorf("StartInNewMount returned child PID %d already released; want it held, so that the caller can look at it before it runs (spawn.Start holds it; do not call Release, Run or Wait)", child.PID())
+	if err := spawn.Held("StartInNewMount", child, err); err != nil {
+		return r, err
 	}
 	r.PID = child.PID()
 	return r, nil
@@ -110,25 +129,21 @@ func parse(fields []string) parsed {
 }
 
 type readPropagationReport struct {
-	Host   []string
-	Cases  []parsed // propagationCases, in order
-	PID    int      // holder H: /tmp shared, /tmp/u unbindable
-	Peer   int      // H's peer B (a TID of H): its /tmp a slave
-	Shared parsed   // H's /tmp
-	Unbind parsed   // H's /tmp/u
-	Slave  parsed   // B's /tmp
+	oneHolder          // holder H: /tmp shared, /tmp/u unbindable
+	Cases     []parsed // propagationCases, in order
+	Peer      int      // H's peer B (a TID of H): its /tmp a slave
+	Shared    parsed   // H's /tmp
+	Unbind    parsed   // H's /tmp/u
+	Slave     parsed   // B's /tmp
 }
 
 func runReadPropagation(ctx context.Context, cleanup *lab.Cleanup) (r readPropagationReport, err error) {
-	if r.Host, err = runnerTable(); err != nil {
+	h, err := heldWorkspace(ctx, cleanup, &r.oneHolder, ns.Mnt)
+	if err != nil {
 		return r, err
 	}
 	for _, tc := range propagationCases {
 		r.Cases = append(r.Cases, parse(tc.fields))
-	}
-	h, err := workspace(ctx, cleanup, ns.Mnt)
-	if err != nil {
-		return r, err
 	}
 	if err := h.must("labprop /tmp shared", "mkdir /tmp/u", "labtmpfs /tmp/u", "labprop /tmp/u unbindable"); err != nil {
 		return r, err
@@ -139,7 +154,7 @@ func runReadPropagation(ctx context.Context, cleanup *lab.Cleanup) (r readPropag
 	if err := h.must("@b labprop /tmp slave"); err != nil {
 		return r, err
 	}
-	r.PID, r.Peer = h.PID(), h.peers["b"]
+	r.Peer = h.peers["b"]
 	for _, w := range []struct {
 		peer, point string
 		to          *parsed
@@ -220,10 +235,7 @@ func refusedPrivate(ctx context.Context, cleanup *lab.Cleanup) (chrooted, limite
 		setup, call string
 		to          *result
 	}{{"mkdir /tmp/jail", "private /tmp/jail", &chrooted}, {"labmntmax 0", "private", &limited}} {
-		if err := h.must(w.setup); err != nil {
-			return chrooted, limited, err
-		}
-		if *w.to, err = h.try("%s", w.call); err != nil {
+		if *w.to, err = h.tryAfter([]string{w.setup}, "%s", w.call); err != nil {
 			return chrooted, limited, err
 		}
 		if strings.Contains(w.to.Err, errSetUp) {
@@ -262,8 +274,7 @@ func leak(ctx context.Context) (bool, error) {
 }
 
 type tmpfsReport struct {
-	Host       []string
-	PID        int    // the holder that called MountTmpfs(/tmp, KiB)
+	oneHolder         // the holder that called MountTmpfs(/tmp, KiB)
 	Under      int    // mounts on /tmp or below in the holder before
 	KiB        int    // the size asked for
 	Mark       string // a file the holder wrote in its /tmp
@@ -319,8 +330,8 @@ var propagationWant = []struct {
 }
 
 type propagationTypesReport struct {
-	Host           []string
-	PID, Peer      int    // holder H and its peer B (a TID of H)
+	oneHolder             // holder H
+	Peer           int    // its peer B (a TID of H)
 	BindShared     result // B: BindMount(/tmp/shared, /tmp/copy-shared)
 	BindUnbindable result // B: BindMount(/tmp/unbindable, /tmp/copy-unbindable)
 	NotMount       result // H: SetPropagation(/tmp/plain, shared), a directory that is no mount point
@@ -331,10 +342,7 @@ type propagationTypesReport struct {
 const unknownType = "sideways"
 
 func runPropagationTypes(ctx context.Context, cleanup *lab.Cleanup) (r propagationTypesReport, err error) {
-	if r.Host, err = runnerTable(); err != nil {
-		return r, err
-	}
-	h, err := workspace(ctx, cleanup, ns.Mnt)
+	h, err := heldWorkspace(ctx, cleanup, &r.oneHolder, ns.Mnt)
 	if err != nil {
 		return r, err
 	}
@@ -349,7 +357,7 @@ func runPropagationTypes(ctx context.Context, cleanup *lab.Cleanup) (r propagati
 	if err := h.peer("b"); err != nil {
 		return r, err
 	}
-	r.PID, r.Peer = h.PID(), h.peers["b"]
+	r.Peer = h.peers["b"]
 	for _, w := range propagationWant {
 		if _, err := h.call("@b prop /tmp/%s %s", w.typ, w.typ); err != nil {
 			return r, fmt.Errorf("SetPropagation(/tmp/%s, %s) in the second namespace: %w", w.typ, w.typ, err)
@@ -385,11 +393,10 @@ type roBind struct {
 }
 
 type readOnlyBindReport struct {
-	Host    []string
-	PID     int // the holder, root in a user namespace of its own
-	Binds   []roBind
-	Missing result    // BindReadOnly(missingDir, /tmp/ro-missing)
-	Moved   []roMoved // binds whose target path leads elsewhere once bound
+	oneHolder // the holder, root in a user namespace of its own
+	Binds     []roBind
+	Missing   result    // BindReadOnly(missingDir, /tmp/ro-missing)
+	Moved     []roMoved // binds whose target path leads elsewhere once bound
 }
 
 // roMoved is a BindReadOnly whose target is a path through ".." that the
@@ -413,14 +420,10 @@ var movedTargets = []struct {
 }
 
 func runReadOnlyBind(ctx context.Context, cleanup *lab.Cleanup) (r readOnlyBindReport, err error) {
-	if r.Host, err = runnerTable(); err != nil {
-		return r, err
-	}
-	h, err := workspace(ctx, cleanup, ns.User, ns.Mnt)
+	h, err := heldWorkspace(ctx, cleanup, &r.oneHolder, ns.User, ns.Mnt)
 	if err != nil {
 		return r, err
 	}
-	r.PID = h.PID()
 	// A directory of the host's root file system, and the lab host's /dev/shm:
 	// a tmpfs mounted nosuid,nodev in a more privileged mount namespace than
 	// the holder's, so those flags are locked there.
@@ -452,11 +455,8 @@ func refusedReadOnly(h *nsHolder, r readOnlyBindReport) (readOnlyBindReport, err
 		return r, err
 	}
 	for _, w := range movedTargets {
-		if err := h.must(w.setup...); err != nil {
-			return r, err
-		}
 		m := roMoved{Source: w.source, Target: w.covered + "/q/..", Covered: w.covered}
-		if m.Got, err = h.try("robind %s %s", m.Source, m.Target); err != nil {
+		if m.Got, err = h.tryAfter(w.setup, "robind %s %s", m.Source, m.Target); err != nil {
 			return r, err
 		}
 		r.Moved = append(r.Moved, m)
@@ -472,11 +472,10 @@ type borrowed struct {
 }
 
 type rootfsReport struct {
-	Host     []string
-	PID      int // the holder that called BuildRootfs(/tmp/root)
-	Borrowed []borrowed
-	DevNull  result        // writing to /tmp/root/dev/null
-	Refused  []refusedRoot // BuildRootfs where one of its calls fails
+	oneHolder // the holder that called BuildRootfs(/tmp/root)
+	Borrowed  []borrowed
+	DevNull   result        // writing to /tmp/root/dev/null
+	Refused   []refusedRoot // BuildRootfs where one of its calls fails
 }
 
 // refusedRoot is a BuildRootfs(Root) where one of the calls it makes fails
@@ -502,14 +501,10 @@ var refusedRoots = []struct {
 }
 
 func runRootfs(ctx context.Context, cleanup *lab.Cleanup) (r rootfsReport, err error) {
-	if r.Host, err = runnerTable(); err != nil {
-		return r, err
-	}
-	h, err := workspace(ctx, cleanup, ns.Mnt, ns.PID)
+	h, err := heldWorkspace(ctx, cleanup, &r.oneHolder, ns.Mnt, ns.PID)
 	if err != nil {
 		return r, err
 	}
-	r.PID = h.PID()
 	if err := h.must("mkdir /tmp/root"); err != nil {
 		return r, err
 	}
@@ -533,10 +528,7 @@ func runRootfs(ctx context.Context, cleanup *lab.Cleanup) (r rootfsReport, err e
 // where mounting proc fails with EPERM.
 func refusedRootfs(ctx context.Context, cleanup *lab.Cleanup, h *nsHolder, r rootfsReport) (rootfsReport, error) {
 	for _, w := range refusedRoots {
-		if err := h.must(w.setup...); err != nil {
-			return r, err
-		}
-		got, err := h.try("rootfs %s", w.root)
+		got, err := h.tryAfter(w.setup, "rootfs %s", w.root)
 		if err != nil {
 			return r, err
 		}
@@ -555,13 +547,12 @@ func refusedRootfs(ctx context.Context, cleanup *lab.Cleanup, h *nsHolder, r roo
 }
 
 type pivotRootReport struct {
-	Host    []string
-	PID     int               // the holder that called PivotRoot(/tmp/root)
-	Stats   map[string]result // stat in the holder afterwards, by path
-	Pwd     result            // /bin/sh -c pwd in the holder afterwards
-	Before  []string          // what /tmp/root held before
-	After   result            // ls / in the holder afterwards
-	Refused []refusedPivot    // PivotRoot where one of its calls fails
+	oneHolder                   // the holder that called PivotRoot(/tmp/root)
+	Stats     map[string]result // stat in the holder afterwards, by path
+	Pwd       result            // /bin/sh -c pwd in the holder afterwards
+	Before    []string          // what /tmp/root held before
+	After     result            // ls / in the holder afterwards
+	Refused   []refusedPivot    // PivotRoot where one of its calls fails
 }
 
 // refusedPivot is a PivotRoot(Root) where one of the calls it makes fails
@@ -590,14 +581,10 @@ var refusedPivots = []struct {
 var outOfReach = []string{"/etc/hostname", "/root", "/tmp/root"}
 
 func runPivotRoot(ctx context.Context, cleanup *lab.Cleanup) (r pivotRootReport, err error) {
-	if r.Host, err = runnerTable(); err != nil {
-		return r, err
-	}
-	h, err := workspace(ctx, cleanup, ns.Mnt, ns.PID)
+	h, err := heldWorkspace(ctx, cleanup, &r.oneHolder, ns.Mnt, ns.PID)
 	if err != nil {
 		return r, err
 	}
-	r.PID = h.PID()
 	if err := h.must("mkdir /tmp/root", "labroot /tmp/root"); err != nil {
 		return r, err
 	}
@@ -630,10 +617,7 @@ func pivotRefused(ctx context.Context, cleanup *lab.Cleanup) ([]refusedPivot, er
 	}
 	var out []refusedPivot
 	for _, w := range refusedPivots {
-		if err := h.must(w.setup...); err != nil {
-			return out, err
-		}
-		got, err := h.try("pivot %s", w.root)
+		got, err := h.tryAfter(w.setup, "pivot %s", w.root)
 		if err != nil {
 			return out, err
 		}
@@ -646,12 +630,11 @@ func pivotRefused(ctx context.Context, cleanup *lab.Cleanup) ([]refusedPivot, er
 }
 
 type teardownReport struct {
-	Host     []string
-	PID      int    // the holder that called Teardown(/tmp/t)
-	Teardown result // what Teardown returned
-	Dir      result // stat /tmp/t afterwards
-	Keep     result // stat /tmp/src/keep, bound on /tmp/t/c, afterwards
-	Refused  []refusedTeardown
+	oneHolder        // the holder that called Teardown(/tmp/t)
+	Teardown  result // what Teardown returned
+	Dir       result // stat /tmp/t afterwards
+	Keep      result // stat /tmp/src/keep, bound on /tmp/t/c, afterwards
+	Refused   []refusedTeardown
 }
 
 // refusedTeardown is a Teardown(Dir) where one of its calls fails with
@@ -674,14 +657,10 @@ var refusedTeardowns = []struct {
 }
 
 func runTeardown(ctx context.Context, cleanup *lab.Cleanup) (r teardownReport, err error) {
-	if r.Host, err = runnerTable(); err != nil {
-		return r, err
-	}
-	h, err := workspace(ctx, cleanup, ns.Mnt)
+	h, err := heldWorkspace(ctx, cleanup, &r.oneHolder, ns.Mnt)
 	if err != nil {
 		return r, err
 	}
-	r.PID = h.PID()
 	if err := h.must("mkdir /tmp/src", "mkdir /tmp/t/a", "mkdir /tmp/t/c", "mkdir /tmp/t/d/e",
 		"write /tmp/src/keep kept", "labtmpfs /tmp/t/a", "mkdir /tmp/t/a/x", "labtmpfs /tmp/t/a/x",
 		"labbind /tmp/src /tmp/t/c", "labtmpfs /tmp/t/d/e", "labtmpfs /tmp/t/d/e"); err != nil {

@@ -43,7 +43,7 @@ var Lab = &lab.Lab{
 				"unix.Mount(source, target, fstype, flags, data): the source of a tmpfs is any name, data carries \"size=...k,mode=755\".",
 				"unix.Mount(\"tmpfs\", target, \"tmpfs\", unix.MS_NOSUID|unix.MS_NODEV, fmt.Sprintf(\"size=%dk,mode=755\", sizeKiB))",
 			},
-			Do: lab.Do(runTmpfs, checkTmpfs),
+			Do: lab.Do(runTmpfs, inHolder(checkTmpfs)),
 		},
 		{
 			ID: "05", Slug: "propagation_types", Title: "Shared, slave, private and unbindable", Points: 15,
@@ -52,7 +52,7 @@ var Lab = &lab.Lab{
 				"A propagation change is mount(2) with no source or type and one of MS_SHARED, MS_SLAVE, MS_PRIVATE, MS_UNBINDABLE (no MS_REC: this mount only).",
 				"A bind mount is mount(source, target, \"\", MS_BIND|MS_REC, \"\"); of an unbindable mount it fails with EINVAL.",
 			},
-			Do: lab.Do(runPropagationTypes, checkPropagationTypes),
+			Do: lab.Do(runPropagationTypes, inHolder(checkPropagationTypes)),
 		},
 		{
 			ID: "06", Slug: "read_only_bind", Title: "A read-only bind", Points: 10,
@@ -61,7 +61,7 @@ var Lab = &lab.Lab{
 				"Two calls: mount(source, target, \"\", MS_BIND|MS_REC, \"\"), then mount(\"\", target, \"\", MS_REMOUNT|MS_BIND|MS_RDONLY, \"\").",
 				"unix.Statfs(target) reports the flags the bind got (ST_NOSUID, ST_NODEV, ST_NOEXEC, ST_NOATIME, ST_NODIRATIME, ST_RELATIME): add the matching MS_ flag of each to the remount, or it gets EPERM.",
 			},
-			Do: lab.Do(runReadOnlyBind, checkReadOnlyBind),
+			Do: lab.Do(runReadOnlyBind, inHolder(checkReadOnlyBind)),
 		},
 		{
 			ID: "07", Slug: "minimal_rootfs", Title: "A minimal root file system", Points: 10,
@@ -71,7 +71,7 @@ var Lab = &lab.Lab{
 				"In BuildDev, os.WriteFile(target, nil, 0o666) makes the file a device node is bound onto: unix.Mount(\"/dev/\"+name, target, \"\", unix.MS_BIND, \"\").",
 				"proc is mounted with fstype \"proc\"; that needs privilege over a PID namespace (the step's holder has one of its own).",
 			},
-			Do: lab.Do(runRootfs, checkRootfs),
+			Do: lab.Do(runRootfs, inHolder(checkRootfs)),
 		},
 		{
 			ID: "08", Slug: "pivot_root", Title: "pivot_root into the new root", Points: 15,
@@ -81,7 +81,7 @@ var Lab = &lab.Lab{
 				"Make a directory for the old root inside the new one, unix.PivotRoot(newRoot, putOld), unix.Chdir(\"/\").",
 				"unix.Unmount(\"/\"+putOld, unix.MNT_DETACH) (a plain unmount gets EBUSY), then remove the directory.",
 			},
-			Do: lab.Do(runPivotRoot, checkPivotRoot),
+			Do: lab.Do(runPivotRoot, inHolder(checkPivotRoot)),
 		},
 		{
 			ID: "09", Slug: "teardown", Title: "Leaving nothing behind", Points: 5,

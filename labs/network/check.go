@@ -232,14 +232,14 @@ func checkVeth(c *lab.Check, r vethReport) error {
 	}
 	bl, cl, ct := r.Pair.BastionLink, r.Pair.ContainerLink, r.Pair.Container
 	if r.CreateErr != "" {
-		return c.Failf("CreateVeth(%s, %s) in the bastion: %s; want a veth pair", bl, cl, r.CreateErr)
+		return c.Failf("%s; want a veth pair", r.CreateErr)
 	}
 	c.Say("CreateVeth(%s, %s): the bastion's links are %v (%s is a %s)", bl, cl, r.AfterCreate, bl, orText(r.Kind, "missing link"))
 	if !slices.Equal(r.AfterCreate, sorted("lo", bl, cl)) || r.Kind != "veth" {
 		return c.Failf("after CreateVeth(%s, %s) the bastion holds %v (%s is a %q); want lo and the veth pair %s/%s", bl, cl, r.AfterCreate, bl, r.Kind, bl, cl)
 	}
 	if r.MoveErr != "" {
-		return c.Failf("MoveLink(%s, %d) in the bastion: %s; want the link moved into the container's network namespace", cl, ct, r.MoveErr)
+		return c.Failf("%s; want the link moved into the container's network namespace", r.MoveErr)
 	}
 	c.Say("MoveLink(%s, %d): the bastion's links are %v, the container's %v", cl, ct, r.BastionLinks, r.ContainerLinks)
 	if !slices.Equal(r.BastionLinks, sorted("lo", bl)) || !slices.Equal(r.ContainerLinks, sorted("lo", cl)) {

@@ -22,10 +22,10 @@
 //
 // Safety: every link and address the lab makes lives in a network namespace
 // it created; a holder refuses to run in its parent's network namespace
-// (guard.go), and refuses to give an address or dial outside LabNet
-// (198.51.100.0/24, TEST-NET-2 of RFC 5737) and loopback. The lab host's own
-// network namespace never receives a link, an address or a route from the
-// lab, and every step checks that it did not.
+// (holder.go: ns.GuardArg, ns.NotInParent), and refuses to give an address
+// or dial outside LabNet (198.51.100.0/24, TEST-NET-2 of RFC 5737) and
+// loopback. The lab host's own network namespace never receives a link, an
+// address or a route from the lab, and every step checks that it did not.
 //
 // Privilege: root, or unprivileged user namespaces. The bastion is made in a
 // new user namespace of the lab's own, and the container is made by the

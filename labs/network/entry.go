@@ -43,7 +43,7 @@ func newCommands(ct *container) holder.Commands {
 		"dial":      dial,
 		"kind":      withWord(kind),
 		"labaddr":   withLinkPrefix(labAddress),
-		"labmove":   labMove,
+		"labmove":   withLinkPID(labMove),
 		"labname":   withTwo(labRename),
 		"labroute":  withLinkPrefix(labRoute),
 		"labveth":   withTwo(labVeth),
@@ -54,7 +54,7 @@ func newCommands(ct *container) holder.Commands {
 		"ls":        holder.ListDir,
 		"mountopts": withWord(mountOptions),
 		"mountsys":  withWord(func(dir string) ([]string, error) { return nil, MountSysfs(dir) }), // step 02
-		"move":      move,                                                                         // step 03
+		"move":      withLinkPID(MoveLink),                                                        // step 03
 		"netdev":    netdev,                                                                       // step 02
 		"ready":     func([]string) ([]string, error) { return nil, nil },
 		"route":     withLinkPrefix(AddRoute), // step 04
@@ -78,7 +78,7 @@ func holderMain(args []string) int {
 		fmt.Fprintf(os.Stderr, "usage: %s PARENT-NET (the parent's network namespace, as ns.ID.Arg writes it); got %q\n", entryHolder, args)
 		return 2
 	}
-	if err := checkOwnNet(args[0]); err != nil {
+	if err := ns.NotInParent(ns.Net, args[0], "configure the network"); err != nil {
 		fmt.Fprintf(os.Stderr, "network holder: %v\n", err)
 		return 2
 	}
@@ -190,11 +190,14 @@ func withLinkPrefix(fn func(link string, p netip.Prefix) error) holder.Command {
 	}
 }
 
-func move(args []string) ([]string, error) {
-	if len(args) != 2 {
-		return nil, errors.New("usage: move NAME PID")
+// withLinkPID reads NAME PID.
+func withLinkPID(fn func(name string, pid int) error) holder.Command {
+	return func(args []string) ([]string, error) {
+		if len(args) != 2 {
+			return nil, errors.New("usage: NAME PID")
+		}
+		return withPID(func(pid int) ([]string, error) { return nil, fn(args[0], pid) })(args[1:])
 	}
-	return withPID(func(pid int) ([]string, error) { return nil, MoveLink(args[0], pid) })(args[1:])
 }
 
 // netdev answers DeviceNames of /proc/net/dev, each name hex-encoded

@@ -15,10 +15,16 @@ import (
 // input; the commands are in entry.go; its "err" answers are
 // *holder.CommandError) in new namespaces of kinds and lets it run.
 // mapRoot asks for a user namespace mapping the caller to root even when the
-// caller is root (kinds must then include ns.User). The holder refuses to run
-// in the caller's network namespace (guard.go).
+// caller is root (kinds must then include ns.User).
+//
+// The guard of every holder: the lab configures links, addresses and routes
+// only in network namespaces it made, never in the namespace of the process
+// that started the holder (the lab host's, or the machine's when the lab
+// runs outside one). The caller passes its own network namespace
+// (ns.GuardArg); the holder refuses to run when it is still in it
+// (ns.NotInParent, in holderMain).
 func startHolder(ctx context.Context, mapRoot bool, kinds ...ns.Kind) (*holder.Holder, error) {
-	parent, err := parentNetArg()
+	parent, err := ns.GuardArg(ns.Net)
 	if err != nil {
 		return nil, err
 	}

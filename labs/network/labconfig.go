@@ -3,10 +3,8 @@
 package network
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
-	"strconv"
 
 	"github.com/vishvananda/netlink"
 )
@@ -27,69 +25,52 @@ func labVeth(name, peer string) error {
 	return nil
 }
 
-// labMove moves link NAME to the network namespace of PID, by PID.
-func labMove(args []string) ([]string, error) {
-	if len(args) != 2 {
-		return nil, errors.New("usage: labmove NAME PID")
-	}
-	pid, err := strconv.Atoi(args[1])
-	if err != nil {
-		return nil, fmt.Errorf("bad PID %q: %w", args[1], err)
-	}
-	h, err := netlink.NewHandle()
-	if err != nil {
-		return nil, fmt.Errorf("open a netlink handle: %w", err)
-	}
-	defer h.Close()
-	l, err := h.LinkByName(args[0])
-	if err != nil {
-		return nil, fmt.Errorf("find link %s: %w", args[0], err)
-	}
-	if err := h.LinkSetNsPid(l, pid); err != nil {
-		return nil, fmt.Errorf("move link %s to the network namespace of PID %d: %w", args[0], pid, err)
-	}
-	return nil, nil
+// labMove moves link name to the network namespace of PID pid, by PID.
+func labMove(name string, pid int) error {
+	return onLink(name, func(h *netlink.Handle, l netlink.Link) error {
+		if err := h.LinkSetNsPid(l, pid); err != nil {
+			return fmt.Errorf("move link %s to the network namespace of PID %d: %w", name, pid, err)
+		}
+		return nil
+	})
 }
 
 func labAddress(link string, addr netip.Prefix) error {
-	h, err := netlink.NewHandle()
-	if err != nil {
-		return fmt.Errorf("open a netlink handle: %w", err)
-	}
-	defer h.Close()
-	l, err := h.LinkByName(link)
-	if err != nil {
-		return fmt.Errorf("find link %s: %w", link, err)
-	}
-	if err := h.AddrAdd(l, &netlink.Addr{IPNet: ipNet(addr)}); err != nil {
-		return fmt.Errorf("add address %s to %s: %w", addr, link, err)
-	}
-	if err := h.LinkSetUp(l); err != nil {
-		return fmt.Errorf("set link %s up: %w", link, err)
-	}
-	return nil
+	return onLink(link, func(h *netlink.Handle, l netlink.Link) error {
+		if err := h.AddrAdd(l, &netlink.Addr{IPNet: ipNet(addr)}); err != nil {
+			return fmt.Errorf("add address %s to %s: %w", addr, link, err)
+		}
+		if err := h.LinkSetUp(l); err != nil {
+			return fmt.Errorf("set link %s up: %w", link, err)
+		}
+		return nil
+	})
 }
 
 func labRoute(link string, dst netip.Prefix) error {
-	h, err := netlink.NewHandle()
-	if err != nil {
-		return fmt.Errorf("open a netlink handle: %w", err)
-	}
-	defer h.Close()
-	l, err := h.LinkByName(link)
-	if err != nil {
-		return fmt.Errorf("find link %s: %w", link, err)
-	}
-	r := &netlink.Route{LinkIndex: l.Attrs().Index, Dst: ipNet(dst), Scope: netlink.SCOPE_LINK}
-	if err := h.RouteAdd(r); err != nil {
-		return fmt.Errorf("add route to %s via %s: %w", dst, link, err)
-	}
-	return nil
+	return onLink(link, func(h *netlink.Handle, l netlink.Link) error {
+		r := &netlink.Route{LinkIndex: l.Attrs().Index, Dst: ipNet(dst), Scope: netlink.SCOPE_LINK}
+		if err := h.RouteAdd(r); err != nil {
+			return fmt.Errorf("add route to %s via %s: %w", dst, link, err)
+		}
+		return nil
+	})
 }
 
 // labRename renames link name to newName (it must be down, as a new
 // namespace's lo is).
 func labRename(name, newName string) error {
+	return onLink(name, func(h *netlink.Handle, l netlink.Link) error {
+		if err := h.LinkSetName(l, newName); err != nil {
+			return fmt.Errorf("rename link %s to %s: %w", name, newName, err)
+		}
+		return nil
+	})
+}
+
+// onLink calls fn with a netlink handle in the caller's network namespace
+// and the link called name there.
+func onLink(name string, fn func(h *netlink.Handle, l netlink.Link) error) error {
 	h, err := netlink.NewHandle()
 	if err != nil {
 		return fmt.Errorf("open a netlink handle: %w", err)
@@ -99,8 +80,5 @@ func labRename(name, newName string) error {
 	if err != nil {
 		return fmt.Errorf("find link %s: %w", name, err)
 	}
-	if err := h.LinkSetName(l, newName); err != nil {
-		return fmt.Errorf("rename link %s to %s: %w", name, newName, err)
-	}
-	return nil
+	return fn(h, l)
 }

@@ -329,32 +329,33 @@ type pairInfo struct {
 
 // startPair starts the bastion and its container (pair.go), kept alive
 // until the check is over; withVeth has the lab (not the learner) make the
-// veth pair in the bastion, for the steps that build on step 03.
-func startPair(ctx context.Context, cleanup *lab.Cleanup, withVeth bool) (*Pair, pairInfo, error) {
+// veth pair in the bastion, for the steps that build on step 03. What the
+// check needs to know of the pair goes into *info.
+func startPair(ctx context.Context, cleanup *lab.Cleanup, withVeth bool, info *pairInfo) (*Pair, error) {
 	p, err := StartPair(ctx)
 	if err != nil {
-		return nil, pairInfo{}, err
+		return nil, err
 	}
 	cleanup.Add(p.Stop)
-	info := pairInfo{Bastion: p.BastionPID(), Container: p.ContainerPID, BastionLink: p.BastionLink, ContainerLink: p.ContainerLink}
+	*info = pairInfo{Bastion: p.BastionPID(), Container: p.ContainerPID, BastionLink: p.BastionLink, ContainerLink: p.ContainerLink}
 	if info.ContainerSet, err = ns.Of(p.ContainerPID); err != nil {
-		return nil, info, err
+		return nil, err
 	}
 	if withVeth {
 		if _, err := p.Bastion.Do("labveth %s %s", p.BastionLink, p.ContainerLink); err != nil {
-			return nil, info, err
+			return nil, err
 		}
 	}
-	return p, info, nil
+	return p, nil
 }
 
 // vethReport is what step 03 saw.
 type vethReport struct {
 	Pair           pairInfo
-	CreateErr      string   // CreateVeth's error, run in the bastion
+	CreateErr      string   // CreateVeth's error, run in the bastion, with where
 	AfterCreate    []string // the bastion's links after CreateVeth
 	Kind           string   // the type of the bastion's end
-	MoveErr        string   // MoveLink's error, run in the bastion
+	MoveErr        string   // MoveLink's error, run in the bastion, with where
 	BastionLinks   []string // after MoveLink
 	ContainerLinks []string
 	Refusals       []refusal // CreateVeth and MoveLink where the kernel refuses them
@@ -363,18 +364,14 @@ type vethReport struct {
 
 func runVeth(ctx context.Context, cleanup *lab.Cleanup) (r vethReport, err error) {
 	defer readHost(&r.Host, &err)
-	p, info, err := startPair(ctx, cleanup, false)
+	p, err := startPair(ctx, cleanup, false, &r.Pair)
 	if err != nil {
 		return r, err
 	}
-	r.Pair = info
 	bl, cl := p.BastionLink, p.ContainerLink
-	if _, err := p.Bastion.Do("veth %s %s", bl, cl); err != nil {
-		if err := died(err); err != nil {
-			return r, fmt.Errorf("CreateVeth in the bastion: %w", err)
-		}
-		r.CreateErr = err.Error()
-		return r, nil
+	create := learnerCall{fmt.Sprintf("CreateVeth(%s, %s) in the bastion", bl, cl), func() ([]string, error) { return p.Bastion.Do("veth %s %s", bl, cl) }}
+	if done, err := callLearner([]learnerCall{create}, &r.CreateErr); done || err != nil {
+		return r, err
 	}
 	if r.AfterCreate, err = p.Bastion.Do("links"); err != nil {
 		return r, err
@@ -384,12 +381,9 @@ func runVeth(ctx context.Context, cleanup *lab.Cleanup) (r vethReport, err error
 			return r, err
 		}
 	}
-	if _, err := p.Bastion.Do("move %s %d", cl, p.ContainerPID); err != nil {
-		if err := died(err); err != nil {
-			return r, fmt.Errorf("MoveLink in the bastion: %w", err)
-		}
-		r.MoveErr = err.Error()
-		return r, nil
+	move := learnerCall{fmt.Sprintf("MoveLink(%s, %d) in the bastion", cl, p.ContainerPID), func() ([]string, error) { return p.Bastion.Do("move %s %d", cl, p.ContainerPID) }}
+	if done, err := callLearner([]learnerCall{move}, &r.MoveErr); done || err != nil {
+		return r, err
 	}
 	if r.BastionLinks, err = p.Bastion.Do("links"); err != nil {
 		return r, err
@@ -397,27 +391,39 @@ func runVeth(ctx context.Context, cleanup *lab.Cleanup) (r vethReport, err error
 	if r.ContainerLinks, err = p.Container("links"); err != nil {
 		return r, err
 	}
-	return r, vethRefused(p, &r)
+	r.Refusals, err = vethRefused(p)
+	return r, err
 }
 
 // vethRefused calls CreateVeth and MoveLink in the bastion where the kernel
 // refuses them: a name that exists, a link that left, a PID that does not
 // exist, and lo, which never leaves its network namespace.
-func vethRefused(p *Pair, r *vethReport) error {
+func vethRefused(p *Pair) ([]refusal, error) {
 	bl, cl, ct := p.BastionLink, p.ContainerLink, p.ContainerPID
-	for _, call := range []struct{ what, want, cmd string }{
+	return refusedInBastion(p, []bastionCall{
 		{fmt.Sprintf("CreateVeth(%s, %s) again in the bastion, which holds %s", bl, cl, bl), "EEXIST", fmt.Sprintf("veth %s %s", bl, cl)},
 		{fmt.Sprintf("MoveLink(%s, %d) again, now that %s has left the bastion", cl, ct, cl), "", fmt.Sprintf("move %s %d", cl, ct)},
 		{fmt.Sprintf("MoveLink(%s, %d), a PID that does not exist", bl, noPID), "ENOENT", fmt.Sprintf("move %s %d", bl, noPID)},
 		{fmt.Sprintf("MoveLink(lo, %d): lo never leaves its network namespace", ct), "EINVAL", fmt.Sprintf("move lo %d", ct)},
-	} {
+	})
+}
+
+// bastionCall is a holder command that calls a learner's function in the
+// bastion, where the kernel refuses it with want ("" for any error).
+type bastionCall struct{ what, want, cmd string }
+
+// refusedInBastion makes each call in turn in the bastion and records how
+// it was refused.
+func refusedInBastion(p *Pair, calls []bastionCall) ([]refusal, error) {
+	var out []refusal
+	for _, call := range calls {
 		rf, err := refuse(call.what, call.want, func() ([]string, error) { return p.Bastion.Do("%s", call.cmd) })
 		if err != nil {
-			return err
+			return out, err
 		}
-		r.Refusals = append(r.Refusals, rf)
+		out = append(out, rf)
 	}
-	return nil
+	return out, nil
 }
 
 // trafficReport is what step 04 saw.
@@ -447,11 +453,10 @@ type tcpResult struct {
 
 func runTraffic(ctx context.Context, cleanup *lab.Cleanup) (r trafficReport, err error) {
 	defer readHost(&r.Host, &err)
-	p, info, err := startPair(ctx, cleanup, true)
+	p, err := startPair(ctx, cleanup, true, &r.Pair)
 	if err != nil {
 		return r, err
 	}
-	r.Pair = info
 	bl, cl := p.BastionLink, p.ContainerLink
 	if _, err := p.Bastion.Do("labmove %s %d", cl, p.ContainerPID); err != nil {
 		return r, err
@@ -486,28 +491,22 @@ func runTraffic(ctx context.Context, cleanup *lab.Cleanup) (r trafficReport, err
 		return r, err
 	}
 	r.TCP = tcpBothWays(p)
-	return r, trafficRefused(p, &r)
+	r.Refusals, err = trafficRefused(p)
+	return r, err
 }
 
 // trafficRefused calls AddAddress and AddRoute in the bastion where the
 // kernel refuses them: a link that does not exist, and an address or a
 // route that exists already.
-func trafficRefused(p *Pair, r *trafficReport) error {
+func trafficRefused(p *Pair) ([]refusal, error) {
 	bl := p.BastionLink
 	missing, third := bl+"x", netip.PrefixFrom(LabNet.Addr().Next().Next().Next(), 32)
-	for _, call := range []struct{ what, want, cmd string }{
+	return refusedInBastion(p, []bastionCall{
 		{fmt.Sprintf("AddAddress(%s, %s), a link that does not exist", missing, third), "", fmt.Sprintf("addr %s %s", missing, third)},
 		{fmt.Sprintf("AddAddress(%s, %s) again", bl, BastionAddr), "EEXIST", fmt.Sprintf("addr %s %s", bl, BastionAddr)},
 		{fmt.Sprintf("AddRoute(%s, %s), a link that does not exist", missing, third), "", fmt.Sprintf("route %s %s", missing, third)},
 		{fmt.Sprintf("AddRoute(%s, %s) again", bl, ContainerAddr), "EEXIST", fmt.Sprintf("route %s %s", bl, ContainerAddr)},
-	} {
-		rf, err := refuse(call.what, call.want, func() ([]string, error) { return p.Bastion.Do("%s", call.cmd) })
-		if err != nil {
-			return err
-		}
-		r.Refusals = append(r.Refusals, rf)
-	}
-	return nil
+	})
 }
 
 // learnerCall is one holder command that calls a learner's function.
@@ -581,11 +580,10 @@ type linksOfCall struct {
 
 func runMovedAndGone(ctx context.Context, cleanup *lab.Cleanup) (r movedReport, err error) {
 	defer readHost(&r.Host, &err)
-	p, info, err := startPair(ctx, cleanup, true)
+	p, err := startPair(ctx, cleanup, true, &r.Pair)
 	if err != nil {
 		return r, err
 	}
-	r.Pair = info
 	bl, cl := p.BastionLink, p.ContainerLink
 	call := func(when string, pid int, who string, want ...string) bool {
 		slices.Sort(want)

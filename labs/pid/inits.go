@@ -315,12 +315,7 @@ func reaperMain(args []string) int {
 // reapZombie makes an orphan, lets it end, shows its zombie, and reaps it
 // with ReapOne once the parent says so.
 func reapZombie(ctx context.Context) error {
-	r, w, err := os.Pipe()
-	if err != nil {
-		return err
-	}
-	orphan, err := startOrphaner(ctx, r)
-	r.Close()
+	orphan, w, err := startOrphaner(ctx)
 	if err != nil {
 		return err
 	}
@@ -362,14 +357,8 @@ type reaped struct {
 // thread of its own, and lets the orphan end only once that thread waits
 // in the kernel (its wchan is do_wait), so that ReapOne must wait for it.
 func reapRunning(ctx context.Context) error {
-	r, w, err := os.Pipe()
+	orphan, w, err := startOrphaner(ctx)
 	if err != nil {
-		return err
-	}
-	orphan, err := startOrphaner(ctx, r)
-	r.Close()
-	if err != nil {
-		w.Close()
 		return err
 	}
 	tids, done := make(chan int, 1), make(chan reaped, 1)
@@ -419,19 +408,26 @@ func awaitWait(tid int, done chan reaped) bool {
 	return true
 }
 
-// startOrphaner runs the orphaner with stdin as cat's input, reaps it, and
-// returns the orphan's PID.
-func startOrphaner(ctx context.Context, stdin *os.File) (int, error) {
-	var out, errb bytes.Buffer
-	err := spawn.Run(ctx, spawn.Config{Entrypoint: entryOrphaner, Stdin: stdin, Stdout: &out, Stderr: &errb})
+// startOrphaner runs the orphaner, reaps it, and returns the orphan's PID
+// and the write end of a pipe that is cat's input: the orphan ends once it
+// is closed.
+func startOrphaner(ctx context.Context) (int, *os.File, error) {
+	r, w, err := os.Pipe()
 	if err != nil {
-		return 0, fmt.Errorf("orphaner: %w: %s", err, strings.TrimSpace(errb.String()))
+		return 0, nil, err
+	}
+	defer r.Close()
+	var out, errb bytes.Buffer
+	if err := spawn.Run(ctx, spawn.Config{Entrypoint: entryOrphaner, Stdin: r, Stdout: &out, Stderr: &errb}); err != nil {
+		w.Close()
+		return 0, nil, fmt.Errorf("orphaner: %w: %s", err, strings.TrimSpace(errb.String()))
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(out.String()))
 	if err != nil {
-		return 0, fmt.Errorf("orphaner said %q: %w", out.String(), err)
+		w.Close()
+		return 0, nil, fmt.Errorf("orphaner said %q: %w", out.String(), err)
 	}
-	return pid, nil
+	return pid, w, nil
 }
 
 // treeMain is init of a namespace with two sleeping children and a shell

@@ -68,21 +68,29 @@ func TestNSpidOf(t *testing.T) {
 }
 
 func TestSigMask(t *testing.T) {
-	tests := []struct {
-		name, hex string
-		want      uint64
-		bad       bool
-	}{
-		{name: "sleep", hex: "0000000000000000", want: 0},
-		{name: "go runtime", hex: "fffffffffffffeff", want: 0xfffffffffffffeff},
-		{name: "SIGTERM", hex: "0000000000004000\n", want: 1 << 14},
-		{name: "junk", hex: "xyz", bad: true},
-	}
+	parses(t, "SigMask", SigMask, []parseCase[uint64]{
+		{name: "sleep", text: "0000000000000000", want: 0},
+		{name: "go runtime", text: "fffffffffffffeff", want: 0xfffffffffffffeff},
+		{name: "SIGTERM", text: "0000000000004000\n", want: 1 << 14},
+		{name: "junk", text: "xyz", bad: true},
+	})
+}
+
+// parseCase is a case of parses: want, or an error when bad.
+type parseCase[T comparable] struct {
+	name, text string
+	want       T
+	bad        bool
+}
+
+// parses checks parse (called what) on each case.
+func parses[T comparable](t *testing.T, what string, parse func(string) (T, error), tests []parseCase[T]) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := SigMask(tt.hex)
+			got, err := parse(tt.text)
 			if got != tt.want || (err != nil) != tt.bad {
-				t.Errorf("SigMask(%q) = %#x, %v; want %#x, error %v", tt.hex, got, err, tt.want, tt.bad)
+				t.Errorf("%s(%q) = %+v, %v; want %+v, error %v", what, tt.text, got, err, tt.want, tt.bad)
 			}
 		})
 	}
@@ -98,25 +106,13 @@ func TestHasSignal(t *testing.T) {
 }
 
 func TestParseStat(t *testing.T) {
-	tests := []struct {
-		name, text string
-		want       procStat
-		bad        bool
-	}{
+	parses(t, "parseStat", parseStat, []parseCase[procStat]{
 		{name: "zombie", text: "11 (cat) Z 1 11 1 0 -1 4227084 0 0\n", want: procStat{Comm: "cat", State: 'Z', PPID: 1}},
 		{name: "blanks and parens in comm", text: "5 (a (b) c) S 4 5 5 0", want: procStat{Comm: "a (b) c", State: 'S', PPID: 4}},
 		{name: "no comm", text: "5 S 4", bad: true},
 		{name: "short", text: "5 (x) S", bad: true},
 		{name: "bad parent", text: "5 (x) S y", bad: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseStat(tt.text)
-			if got != tt.want || (err != nil) != tt.bad {
-				t.Errorf("parseStat(%q) = %+v, %v; want %+v, error %v", tt.text, got, err, tt.want, tt.bad)
-			}
-		})
-	}
+	})
 }
 
 // TestProcPIDsNumeric: /proc's names sorted as numbers, not as strings.

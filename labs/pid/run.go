@@ -55,8 +55,8 @@ func runNewNamespace(ctx context.Context, cleanup *lab.Cleanup) (r newNamespaceR
 	if spare := kinds[:cap(kinds)]; spare[1] != "" || len(cfg.New) != 1 {
 		return r, fmt.Errorf("StartInNewPID changed the caller's Config in place: the array behind cfg.New now holds %v; want it untouched (append to a copy: slices.Clone(cfg.New))", spare)
 	}
-	if p.Child().Released() {
-		return r, fmt.Errorf("StartInNewPID returned child PID %d already released; want it held, so that the caller can look at it before it runs (spawn.Start holds it; do not call Release, Run or Wait)", p.PID())
+	if err := spawn.Held("StartInNewPID", p.Child(), nil); err != nil {
+		return r, err
 	}
 	r.PID = p.PID()
 	if r.Status, err = readStatus(strconv.Itoa(r.PID)); err != nil {
@@ -89,26 +89,15 @@ const procViewDir = "/dev"
 func runProcMount(ctx context.Context, cleanup *lab.Cleanup) (r procMountReport, err error) {
 	r.Runner = os.Getpid()
 	cfg := spawn.Config{New: []ns.Kind{ns.PID, ns.Mnt}, Entrypoint: entryProcView, Args: []string{strconv.Itoa(r.Runner)}, Dir: procViewDir}
-	p, err := holder.StartWith(ctx, withKill(cfg), spawn.Start)
-	if err != nil {
+	if r.PID, err = reporter(ctx, cleanup, cfg, &r.procViews, "a child in new PID and mount namespaces calling MountProc"); err != nil {
 		return r, err
-	}
-	cleanup.Add(p.Stop)
-	r.PID = p.PID()
-	if err := p.Report(&r.procViews); err != nil {
-		return r, fmt.Errorf("a child in new PID and mount namespaces calling MountProc: %w", err)
 	}
 	// The kernel refuses a proc mount to a process without CAP_SYS_ADMIN in
 	// the user namespace that owns its PID namespace: a child in new user
 	// and mount namespaces that stays in the lab host's PID namespace.
 	cfg = spawn.Config{New: []ns.Kind{ns.User, ns.Mnt}, MapRoot: true, Entrypoint: entryRefused}
-	q, err := holder.StartWith(ctx, withKill(cfg), spawn.Start)
-	if err != nil {
+	if _, err := reporter(ctx, cleanup, cfg, &r.Refused, "a child in new user and mount namespaces calling MountProc"); err != nil {
 		return r, err
-	}
-	cleanup.Add(q.Stop)
-	if err := q.Report(&r.Refused); err != nil {
-		return r, fmt.Errorf("a child in new user and mount namespaces calling MountProc: %w", err)
 	}
 	return r, nil
 }
@@ -124,22 +113,11 @@ type signalsReport struct {
 }
 
 func runSignals(ctx context.Context, cleanup *lab.Cleanup) (r signalsReport, err error) {
-	p, err := holder.StartWith(ctx, withKill(spawn.Config{Entrypoint: entrySignals}), spawn.Start)
-	if err != nil {
+	if r.BoxPID, err = reporter(ctx, cleanup, spawn.Config{Entrypoint: entrySignals}, &r.Box, "the box that signals an init without handlers"); err != nil {
 		return r, err
 	}
-	cleanup.Add(p.Stop)
-	r.BoxPID = p.PID()
-	if err := p.Report(&r.Box); err != nil {
-		return r, fmt.Errorf("the box that signals an init without handlers: %w", err)
-	}
-	f, err := holder.StartWith(ctx, withKill(spawn.Config{New: []ns.Kind{ns.Mnt}, Entrypoint: entryFakeProc}), spawn.Start)
-	if err != nil {
+	if _, err := reporter(ctx, cleanup, spawn.Config{New: []ns.Kind{ns.Mnt}, Entrypoint: entryFakeProc}, &r.Fake, "a child calling Catches on a fake /proc"); err != nil {
 		return r, err
-	}
-	cleanup.Add(f.Stop)
-	if err := f.Report(&r.Fake); err != nil {
-		return r, fmt.Errorf("a child calling Catches on a fake /proc: %w", err)
 	}
 	var out, errb bytes.Buffer
 	sh := withKill(spawn.Config{New: []ns.Kind{ns.PID}, Args: []string{"sh", "-c", "kill -KILL $$; kill -TERM $$; echo alive"}, Stdout: &out, Stderr: &errb})
@@ -360,13 +338,8 @@ func runInitDeath(ctx context.Context, cleanup *lab.Cleanup) (r initDeathReport,
 // membersWithoutProc has a child, chrooted into an empty directory, call
 // Members: os.ReadDir("/proc") fails there with ENOENT.
 func (r *initDeathReport) membersWithoutProc(ctx context.Context, cleanup *lab.Cleanup) error {
-	p, err := holder.StartWith(ctx, withKill(spawn.Config{New: []ns.Kind{ns.Mnt}, Entrypoint: entryNoProc}), spawn.Start)
-	if err != nil {
+	if _, err := reporter(ctx, cleanup, spawn.Config{New: []ns.Kind{ns.Mnt}, Entrypoint: entryNoProc}, &r.NoProc, "a child without /proc calling Members"); err != nil {
 		return err
-	}
-	cleanup.Add(p.Stop)
-	if err := p.Report(&r.NoProc); err != nil {
-		return fmt.Errorf("a child without /proc calling Members: %w", err)
 	}
 	return nil
 }
@@ -400,14 +373,8 @@ func runNoEscape(ctx context.Context, cleanup *lab.Cleanup) (r reachReport, err 
 	}
 	cleanup.Add(func() { target.Stop() })
 	cfg := spawn.Config{New: []ns.Kind{ns.PID, ns.Mnt}, Entrypoint: entryReach, Args: []string{strconv.Itoa(target.PID())}}
-	p, err := holder.StartWith(ctx, withKill(cfg), spawn.Start)
-	if err != nil {
+	if r.ChildPID, err = reporter(ctx, cleanup, cfg, &r.reachView, fmt.Sprintf("a child in a new PID namespace calling Reach(%d)", target.PID())); err != nil {
 		return r, err
-	}
-	cleanup.Add(p.Stop)
-	r.ChildPID = p.PID()
-	if err := p.Report(&r.reachView); err != nil {
-		return r, fmt.Errorf("a child in a new PID namespace calling Reach(%d): %w", target.PID(), err)
 	}
 	return r, nil
 }
@@ -439,14 +406,8 @@ type unshareStep struct {
 }
 
 func runUnshare(ctx context.Context, cleanup *lab.Cleanup) (r unshareStep, err error) {
-	p, err := holder.StartWith(ctx, withKill(spawn.Config{Entrypoint: entryUnshare}), spawn.Start)
-	if err != nil {
+	if r.BoxPID, err = reporter(ctx, cleanup, spawn.Config{Entrypoint: entryUnshare}, &r.Report, "a Go program calling UnshareForChildren on a locked thread"); err != nil {
 		return r, err
-	}
-	cleanup.Add(p.Stop)
-	r.BoxPID = p.PID()
-	if err := p.Report(&r.Report); err != nil {
-		return r, fmt.Errorf("a Go program calling UnshareForChildren on a locked thread: %w", err)
 	}
 	return r, nil
 }
@@ -564,4 +525,19 @@ func ownParent() error {
 		return errors.New("NS_GET_PARENT gave a parent")
 	}
 	return err
+}
+
+// reporter starts cfg (withKill) as a holder, stopped after the check, and
+// reads its report into v; what says who it is in an error. It returns the
+// holder's PID.
+func reporter(ctx context.Context, cleanup *lab.Cleanup, cfg spawn.Config, v any, what string) (int, error) {
+	p, err := holder.StartWith(ctx, withKill(cfg), spawn.Start)
+	if err != nil {
+		return 0, err
+	}
+	cleanup.Add(p.Stop)
+	if err := p.Report(v); err != nil {
+		return p.PID(), fmt.Errorf("%s: %w", what, err)
+	}
+	return p.PID(), nil
 }

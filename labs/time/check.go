@@ -293,6 +293,20 @@ func (s shift) say(c *lab.Check) {
 	c.Check(s.ok(), "%s: inside %s, the machine's %s; ahead by %s (offset %s)", s.name, inside, outside, ms(s.ahead()), span(s.offset))
 }
 
+// shiftsOK narrates each shift, then fails on the first that is off, with
+// the message why(s).
+func shiftsOK(c *lab.Check, shifts []shift, why func(s shift) string) error {
+	for _, s := range shifts {
+		s.say(c)
+	}
+	for _, s := range shifts {
+		if !s.ok() {
+			return c.Failf("%s", why(s))
+		}
+	}
+	return nil
+}
+
 func checkClocks(c *lab.Check, r clocksReport) error {
 	if err := childInNew(c, r.Child, "child", r.Offsets); err != nil {
 		return err
@@ -303,18 +317,14 @@ func checkClocks(c *lab.Check, r clocksReport) error {
 	}
 	b, a := r.Outside.Before, r.Outside.After
 	c.Say("ReadClocks() in the child: %s", in)
-	shifts := []shift{
+	if err := shiftsOK(c, []shift{
 		{"CLOCK_REALTIME", in.Realtime, 0, b.Realtime, a.Realtime},
 		{"CLOCK_MONOTONIC", in.Monotonic, r.Offsets.Monotonic, b.Monotonic, a.Monotonic},
 		{"CLOCK_BOOTTIME", in.Boottime, r.Offsets.Boottime, b.Boottime, a.Boottime},
-	}
-	for _, s := range shifts {
-		s.say(c)
-	}
-	for _, s := range shifts {
-		if !s.ok() {
-			return c.Failf("ReadClocks() in the child: %s is %s ahead of the machine's; want %s, the namespace's offset for it (±%s), read with clock_gettime(2) of that very clock", s.name, span(s.ahead()), span(s.offset), slack)
-		}
+	}, func(s shift) string {
+		return fmt.Sprintf("ReadClocks() in the child: %s is %s ahead of the machine's; want %s, the namespace's offset for it (±%s), read with clock_gettime(2) of that very clock", s.name, span(s.ahead()), span(s.offset), slack)
+	}); err != nil {
+		return err
 	}
 	if err := labClocks(c, r.Saw, r.Offsets, r.Outside); err != nil {
 		return err
@@ -352,17 +362,13 @@ func checkUptime(c *lab.Check, r clocksReport) error {
 	}
 	b, a := r.Outside.Before, r.Outside.After
 	c.Say("ReadUptime() in the child: %s", in)
-	shifts := []shift{
+	if err := shiftsOK(c, []shift{
 		{"/proc/uptime", in.Proc, r.Offsets.Boottime, b.Boottime, a.Boottime},
 		{"sysinfo(2)", in.Sysinfo, r.Offsets.Boottime, b.Boottime, a.Boottime},
-	}
-	for _, s := range shifts {
-		s.say(c)
-	}
-	for _, s := range shifts {
-		if !s.ok() {
-			return c.Failf("ReadUptime() in the child: the uptime from %s is %s ahead of the machine's; want %s, the namespace's boottime offset (±%s): the first number of /proc/uptime, and the uptime field of sysinfo(2)", s.name, span(s.ahead()), span(s.offset), slack)
-		}
+	}, func(s shift) string {
+		return fmt.Sprintf("ReadUptime() in the child: the uptime from %s is %s ahead of the machine's; want %s, the namespace's boottime offset (±%s): the first number of /proc/uptime, and the uptime field of sysinfo(2)", s.name, span(s.ahead()), span(s.offset), slack)
+	}); err != nil {
+		return err
 	}
 	if err := labClocks(c, r.Saw, r.Offsets, r.Outside); err != nil {
 		return err

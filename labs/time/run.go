@@ -64,6 +64,24 @@ func nurseryFor(cleanup *lab.Cleanup) (*nursery, error) {
 	return n, nil
 }
 
+// timeNursery starts a nursery (see nurseryFor) whose thread is in a new
+// time namespace (the lab's own unshare), with offsets o when not nil.
+func timeNursery(cleanup *lab.Cleanup, o *Offsets) (*nursery, error) {
+	n, err := nurseryFor(cleanup)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.unshareTime(); err != nil {
+		return nil, err
+	}
+	if o != nil {
+		if err := writeOffsets(n.tid, offsetsText(*o)); err != nil {
+			return nil, fmt.Errorf("the lab's write of %s to the new namespace: %w", *o, err)
+		}
+	}
+	return n, nil
+}
+
 // hold starts a child in mode from n, held until cleanup, and reads its report.
 func hold(n *nursery, cleanup *lab.Cleanup, mode string) (r inNamespace, err error) {
 	r.Thread = n.tid
@@ -159,11 +177,8 @@ type setOffsetsReport struct {
 }
 
 func runSetOffsets(_ context.Context, cleanup *lab.Cleanup) (r setOffsetsReport, err error) {
-	n, err := nurseryFor(cleanup)
+	n, err := timeNursery(cleanup, nil)
 	if err != nil {
-		return r, err
-	}
-	if err := n.unshareTime(); err != nil {
 		return r, err
 	}
 	for _, text := range []string{"realtime 1 0\n", "monotonic 0 1000000000\n"} {
@@ -285,16 +300,10 @@ var parseTexts = []struct{ name, text string }{
 }
 
 func runReadOffsets(_ context.Context, cleanup *lab.Cleanup) (r readOffsetsReport, err error) {
-	n, err := nurseryFor(cleanup)
+	r.Set = offsetsStep03
+	n, err := timeNursery(cleanup, &r.Set)
 	if err != nil {
 		return r, err
-	}
-	if err := n.unshareTime(); err != nil {
-		return r, err
-	}
-	r.Set = offsetsStep03
-	if err := writeOffsets(n.tid, offsetsText(r.Set)); err != nil {
-		return r, fmt.Errorf("the lab's write of %s to the new namespace: %w", r.Set, err)
 	}
 	if r.inNamespace, err = hold(n, cleanup, modeHold); err != nil {
 		return r, err
@@ -348,15 +357,9 @@ func runUptime(ctx context.Context, cleanup *lab.Cleanup) (clocksReport, error) 
 // clocksIn makes a namespace with o and has a child in mode read its clocks there.
 func clocksIn(cleanup *lab.Cleanup, o Offsets, mode string) (r clocksReport, err error) {
 	r.Offsets = o
-	n, err := nurseryFor(cleanup)
+	n, err := timeNursery(cleanup, &o)
 	if err != nil {
 		return r, err
-	}
-	if err := n.unshareTime(); err != nil {
-		return r, err
-	}
-	if err := writeOffsets(n.tid, offsetsText(o)); err != nil {
-		return r, fmt.Errorf("the lab's write of %s to the new namespace: %w", o, err)
 	}
 	if r.Outside.Before, err = readClocks(); err != nil {
 		return r, err
@@ -383,15 +386,9 @@ type joinReport struct {
 
 func runJoin(_ context.Context, cleanup *lab.Cleanup) (r joinReport, err error) {
 	r.Offsets = offsetsStep06
-	n, err := nurseryFor(cleanup)
+	n, err := timeNursery(cleanup, &r.Offsets)
 	if err != nil {
 		return r, err
-	}
-	if err := n.unshareTime(); err != nil {
-		return r, err
-	}
-	if err := writeOffsets(n.tid, offsetsText(r.Offsets)); err != nil {
-		return r, fmt.Errorf("the lab's write of %s to the new namespace: %w", r.Offsets, err)
 	}
 	if r.Holder, err = hold(n, cleanup, modeHold); err != nil {
 		return r, err

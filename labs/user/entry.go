@@ -71,7 +71,7 @@ func hostnameMain(args []string) int {
 	if len(args) != 4 || (args[0] != "rename" && args[0] != "same") {
 		return fail(errors.New("usage: user-hostname rename|same PARENT-USER PARENT-UTS NAME"))
 	}
-	if err := notIn(ns.User, args[1]); err != nil {
+	if err := ns.NotInParent(ns.User, args[1], "call sethostname(2)"); err != nil {
 		return fail(err)
 	}
 	var r hostnameReport
@@ -79,7 +79,7 @@ func hostnameMain(args []string) int {
 	name := args[3]
 	if args[0] == "same" {
 		name = r.Before
-	} else if err := notIn(ns.UTS, args[2]); err != nil {
+	} else if err := ns.NotInParent(ns.UTS, args[2], "call sethostname(2)"); err != nil {
 		return fail(err)
 	}
 	if err := unix.Sethostname([]byte(name)); err != nil {
@@ -93,28 +93,6 @@ func hostname() string {
 	var u unix.Utsname
 	unix.Uname(&u) // cannot fail with a valid buffer
 	return unix.ByteSliceToString(u.Nodename[:])
-}
-
-// guardArg is the caller's namespace of kind k (ns.ID.Arg), for a child to
-// compare with its own: a child cannot always read its parent's
-// /proc/PID/ns, so it is told.
-func guardArg(k ns.Kind) (string, error) {
-	id, err := ns.Get(ns.Self, k)
-	if err != nil {
-		return "", err
-	}
-	return id.Arg(), nil
-}
-
-// notIn fails when this process is still in its parent's namespace of kind
-// k (parent from guardArg): the lab calls sethostname(2) only from a user
-// namespace, and in a UTS namespace, that it made.
-func notIn(k ns.Kind, parent string) error {
-	own, err := ns.Get(ns.Self, k)
-	if err != nil {
-		return err
-	}
-	return ns.NotIn(own, parent, "call sethostname(2)")
 }
 
 // fileReport is one ID a user-files child tried to give a file, as it sees it.

@@ -68,83 +68,63 @@ func TestParseIDMap(t *testing.T) {
 	}
 }
 
-// judgedAs checks that a judge passes (want "") or fails with want in its message.
-func judgedAs(t *testing.T, err error, want string) {
-	t.Helper()
-	switch {
-	case want == "" && err != nil:
-		t.Errorf("got %v; want it to pass", err)
-	case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
-		t.Errorf("got %v; want an error with %q", err, want)
+// edit is a case of judgeEdits: how it changes a good report, and what
+// the judge must then fail with ("" when it must still pass).
+type edit[R any] struct {
+	edit func(*R)
+	want string
+}
+
+// judgeEdits checks judge on good edited by each case (a nil edit leaves
+// it as it is): it passes where want is "", else fails with want in its
+// message.
+func judgeEdits[R any](t *testing.T, good R, judge func(R) error, tests map[string]edit[R]) {
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			r := good
+			if tt.edit != nil {
+				tt.edit(&r)
+			}
+			switch err := judge(r); {
+			case tt.want == "" && err != nil:
+				t.Errorf("got %v; want it to pass", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("got %v; want an error with %q", err, tt.want)
+			}
+		})
 	}
 }
 
 func TestJudgeRefusals(t *testing.T) {
 	good := mapping{Writer: "root", PID: 13, AgainEPERM: true, Missing: refusal{Errno: "ENOENT"}, Preset: refusal{Errno: "EPERM"}}
-	tests := map[string]struct {
-		edit func(*mapping)
-		want string
-	}{
+	judgeEdits(t, good, judgeRefusals, map[string]edit[mapping]{
 		"recorded":           {},
-		"written twice":      {edit: func(m *mapping) { m.AgainEPERM = false }, want: "a map is written once"},
-		"missing PID: nil":   {edit: func(m *mapping) { m.Missing = refusal{Errno: "ok"} }, want: "returned success; want an error wrapping ENOENT"},
-		"missing PID: %v":    {edit: func(m *mapping) { m.Missing = refusal{Errno: "write: no such file", Err: "write: no such file"} }, want: "wrapping ENOENT"},
-		"setgroups dropped":  {edit: func(m *mapping) { m.Preset = refusal{Errno: "ok"} }, want: "want an error wrapping EPERM"},
-		"another errno then": {edit: func(m *mapping) { m.Preset = refusal{Errno: "EINVAL", Err: "invalid argument"} }, want: "returned invalid argument"},
-	}
-	for name, tt := range tests {
-		t.Run(name, func(t *testing.T) {
-			m := good
-			if tt.edit != nil {
-				tt.edit(&m)
-			}
-			judgedAs(t, judgeRefusals(m), tt.want)
-		})
-	}
+		"written twice":      {func(m *mapping) { m.AgainEPERM = false }, "a map is written once"},
+		"missing PID: nil":   {func(m *mapping) { m.Missing = refusal{Errno: "ok"} }, "returned success; want an error wrapping ENOENT"},
+		"missing PID: %v":    {func(m *mapping) { m.Missing = refusal{Errno: "write: no such file", Err: "write: no such file"} }, "wrapping ENOENT"},
+		"setgroups dropped":  {func(m *mapping) { m.Preset = refusal{Errno: "ok"} }, "want an error wrapping EPERM"},
+		"another errno then": {func(m *mapping) { m.Preset = refusal{Errno: "EINVAL", Err: "invalid argument"} }, "returned invalid argument"},
+	})
 }
 
 func TestJudgeGovernsMore(t *testing.T) {
 	good := powerReport{UpGoverns: true, Limited: refusal{Errno: "EMFILE"}, Closed: refusal{Errno: "EBADF"}}
-	tests := map[string]struct {
-		edit func(*powerReport)
-		want string
-	}{
+	judgeEdits(t, good, judgeGovernsMore, map[string]edit[powerReport]{
 		"recorded":           {},
-		"stops at the owner": {edit: func(r *powerReport) { r.UpGoverns = false }, want: "want true"},
-		"leaks":              {edit: func(r *powerReport) { r.Leaked = 3 }, want: "3 more open files"},
-		"EMFILE is false":    {edit: func(r *powerReport) { r.Limited = refusal{Errno: "ok"} }, want: "wrapping EMFILE"},
-		"EBADF is false":     {edit: func(r *powerReport) { r.Closed = refusal{Errno: "ok"} }, want: "wrapping EBADF"},
-	}
-	for name, tt := range tests {
-		t.Run(name, func(t *testing.T) {
-			r := good
-			if tt.edit != nil {
-				tt.edit(&r)
-			}
-			judgedAs(t, judgeGovernsMore(r), tt.want)
-		})
-	}
+		"stops at the owner": {func(r *powerReport) { r.UpGoverns = false }, "want true"},
+		"leaks":              {func(r *powerReport) { r.Leaked = 3 }, "3 more open files"},
+		"EMFILE is false":    {func(r *powerReport) { r.Limited = refusal{Errno: "ok"} }, "wrapping EMFILE"},
+		"EBADF is false":     {func(r *powerReport) { r.Closed = refusal{Errno: "ok"} }, "wrapping EBADF"},
+	})
 }
 
 func TestJudgeChainErrors(t *testing.T) {
 	good := nestReport{Missing: refusal{Errno: "ENOENT"}, Limited: refusal{Errno: "EMFILE"}}
-	tests := map[string]struct {
-		edit func(*nestReport)
-		want string
-	}{
+	judgeEdits(t, good, judgeChainErrors, map[string]edit[nestReport]{
 		"recorded":         {},
-		"leaks":            {edit: func(r *nestReport) { r.Leaked = 4 }, want: "4 more open files"},
-		"open error lost":  {edit: func(r *nestReport) { r.Missing = refusal{Errno: "ok"} }, want: "wrapping ENOENT"},
-		"every error ends": {edit: func(r *nestReport) { r.Limited = refusal{Errno: "ok"} }, want: "wrapping EMFILE"},
-		"EMFILE as text":   {edit: func(r *nestReport) { r.Limited = refusal{Errno: "too many", Err: "too many"} }, want: "returned too many"},
-	}
-	for name, tt := range tests {
-		t.Run(name, func(t *testing.T) {
-			r := good
-			if tt.edit != nil {
-				tt.edit(&r)
-			}
-			judgedAs(t, judgeChainErrors(r), tt.want)
-		})
-	}
+		"leaks":            {func(r *nestReport) { r.Leaked = 4 }, "4 more open files"},
+		"open error lost":  {func(r *nestReport) { r.Missing = refusal{Errno: "ok"} }, "wrapping ENOENT"},
+		"every error ends": {func(r *nestReport) { r.Limited = refusal{Errno: "ok"} }, "wrapping EMFILE"},
+		"EMFILE as text":   {func(r *nestReport) { r.Limited = refusal{Errno: "too many", Err: "too many"} }, "returned too many"},
+	})
 }

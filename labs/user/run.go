@@ -124,11 +124,11 @@ type powerReport struct {
 }
 
 func runOwnedPower(ctx context.Context, cleanup *lab.Cleanup) (r powerReport, err error) {
-	gUser, err := guardArg(ns.User)
+	gUser, err := ns.GuardArg(ns.User)
 	if err != nil {
 		return r, err
 	}
-	gUTS, err := guardArg(ns.UTS)
+	gUTS, err := ns.GuardArg(ns.UTS)
 	if err != nil {
 		return r, err
 	}
@@ -205,13 +205,20 @@ func (r *powerReport) governs(pid int, user *ns.Handle) (bool, error) {
 		return false, err
 	}
 	defer uts.Close()
+	return leakCounted(&r.Leaked, fmt.Sprintf("Governs(%s, %s)", user, uts), func() (bool, error) { return Governs(user, uts) })
+}
+
+// leakCounted calls the learner's fn (what, in its error) and adds the
+// files it left open to *leaked.
+func leakCounted[T any](leaked *int, what string, fn func() (T, error)) (T, error) {
 	before := lab.OpenFiles()
-	ok, err := Governs(user, uts)
-	r.Leaked += lab.OpenFiles() - before
+	v, err := fn()
+	*leaked += lab.OpenFiles() - before
 	if err != nil {
-		return false, fmt.Errorf("Governs(%s, %s): %w", user, uts, err)
+		var zero T
+		return zero, fmt.Errorf("%s: %w", what, err)
 	}
-	return ok, nil
+	return v, nil
 }
 
 // labName returns prefix and 8 random hexadecimal digits: a name no other run uses.
@@ -418,11 +425,5 @@ func walk(r *nestReport) (err error) {
 
 // ownerChain calls OwnerChain and adds the files it left open to r.Leaked.
 func (r *nestReport) ownerChain(pid int, k ns.Kind) ([]Owner, error) {
-	before := lab.OpenFiles()
-	chain, err := OwnerChain(pid, k)
-	r.Leaked += lab.OpenFiles() - before
-	if err != nil {
-		return nil, fmt.Errorf("OwnerChain(%d, %s): %w", pid, k, err)
-	}
-	return chain, nil
+	return leakCounted(&r.Leaked, fmt.Sprintf("OwnerChain(%d, %s)", pid, k), func() ([]Owner, error) { return OwnerChain(pid, k) })
 }

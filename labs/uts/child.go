@@ -23,7 +23,7 @@ type Renamed struct {
 // RenameInChild starts a child in a new UTS namespace that calls SetNames
 // (step 02) with want and reports uname(2).
 func RenameInChild(ctx context.Context, want Names) (Renamed, error) {
-	guard, err := guardArg()
+	guard, err := ns.GuardArg(ns.UTS)
 	if err != nil {
 		return Renamed{}, err
 	}
@@ -106,7 +106,7 @@ func refusedNames() []Names {
 // RefusedInChild starts a child in a new UTS namespace that calls SetNames
 // (step 02) with each of refusedNames, and reports what SetNames returned.
 func RefusedInChild(ctx context.Context) ([]Refusal, error) {
-	guard, err := guardArg()
+	guard, err := ns.GuardArg(ns.UTS)
 	if err != nil {
 		return nil, err
 	}

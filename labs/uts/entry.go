@@ -38,12 +38,12 @@ func init() {
 }
 
 // setNamesMain: args are the hostname, the domain name and the parent's UTS
-// namespace (see guardArg).
+// namespace (see ns.GuardArg).
 func setNamesMain(args []string) int {
 	if len(args) != 3 {
 		return fail(errors.New("usage: uts-set-names HOSTNAME DOMAINNAME PARENT-UTS"))
 	}
-	if err := checkOwnUTS(args[2]); err != nil {
+	if err := ns.NotInParent(ns.UTS, args[2], "rename"); err != nil {
 		return fail(err)
 	}
 	if err := SetNames(Names{Hostname: args[0], Domainname: args[1]}); err != nil {
@@ -65,7 +65,7 @@ func unameMain([]string) int {
 
 // peerMain answers one line for each command read: "get" prints the names,
 // "set NAME" sets the host name first. It exits at the end of its input.
-// args[0] is the parent's UTS namespace (see guardArg).
+// args[0] is the parent's UTS namespace (see ns.GuardArg).
 func peerMain(args []string) int {
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
@@ -84,7 +84,7 @@ func answer(cmd string, args []string, w io.Writer) error {
 		if len(args) != 1 {
 			return errors.New("usage: uts-peer PARENT-UTS")
 		}
-		if err := checkOwnUTS(args[0]); err != nil {
+		if err := ns.NotInParent(ns.UTS, args[0], "rename"); err != nil {
 			return err
 		}
 		if err := setHostname(arg); err != nil {
@@ -98,26 +98,6 @@ func answer(cmd string, args []string, w io.Writer) error {
 		return err
 	}
 	return writeNames(w, n)
-}
-
-// guardArg is the caller's UTS namespace (ns.ID.Arg), passed to a child
-// that renames: the child refuses to rename that one.
-func guardArg() (string, error) {
-	id, err := ns.Get(ns.Self, ns.UTS)
-	if err != nil {
-		return "", err
-	}
-	return id.Arg(), nil
-}
-
-// checkOwnUTS refuses to rename the UTS namespace parent (from guardArg):
-// the lab's children rename only namespaces the lab made, never the host's.
-func checkOwnUTS(parent string) error {
-	own, err := ns.Get(ns.Self, ns.UTS)
-	if err != nil {
-		return err
-	}
-	return ns.NotIn(own, parent, "rename")
 }
 
 func fail(err error) int {
@@ -142,12 +122,12 @@ func sandboxMain(args []string) int {
 }
 
 // refusedMain calls SetNames with each of refusedNames and prints what it
-// returned, as JSON. args[0] is the parent's UTS namespace (see guardArg).
+// returned, as JSON. args[0] is the parent's UTS namespace (see ns.GuardArg).
 func refusedMain(args []string) int {
 	if len(args) != 1 {
 		return fail(errors.New("usage: uts-refused PARENT-UTS"))
 	}
-	if err := checkOwnUTS(args[0]); err != nil {
+	if err := ns.NotInParent(ns.UTS, args[0], "rename"); err != nil {
 		return fail(err)
 	}
 	var rs []Refusal

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/nslab/nslab/pkg/holder"
+	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
 )
 
@@ -20,7 +21,7 @@ type peer struct {
 // launch starts a peer with start (spawn.Start, or the learner's code) from
 // base, which gets the peer's entrypoint and arguments, and releases it.
 func launch(ctx context.Context, start holder.StartFunc, base spawn.Config) (*peer, error) {
-	guard, err := guardArg()
+	guard, err := ns.GuardArg(ns.UTS)
 	if err != nil {
 		return nil, err
 	}

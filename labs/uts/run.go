@@ -4,10 +4,10 @@ package uts
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/nslab/nslab/pkg/lab"
+	"github.com/nslab/nslab/pkg/spawn"
 )
 
 // The run halves of the steps: each calls the learner's code in the lab
@@ -20,15 +20,11 @@ type NewNamespace struct {
 
 func runNewNamespace(ctx context.Context, cleanup *lab.Cleanup) (NewNamespace, error) {
 	child, err := StartInNewUTS(ctx, []string{"true"})
-	if err != nil {
-		return NewNamespace{}, fmt.Errorf("StartInNewUTS: %w", err)
+	if child != nil {
+		cleanup.Add(func() { child.Stop() })
 	}
-	if child == nil {
-		return NewNamespace{}, errors.New("StartInNewUTS returned no child and no error; want the *spawn.Child of spawn.Start")
-	}
-	cleanup.Add(func() { child.Stop() })
-	if child.Released() {
-		return NewNamespace{}, fmt.Errorf("StartInNewUTS returned child PID %d already released; want it held, so that the caller can look at it before it runs (spawn.Start holds it; do not call Release, Run or Wait)", child.PID())
+	if err := spawn.Held("StartInNewUTS", child, err); err != nil {
+		return NewNamespace{}, err
 	}
 	return NewNamespace{PID: child.PID()}, nil
 }
@@ -62,18 +58,19 @@ func runHostUntouched(ctx context.Context, _ *lab.Cleanup) (UntouchedReport, err
 	return r, nil
 }
 
-func runJoin(ctx context.Context, _ *lab.Cleanup) (JoinReport, error) {
-	r, err := Join(ctx, LabNames())
-	if err != nil {
-		return r, fmt.Errorf("read the names of a holder's UTS namespace through NamesIn: %w", err)
-	}
-	return r, nil
-}
+var (
+	runJoin         = withLabNames(Join, "read the names of a holder's UTS namespace through NamesIn")
+	runSharedChange = withLabNames(Share, "two processes renaming a UTS namespace they share")
+)
 
-func runSharedChange(ctx context.Context, _ *lab.Cleanup) (ShareReport, error) {
-	r, err := Share(ctx, LabNames())
-	if err != nil {
-		return r, fmt.Errorf("two processes renaming a UTS namespace they share: %w", err)
+// withLabNames is the run half of a step that is one scenario (scenario.go)
+// with the lab's names; what says what it does, in its error.
+func withLabNames[R any](scenario func(context.Context, Names) (R, error), what string) func(context.Context, *lab.Cleanup) (R, error) {
+	return func(ctx context.Context, _ *lab.Cleanup) (R, error) {
+		r, err := scenario(ctx, LabNames())
+		if err != nil {
+			return r, fmt.Errorf("%s: %w", what, err)
+		}
+		return r, nil
 	}
-	return r, nil
 }

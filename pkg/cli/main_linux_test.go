@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -67,6 +68,20 @@ func call(t *testing.T, stdin string, args ...string) result {
 	var out, errb bytes.Buffer
 	code := Main(args, strings.NewReader(stdin), &out, &errb)
 	return result{code: code, stdout: out.String(), stderr: errb.String()}
+}
+
+// callJSON calls nslab with args, which must succeed, and decodes what it
+// printed into v.
+func callJSON(t *testing.T, v any, args ...string) result {
+	t.Helper()
+	r := call(t, "", args...)
+	if r.code != 0 {
+		t.Fatalf("nslab %s = %d, stderr %q", strings.Join(args, " "), r.code, r.stderr)
+	}
+	if err := json.Unmarshal([]byte(r.stdout), v); err != nil {
+		t.Fatalf("nslab %s: decode %q: %v", strings.Join(args, " "), r.stdout, err)
+	}
+	return r
 }
 
 // needNamespaces skips t when namespaces of kinds cannot be made here.

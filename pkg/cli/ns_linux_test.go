@@ -22,14 +22,8 @@ import (
 // TestNSJSONSelf checks nslab ns --json self against readlink(2) and stat(2)
 // of /proc/self/ns/*, as readlink and stat -L -c '%d %i' show them.
 func TestNSJSONSelf(t *testing.T) {
-	r := call(t, "", "ns", "--json", "self")
-	if r.code != 0 {
-		t.Fatalf("nslab ns --json self = %d, stderr %q", r.code, r.stderr)
-	}
 	var got []processJSON
-	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
-		t.Fatalf("decode %q: %v", r.stdout, err)
-	}
+	callJSON(t, &got, "ns", "--json", "self")
 	if len(got) != 1 || got[0].PID != os.Getpid() {
 		t.Fatalf("nslab ns --json self = %+v, want one process with pid %d", got, os.Getpid())
 	}
@@ -106,14 +100,8 @@ func TestNSSideBySide(t *testing.T) {
 
 // TestNSAll checks that nslab ns --all --json lists the test's own namespaces.
 func TestNSAll(t *testing.T) {
-	r := call(t, "", "ns", "--all", "--json")
-	if r.code != 0 {
-		t.Fatalf("nslab ns --all --json = %d, stderr %q", r.code, r.stderr)
-	}
 	var rows []infoJSON
-	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil {
-		t.Fatalf("decode %q: %v", r.stdout, err)
-	}
+	callJSON(t, &rows, "ns", "--all", "--json")
 	self, err := ns.Of(ns.Self)
 	if err != nil {
 		t.Fatal(err)
@@ -227,10 +215,8 @@ func TestNSTree(t *testing.T) {
 	require.NoError(t, err)
 	inode := func(s ns.Set, k ns.Kind) uint64 { id, _ := s.Get(k); return id.Inode }
 
-	r := call(t, "", "ns", "--tree", "--json")
-	require.Equal(t, 0, r.code, r.stderr)
 	var roots []*treeJSON
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &roots))
+	r := callJSON(t, &roots, "ns", "--tree", "--json")
 	ourUser := findNode(roots, inode(ours, ns.User))
 	require.NotNil(t, ourUser, "our user namespace in\n%s", r.stdout)
 	theirUser := findNode(ourUser.Children, inode(theirs, ns.User))

@@ -7,11 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/nslab/nslab/pkg/holder"
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -63,7 +63,7 @@ func TestRunInTerminal(t *testing.T) {
 	shell.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	require.NoError(t, shell.Start())
 	defer func() { shell.Process.Kill(); shell.Wait() }()
-	out := &syncOutput{}
+	out := &holder.SyncBuffer{} // what the terminal shows
 	go io.Copy(out, master)
 	fmt.Fprintf(master, "%s=1 %s run --pid -- sleep 300\n", envAsNslab, os.Args[0])
 	var sleep []int
@@ -90,22 +90,4 @@ func sleepsUnder(pid int) []int {
 		out = append(out, sleepsUnder(c)...)
 	}
 	return out
-}
-
-// syncOutput collects what the terminal shows, for many goroutines.
-type syncOutput struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (o *syncOutput) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.Write(p)
-}
-
-func (o *syncOutput) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.String()
 }

@@ -317,14 +317,25 @@ func TestGuardRefusesItsToken(t *testing.T) {
 	}
 }
 
-func TestAnnotations(t *testing.T) {
+// failing is a report of n failed steps of a lab "big", of 1 point each,
+// step i titled "t" with ID i until edit(i, step) changes it.
+func failing(n int, edit func(i int, s *StepResult)) *Report {
 	l := &lab.Lab{Name: "big"}
 	r := &Report{}
-	for i := range 14 {
-		s := &lab.Step{ID: string(rune('a' + i)), Title: "a, b: c", Points: 1}
-		l.Steps = append(l.Steps, s)
-		r.Steps = append(r.Steps, &StepResult{Lab: l, Step: s, Outcome: Fail, Message: "100% wrong\nline two", File: "labs/big/big.go", Line: 10 + i})
+	for i := range n {
+		s := &StepResult{Lab: l, Step: &lab.Step{ID: itoa(i), Title: "t", Points: 1}, Outcome: Fail}
+		edit(i, s)
+		l.Steps = append(l.Steps, s.Step)
+		r.Steps = append(r.Steps, s)
 	}
+	return r
+}
+
+func TestAnnotations(t *testing.T) {
+	r := failing(14, func(i int, s *StepResult) {
+		s.Step.ID, s.Step.Title = string(rune('a'+i)), "a, b: c"
+		s.Message, s.File, s.Line = "100% wrong\nline two", "labs/big/big.go", 10+i
+	})
 	got := r.Annotations()
 	if len(got) != MaxAnnotations {
 		t.Fatalf("%d annotations; want %d", len(got), MaxAnnotations)
@@ -336,14 +347,8 @@ func TestAnnotations(t *testing.T) {
 }
 
 func TestSummaryLimit(t *testing.T) {
-	l := &lab.Lab{Name: "big"}
-	r := &Report{}
 	long := strings.Repeat("x<y>|", 2000)
-	for i := range 400 {
-		s := &lab.Step{ID: itoa(i), Title: "t", Points: 1}
-		l.Steps = append(l.Steps, s)
-		r.Steps = append(r.Steps, &StepResult{Lab: l, Step: s, Outcome: Fail, Message: long, Detail: long, Output: long})
-	}
+	r := failing(400, func(_ int, s *StepResult) { s.Message, s.Detail, s.Output = long, long, long })
 	got := r.Summary()
 	if len(got) > SummaryLimit || !strings.Contains(got, "more failures left out") || strings.Contains(got, "x<y>") {
 		t.Errorf("summary of %d bytes; want at most %d, the cut said, learner text escaped", len(got), SummaryLimit)

@@ -48,8 +48,11 @@ func (s *SyncBuffer) Write(p []byte) (int, error) {
 }
 
 // String returns what was written so far, without surrounding white space.
-func (s *SyncBuffer) String() string {
+func (s *SyncBuffer) String() string { return strings.TrimSpace(s.Raw()) }
+
+// Raw returns what was written so far, as it was written.
+func (s *SyncBuffer) Raw() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return strings.TrimSpace(s.b.String())
+	return s.b.String()
 }

@@ -43,4 +43,7 @@ func TestSyncBuffer(t *testing.T) {
 	if got := b.String(); got != strings.Repeat("x", 400) {
 		t.Errorf("String() = %q; want 400 x and no white space around them", got)
 	}
+	if got := b.Raw(); got != strings.Repeat("x", 400)+"\n" {
+		t.Errorf("Raw() = %q; want 400 x and the newline", got)
+	}
 }

@@ -117,32 +117,24 @@ func (m Mount) summary() string {
 }
 
 func diffMounts(before, after []Mount) []change {
-	b, a := mountKeys(before), mountKeys(after)
-	var out []change
-	for _, k := range sortedKeys(a) {
-		old, ok := b[k]
-		switch {
-		case !ok:
-			out = append(out, change{"mount added: " + a[k].summary(), "umount " + quote(a[k].Target)})
-		case old.identity() != a[k].identity() || old.Unique != a[k].Unique && old.Unique != 0 && a[k].Unique != 0:
-			out = append(out, change{fmt.Sprintf("mount %s replaced: %s", k, replacement(old, a[k])),
-				fmt.Sprintf("umount %s, then mount %s from %s there again", quote(old.Target), old.FSType, old.Source)})
-		default:
-			out = append(out, diffMount(k, old, a[k])...)
-		}
-	}
-	for _, k := range sortedKeys(b) {
-		if _, ok := a[k]; !ok {
-			m := b[k]
-			out = append(out, change{"mount removed: " + m.summary(),
-				fmt.Sprintf("mount -t %s -o %s %s %s", m.FSType, m.Options, quote(m.Source), quote(m.Target))})
-		}
-	}
-	return out
+	return diffByKey(mountKeys(before), mountKeys(after), keyedDiff[Mount]{
+		added: func(_ string, m Mount) change {
+			return change{"mount added: " + m.summary(), "umount " + quote(m.Target)}
+		},
+		kept: diffMount,
+		removed: func(_ string, m Mount) change {
+			return change{"mount removed: " + m.summary(), fmt.Sprintf("mount -t %s -o %s %s %s", m.FSType, m.Options, quote(m.Source), quote(m.Target))}
+		},
+	})
 }
 
-// diffMount compares two mounts of the same file system at the same place.
+// diffMount compares two mounts at the same place: another file system (a
+// replacement), or the same one.
 func diffMount(key string, b, a Mount) []change {
+	if b.identity() != a.identity() || b.Unique != a.Unique && b.Unique != 0 && a.Unique != 0 {
+		return []change{{fmt.Sprintf("mount %s replaced: %s", key, replacement(b, a)),
+			fmt.Sprintf("umount %s, then mount %s from %s there again", quote(b.Target), b.FSType, b.Source)}}
+	}
 	var out []change
 	if pb, pa := PropagationWords(b.Propagation), PropagationWords(a.Propagation); pb != pa {
 		out = append(out, change{fmt.Sprintf("mount %s: propagation %s -> %s", key, pb, pa), propagationHint(b, pa)})
@@ -177,6 +169,33 @@ func quote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// keyedDiff says what changed of a thing found by its key: added, kept (in
+// both states, changed or not) or removed.
+type keyedDiff[V any] struct {
+	added   func(key string, now V) change
+	kept    func(key string, before, now V) []change
+	removed func(key string, before V) change
+}
+
+// diffByKey compares two states of things by key: those of after in key
+// order, added or kept, then those removed.
+func diffByKey[V any](before, after map[string]V, d keyedDiff[V]) []change {
+	var out []change
+	for _, k := range sortedKeys(after) {
+		if old, ok := before[k]; ok {
+			out = append(out, d.kept(k, old, after[k])...)
+		} else {
+			out = append(out, d.added(k, after[k]))
+		}
+	}
+	for _, k := range sortedKeys(before) {
+		if _, ok := after[k]; !ok {
+			out = append(out, d.removed(k, before[k]))
+		}
+	}
+	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -114,26 +114,19 @@ func (l Link) summary() string {
 }
 
 func diffLinks(before, after []Link) []change {
-	b, a := linksByName(before), linksByName(after)
-	var out []change
-	for _, k := range sortedKeys(a) {
-		old, ok := b[k]
-		switch {
-		case !ok:
-			out = append(out, change{"link added: " + a[k].summary(), "ip link delete " + k})
-		case old.Index != a[k].Index || old.Type != a[k].Type:
-			out = append(out, change{fmt.Sprintf("link %s replaced: index %d %s -> index %d %s", k, old.Index, old.Type, a[k].Index, a[k].Type),
-				fmt.Sprintf("ip link delete %s, then make it again: ip link add %s type %s", k, k, old.Type)})
-		default:
-			out = append(out, diffLink(old, a[k])...)
-		}
-	}
-	for _, k := range sortedKeys(b) {
-		if _, ok := a[k]; !ok {
-			out = append(out, change{"link removed: " + b[k].summary(), fmt.Sprintf("ip link add %s type %s", k, b[k].Type)})
-		}
-	}
-	return out
+	return diffByKey(linksByName(before), linksByName(after), keyedDiff[Link]{
+		added: func(k string, l Link) change { return change{"link added: " + l.summary(), "ip link delete " + k} },
+		kept: func(k string, old, now Link) []change {
+			if old.Index != now.Index || old.Type != now.Type {
+				return []change{{fmt.Sprintf("link %s replaced: index %d %s -> index %d %s", k, old.Index, old.Type, now.Index, now.Type),
+					fmt.Sprintf("ip link delete %s, then make it again: ip link add %s type %s", k, k, old.Type)}}
+			}
+			return diffLink(old, now)
+		},
+		removed: func(k string, l Link) change {
+			return change{"link removed: " + l.summary(), fmt.Sprintf("ip link add %s type %s", k, l.Type)}
+		},
+	})
 }
 
 func linksByName(ls []Link) map[string]Link {

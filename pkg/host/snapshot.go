@@ -124,19 +124,11 @@ func changes(b, a Snapshot) []change {
 // diffSet reports the items added to and removed from a set; hint says how
 // to undo the addition (added true) or the removal of an item.
 func diffSet(what string, before, after []string, hint func(item string, added bool) string) []change {
-	b, a := toSet(before), toSet(after)
-	var out []change
-	for _, x := range slices.Sorted(maps.Keys(a)) {
-		if !b[x] {
-			out = append(out, change{fmt.Sprintf("%s added: %s", what, x), hint(x, true)})
-		}
-	}
-	for _, x := range slices.Sorted(maps.Keys(b)) {
-		if !a[x] {
-			out = append(out, change{fmt.Sprintf("%s removed: %s", what, x), hint(x, false)})
-		}
-	}
-	return out
+	return diffByKey(toSet(before), toSet(after), keyedDiff[bool]{
+		added:   func(x string, _ bool) change { return change{fmt.Sprintf("%s added: %s", what, x), hint(x, true)} },
+		kept:    func(string, bool, bool) []change { return nil },
+		removed: func(x string, _ bool) change { return change{fmt.Sprintf("%s removed: %s", what, x), hint(x, false)} },
+	})
 }
 
 func toSet(s []string) map[string]bool {

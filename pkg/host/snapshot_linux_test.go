@@ -41,7 +41,12 @@ func init() {
 // daemon, in new namespaces: start sleep in a session of its own and leave
 // it behind (the double fork of a daemon: its parent, this child, exits at once).
 func daemon(args []string) int {
-	cmd := exec.Command("sleep", args[0])
+	return leaveBehind(exec.Command("sleep", args[0]))
+}
+
+// leaveBehind starts cmd in a session of its own and prints its PID, for
+// the caller to exit without it: the exit status of a spawn entry point.
+func leaveBehind(cmd *exec.Cmd) int {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -131,13 +136,7 @@ func noise(mode string) int {
 	if mode == "launch" {
 		cmd := exec.Command("/proc/self/exe", "-test.run=^$")
 		cmd.Env = append(os.Environ(), envNoise+"=work")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-		if err := cmd.Start(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		fmt.Println(cmd.Process.Pid)
-		return 0
+		return leaveBehind(cmd)
 	}
 	deadline := time.Now().Add(2 * time.Second)
 	for i := 0; time.Now().Before(deadline); i++ {

@@ -183,6 +183,10 @@ func (w *Watcher) waitChange(ctx context.Context, ch <-chan string, dir string) 
 	if quiet == 0 {
 		quiet = 150 * time.Millisecond
 	}
+	t := time.NewTimer(quiet)
+	t.Stop()
+	defer t.Stop()
+	var settled <-chan time.Time // the quiet period's end, once a file under dir changed
 	for {
 		select {
 		case <-ctx.Done():
@@ -191,24 +195,11 @@ func (w *Watcher) waitChange(ctx context.Context, ch <-chan string, dir string) 
 			if !ok {
 				return false
 			}
-			if !Relevant(p, dir) {
-				continue
+			if settled != nil || Relevant(p, dir) { // once waiting, any change restarts the quiet period
+				t.Reset(quiet)
+				settled = t.C
 			}
-		}
-		break
-	}
-	t := time.NewTimer(quiet)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return false
-		case _, ok := <-ch:
-			if !ok {
-				return false
-			}
-			t.Reset(quiet)
-		case <-t.C:
+		case <-settled:
 			return true
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nslab/nslab/pkg/grade"
+	"github.com/nslab/nslab/pkg/holder"
 	"github.com/nslab/nslab/pkg/lab"
 )
 
@@ -184,23 +185,6 @@ func (f *fileTester) calls() []string {
 	return append([]string{}, f.runs...)
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestWatch drives the watcher with real file changes: a save re-runs the
 // step at hand; a pass moves on to the next step, and past the last step of
 // a lab to the next lab; an editor's swap file, or a file of a lab not at
@@ -211,7 +195,7 @@ func TestWatch(t *testing.T) {
 	saveLab(t, dir, "demo", "01 done")
 	saveLab(t, dir, "two", "nothing")
 	tester := &fileTester{dir: dir}
-	var out syncBuffer
+	var out holder.SyncBuffer
 	w := &Watcher{Labs: []*lab.Lab{demoLab(), two}, Dir: dir, Tester: tester, Out: &out, Quiet: 20 * time.Millisecond,
 		Now: func() time.Time { return time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC) }}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -237,7 +221,7 @@ func TestWatch(t *testing.T) {
 
 // watchDemo is TestWatch's lab demo, step by step: a failure, a swap file
 // that runs nothing, then each step passing up to the next lab.
-func watchDemo(t *testing.T, dir string, out *syncBuffer) {
+func watchDemo(t *testing.T, dir string, out *holder.SyncBuffer) {
 	t.Helper()
 	waitFor(t, out, "next: demo step 02, Second\n  edit labs/demo/demo.go, F02 (docs/labs/demo.md#step-02)\n", 1)
 	waitFor(t, out, "watching labs/demo for changes", 1)
@@ -262,7 +246,7 @@ func watchDemo(t *testing.T, dir string, out *syncBuffer) {
 
 // watchTwo is TestWatch's lab two, once demo passes: demo's files are not
 // watched any more, and two's one step passing ends the watch.
-func watchTwo(t *testing.T, dir string, out *syncBuffer) {
+func watchTwo(t *testing.T, dir string, out *holder.SyncBuffer) {
 	t.Helper()
 	// The finished lab's files are not watched any more.
 	saveLab(t, dir, "demo", "01 done, 02 done, 03 done, again")
@@ -284,12 +268,12 @@ func saveLab(t *testing.T, dir, name, text string) {
 }
 
 // waitFor waits up to 10 s for want to be n times in out.
-func waitFor(t *testing.T, out *syncBuffer, want string, n int) {
+func waitFor(t *testing.T, out *holder.SyncBuffer, want string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for strings.Count(out.String(), want) < n {
+	for strings.Count(out.Raw(), want) < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("no %q (x%d) in the output after 10 s:\n%s", want, n, out.String())
+			t.Fatalf("no %q (x%d) in the output after 10 s:\n%s", want, n, out.Raw())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -306,28 +290,28 @@ func TestWatchCancel(t *testing.T) {
 	if err := os.WriteFile(file, []byte("nothing"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var out syncBuffer
+	var out holder.SyncBuffer
 	w := &Watcher{Labs: []*lab.Lab{demoLab()}, Dir: dir, Tester: &fileTester{dir: dir}, Out: &out}
 	ctx, cancel := context.WithCancel(context.Background())
 	ended := make(chan error, 1)
 	go func() { ended <- w.Run(ctx) }()
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(out.String(), "watching") {
+	for !strings.Contains(out.Raw(), "watching") {
 		if time.Now().After(deadline) {
-			t.Fatalf("never watching:\n%s", out.String())
+			t.Fatalf("never watching:\n%s", out.Raw())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if !strings.Contains(out.String(), "next: demo step 01, First") {
-		t.Errorf("the first step is not shown:\n%s", out.String())
+	if !strings.Contains(out.Raw(), "next: demo step 01, First") {
+		t.Errorf("the first step is not shown:\n%s", out.Raw())
 	}
 	cancel()
 	select {
 	case err := <-ended:
-		if err != nil || !strings.Contains(out.String(), "watch: stopped") {
-			t.Errorf("Run() = %v, output:\n%s\nwant nil and \"watch: stopped\"", err, out.String())
+		if err != nil || !strings.Contains(out.Raw(), "watch: stopped") {
+			t.Errorf("Run() = %v, output:\n%s\nwant nil and \"watch: stopped\"", err, out.Raw())
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal(fmt.Sprintf("Run() did not return after the cancel:\n%s", out.String()))
+		t.Fatal(fmt.Sprintf("Run() did not return after the cancel:\n%s", out.Raw()))
 	}
 }

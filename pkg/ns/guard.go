@@ -35,3 +35,24 @@ func NotIn(own ID, parent, what string) error {
 	}
 	return nil
 }
+
+// GuardArg is the Arg of the caller's namespace of kind k: what a lab
+// passes to a child that checks with NotInParent.
+func GuardArg(k Kind) (string, error) {
+	id, err := Get(Self, k)
+	if err != nil {
+		return "", err
+	}
+	return id.Arg(), nil
+}
+
+// NotInParent is NotIn for the caller's own namespace of kind k: an error
+// when the calling process is still in parent (from GuardArg), or cannot
+// read its own namespace.
+func NotInParent(k Kind, parent, what string) error {
+	own, err := Get(Self, k)
+	if err != nil {
+		return err
+	}
+	return NotIn(own, parent, what)
+}

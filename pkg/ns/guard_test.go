@@ -39,3 +39,18 @@ func TestNotIn(t *testing.T) {
 		})
 	}
 }
+
+// TestNotInParent: a process is in its own namespaces (GuardArg), and not
+// in one it was never in.
+func TestNotInParent(t *testing.T) {
+	arg, err := GuardArg(UTS)
+	if err != nil {
+		t.Skipf("skip: %v", err)
+	}
+	if err := NotInParent(UTS, arg, "rename"); err == nil || !strings.Contains(err.Error(), "refuse to rename") {
+		t.Errorf("NotInParent(uts, own %s) = %v; want a refusal", arg, err)
+	}
+	if err := NotInParent(UTS, "1:1", "rename"); err != nil {
+		t.Errorf("NotInParent(uts, 1:1) = %v; want nil", err)
+	}
+}

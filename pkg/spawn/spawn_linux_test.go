@@ -59,21 +59,29 @@ func need(t *testing.T, kinds ...ns.Kind) {
 
 func TestNewNamespacesDifferOnlyWhereAsked(t *testing.T) {
 	need(t, ns.UTS, ns.IPC)
-	c, err := spawn.Start(t.Context(), spawn.Config{New: []ns.Kind{ns.UTS, ns.IPC}, Args: []string{"true"}})
-	require.NoError(t, err)
-	defer c.Stop()
-	child, err := c.Namespaces()
-	require.NoError(t, err)
-	self, err := ns.Of(ns.Self)
-	require.NoError(t, err)
-	diff := ns.Diff(self, child)
+	self, child := startTrue(t, spawn.Config{New: []ns.Kind{ns.UTS, ns.IPC}})
 	want := []ns.Kind{ns.IPC, ns.UTS}
 	if os.Geteuid() != 0 {
 		want = []ns.Kind{ns.IPC, ns.User, ns.UTS} // the user namespace added for an unprivileged caller
 	}
-	assert.Equal(t, want, diff, "kinds that differ between caller and child")
+	assert.Equal(t, want, ns.Diff(self, child), "kinds that differ between caller and child")
+}
+
+// startTrue starts true with cfg, reads the namespaces of the test and of
+// the child while it is held, then releases it and waits for it.
+func startTrue(t *testing.T, cfg spawn.Config) (self, child ns.Set) {
+	t.Helper()
+	cfg.Args = []string{"true"}
+	c, err := spawn.Start(t.Context(), cfg)
+	require.NoError(t, err)
+	defer c.Stop()
+	child, err = c.Namespaces()
+	require.NoError(t, err)
+	self, err = ns.Of(ns.Self)
+	require.NoError(t, err)
 	require.NoError(t, c.Release())
 	require.NoError(t, c.Wait())
+	return self, child
 }
 
 func TestHeldChildRunsNothingUntilReleased(t *testing.T) {
@@ -240,16 +248,8 @@ func members(t *testing.T, id ns.ID) []int {
 func TestEveryKindAtOnce(t *testing.T) {
 	kinds := []ns.Kind{ns.Cgroup, ns.IPC, ns.Mnt, ns.Net, ns.PID, ns.Time, ns.User, ns.UTS}
 	need(t, kinds...)
-	c, err := spawn.Start(t.Context(), spawn.Config{New: kinds, MapRoot: true, Args: []string{"true"}})
-	require.NoError(t, err)
-	defer c.Stop()
-	child, err := c.Namespaces()
-	require.NoError(t, err)
-	self, err := ns.Of(ns.Self)
-	require.NoError(t, err)
+	self, child := startTrue(t, spawn.Config{New: kinds, MapRoot: true})
 	assert.Empty(t, ns.Same(self, child), "kinds the child still shares with its parent")
-	require.NoError(t, c.Release())
-	require.NoError(t, c.Wait())
 }
 
 func TestNoHoldRunsDirectlyWithPrivateMounts(t *testing.T) {
@@ -331,4 +331,18 @@ func TestBytesThroughTheShim(t *testing.T) {
 	require.NoError(t, err)
 	want := append(append(all, '|'), "h\xffx\n"...)
 	assert.Equal(t, want, out.Bytes())
+}
+
+// TestHeld: Held accepts a held child only, and names the function.
+func TestHeld(t *testing.T) {
+	need(t, ns.UTS)
+	c, err := spawn.Start(t.Context(), spawn.Config{New: []ns.Kind{ns.UTS}, Args: []string{"true"}})
+	require.NoError(t, err)
+	defer c.Stop()
+	assert.NoError(t, spawn.Held("StartX", c, nil))
+	assert.ErrorContains(t, spawn.Held("StartX", nil, nil), "StartX returned no child and no error")
+	assert.ErrorContains(t, spawn.Held("StartX", nil, os.ErrPermission), "StartX: permission denied")
+	require.NoError(t, c.Release())
+	assert.ErrorContains(t, spawn.Held("StartX", c, nil), "already released")
+	require.NoError(t, c.Wait())
 }

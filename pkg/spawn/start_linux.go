@@ -373,6 +373,21 @@ func (c *Child) Released() bool {
 	return c.released
 }
 
+// Held checks what a function that must return a held child (started by
+// Start, not yet released) returned: its error, wrapped with fn, the
+// function's name; no child and no error; or a child already released.
+func Held(fn string, c *Child, err error) error {
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s: %w", fn, err)
+	case c == nil:
+		return fmt.Errorf("%s returned no child and no error; want the *spawn.Child of spawn.Start", fn)
+	case c.Released():
+		return fmt.Errorf("%s returned child PID %d already released; want it held, so that the caller can look at it before it runs (spawn.Start holds it; do not call Release, Run or Wait)", fn, c.PID())
+	}
+	return nil
+}
+
 // PID returns the child's PID in the caller's PID namespace.
 func (c *Child) PID() int { return c.cmd.Process.Pid }
 
