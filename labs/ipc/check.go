@@ -116,7 +116,7 @@ func checkAgain(c *lab.Check, r invisibleReport) error {
 func checkTaken(c *lab.Check, who, fn, errno string, ts []taken) error {
 	for _, t := range ts {
 		where := fmt.Sprintf("in namespace %s, where the lab had made only a %s with key %#x", who, strings.Join(t.Exist, " and a "), t.Key)
-		c.Say("%s: %s(%#x) = %v, %s", where, fn, t.Key, t.Words, orNil(t.Err))
+		c.Say("%s: %s(%#x) = %v, %s", where, fn, t.Key, t.Words, lab.Or(t.Err, "nil"))
 		switch {
 		case t.Err == "":
 			return c.Failf("%s, %s(%#x) returned IDs %v and no error; want an error wrapping %s: each of the three get calls can fail, and its error must be returned", where, fn, t.Key, t.Words, errno)
@@ -137,14 +137,14 @@ func checkSameKey(c *lab.Check, r sameKeyReport) error {
 		return c.Failf("Send(%#x, %q) in namespace A: %s; want the message queued", r.Key, r.Text, r.SendErr)
 	}
 	c.Say("in A: the lab made a queue with another key (msqid %d); then Send(%#x, %q)", r.Decoy, r.Key, r.Text)
-	c.Say("in B: Receive(%#x) = %q, %s", r.Key, r.RecvB, orNil(r.RecvBErr))
+	c.Say("in B: Receive(%#x) = %q, %s", r.Key, r.RecvB, lab.Or(r.RecvBErr, "nil"))
 	if r.RecvBErrno != "ENOMSG" {
-		return c.Failf("Receive(%#x) in namespace B = %q, %s; want an error wrapping ENOMSG (B's queue with that key is another, empty queue)", r.Key, r.RecvB, orNil(r.RecvBErr))
+		return c.Failf("Receive(%#x) in namespace B = %q, %s; want an error wrapping ENOMSG (B's queue with that key is another, empty queue)", r.Key, r.RecvB, lab.Or(r.RecvBErr, "nil"))
 	}
 	c.Check(true, "B has its own, empty queue with the same key")
-	c.Say("in A: Receive(%#x) = %q, %s", r.Key, r.RecvA, orNil(r.RecvAErr))
+	c.Say("in A: Receive(%#x) = %q, %s", r.Key, r.RecvA, lab.Or(r.RecvAErr, "nil"))
 	if r.RecvAErr != "" || r.RecvA != r.Text {
-		return c.Failf("Receive(%#x) in namespace A = %q, %s; want %q, the message sent there", r.Key, r.RecvA, orNil(r.RecvAErr), r.Text)
+		return c.Failf("Receive(%#x) in namespace A = %q, %s; want %q, the message sent there", r.Key, r.RecvA, lab.Or(r.RecvAErr, "nil"), r.Text)
 	}
 	c.Check(true, "the message stayed in A's queue")
 	for _, q := range []struct {
@@ -177,32 +177,32 @@ func checkQueueMode(c *lab.Check, who, fn string, key int, long []string) error 
 // checkEdges checks what Send and Receive did in holder C (edgesReport).
 func checkEdges(c *lab.Check, e edgesReport) error {
 	full := strings.Repeat("x", MaxText)
-	c.Say("in C: Send of %d bytes (longer than MaxText) = %s; then Receive = %q, %s", MaxText+1, orNil(e.Long.Err), e.LongRecv.Text, orNil(e.LongRecv.Err))
+	c.Say("in C: Send of %d bytes (longer than MaxText) = %s; then Receive = %q, %s", MaxText+1, lab.Or(e.Long.Err, "nil"), e.LongRecv.Text, lab.Or(e.LongRecv.Err, "nil"))
 	if e.NoLimits != "" {
 		c.Say("(this kernel lets no one but the machine's root set msgmnb and msgmni, even in an IPC namespace of the lab's own: %s; the calls that need them are left out)", e.NoLimits)
 	}
-	c.Say("in C, with msgmnb %d: Send of %d bytes = %s; Send of 1 more = %s", MaxText, MaxText, orNil(e.Full.Err), orNil(e.Over.Err))
-	c.Say("in C: Receive = %d bytes, %s; again = %q, %s; after a message of type 7: %q, %s", len(e.RecvFull.Text), orNil(e.RecvFull.Err), e.RecvEmpty.Text, orNil(e.RecvEmpty.Err), e.RecvTyped.Text, orNil(e.RecvTyped.Err))
-	c.Say("in C, with msgmni 0: Send to a new key = %s; Receive = %s", orNil(e.SendRoom.Err), orNil(e.RecvRoom.Err))
+	c.Say("in C, with msgmnb %d: Send of %d bytes = %s; Send of 1 more = %s", MaxText, MaxText, lab.Or(e.Full.Err, "nil"), lab.Or(e.Over.Err, "nil"))
+	c.Say("in C: Receive = %d bytes, %s; again = %q, %s; after a message of type 7: %q, %s", len(e.RecvFull.Text), lab.Or(e.RecvFull.Err, "nil"), e.RecvEmpty.Text, lab.Or(e.RecvEmpty.Err, "nil"), e.RecvTyped.Text, lab.Or(e.RecvTyped.Err, "nil"))
+	c.Say("in C, with msgmni 0: Send to a new key = %s; Receive = %s", lab.Or(e.SendRoom.Err, "nil"), lab.Or(e.RecvRoom.Err, "nil"))
 	switch {
 	case e.Long.Err == "":
 		return c.Failf("Send(%#x, %d bytes) returned no error; want an error: a text longer than MaxText (%d) cannot be received by Receive", e.LongKey, MaxText+1, MaxText)
 	case e.LongRecv.Errno != "ENOMSG":
-		return c.Failf("after Send(%#x, %d bytes) failed, Receive(%#x) = %d bytes, %s; want an error wrapping ENOMSG: Send must queue nothing longer than MaxText (%d)", e.LongKey, MaxText+1, e.LongKey, len(e.LongRecv.Text), orNil(e.LongRecv.Err), MaxText)
+		return c.Failf("after Send(%#x, %d bytes) failed, Receive(%#x) = %d bytes, %s; want an error wrapping ENOMSG: Send must queue nothing longer than MaxText (%d)", e.LongKey, MaxText+1, e.LongKey, len(e.LongRecv.Text), lab.Or(e.LongRecv.Err, "nil"), MaxText)
 	case e.Full.Err != "":
 		return c.Failf("Send(%#x, %d bytes) = %s; want no error: MaxText (%d) bytes is not too long, and the queue holds that much (msgmnb)", e.Key, MaxText, e.Full.Err, MaxText)
 	case e.NoLimits == "" && e.Over.Errno != "EAGAIN":
-		return c.Failf("Send(%#x, \"x\") on a queue full of its %d bytes (msgmnb) = %s; want an error wrapping EAGAIN: with IPC_NOWAIT, msgsnd(2) refuses to wait for room", e.Key, MaxText, orNil(e.Over.Err))
+		return c.Failf("Send(%#x, \"x\") on a queue full of its %d bytes (msgmnb) = %s; want an error wrapping EAGAIN: with IPC_NOWAIT, msgsnd(2) refuses to wait for room", e.Key, MaxText, lab.Or(e.Over.Err, "nil"))
 	case e.RecvFull.Err != "" || e.RecvFull.Text != full:
-		return c.Failf("Receive(%#x) of a message of %d bytes = %d bytes %.20q…, %s; want the %d bytes sent (a buffer of 8 + MaxText bytes, the text is buf[8:8+n])", e.Key, MaxText, len(e.RecvFull.Text), e.RecvFull.Text, orNil(e.RecvFull.Err), MaxText)
+		return c.Failf("Receive(%#x) of a message of %d bytes = %d bytes %.20q…, %s; want the %d bytes sent (a buffer of 8 + MaxText bytes, the text is buf[8:8+n])", e.Key, MaxText, len(e.RecvFull.Text), e.RecvFull.Text, lab.Or(e.RecvFull.Err, "nil"), MaxText)
 	case e.RecvEmpty.Errno != "ENOMSG":
-		return c.Failf("Receive(%#x) of a queue emptied by the previous Receive = %q, %s; want an error wrapping ENOMSG (the message of 1 byte refused on the full queue must not be there)", e.Key, e.RecvEmpty.Text, orNil(e.RecvEmpty.Err))
+		return c.Failf("Receive(%#x) of a queue emptied by the previous Receive = %q, %s; want an error wrapping ENOMSG (the message of 1 byte refused on the full queue must not be there)", e.Key, e.RecvEmpty.Text, lab.Or(e.RecvEmpty.Err, "nil"))
 	case e.TypedErr != "":
 		return c.Failf("the lab's own msgsnd(2) of a message of type 7 on the queue with key %#x, emptied by Receive: %s; want it queued (did Receive take the message off the queue with key %#x?)", e.Key, e.TypedErr, e.Key)
 	case e.RecvTyped.Err != "" || e.RecvTyped.Text != e.Typed:
-		return c.Failf("Receive(%#x) of a queue holding one message of type 7 = %q, %s; want %q: Receive takes the first message of any type (msgtyp 0)", e.Key, e.RecvTyped.Text, orNil(e.RecvTyped.Err), e.Typed)
+		return c.Failf("Receive(%#x) of a queue holding one message of type 7 = %q, %s; want %q: Receive takes the first message of any type (msgtyp 0)", e.Key, e.RecvTyped.Text, lab.Or(e.RecvTyped.Err, "nil"), e.Typed)
 	case e.NoLimits == "" && (e.SendRoom.Errno != "ENOSPC" || e.RecvRoom.Errno != "ENOSPC"):
-		return c.Failf("in a namespace whose msgmni is 0 (no new queue), Send(%#x, \"x\") = %s and Receive(%#x) = %s; want both an error wrapping ENOSPC, msgget(2)'s: return the error of the get call", e.NoRoomKey, orNil(e.SendRoom.Err), e.NoRoomKey, orNil(e.RecvRoom.Err))
+		return c.Failf("in a namespace whose msgmni is 0 (no new queue), Send(%#x, \"x\") = %s and Receive(%#x) = %s; want both an error wrapping ENOSPC, msgget(2)'s: return the error of the get call", e.NoRoomKey, lab.Or(e.SendRoom.Err, "nil"), e.NoRoomKey, lab.Or(e.RecvRoom.Err, "nil"))
 	}
 	if err := checkQueueMode(c, "C", "Send", e.Key, e.LongC); err != nil {
 		return err
@@ -222,14 +222,14 @@ func checkJoin(c *lab.Check, r joinReport) error {
 	if r.GotErr != "" {
 		got = r.GotErr
 	}
-	c.Say("inside JoinIPC(%d, fn): fn ran %d time(s), msgget(%#x, 0) gave %s; JoinIPC returned %s", r.A.PID, r.Ran, r.Key, got, orNil(r.JoinErr))
+	c.Say("inside JoinIPC(%d, fn): fn ran %d time(s), msgget(%#x, 0) gave %s; JoinIPC returned %s", r.A.PID, r.Ran, r.Key, got, lab.Or(r.JoinErr, "nil"))
 	switch {
 	case r.JoinErr != "":
 		return c.Failf("a process in another IPC namespace calling JoinIPC(%d, fn): %s; want fn run in A's namespace, where msgget(%#x, 0) finds msqid %d", r.A.PID, r.JoinErr, r.Key, r.Made)
 	case r.Ran != 1:
 		return c.Failf("JoinIPC(%d, fn) ran fn %d times and returned nil; want fn run once, in A's IPC namespace, and its error returned", r.A.PID, r.Ran)
 	case r.Got != r.Made:
-		return c.Failf("inside JoinIPC(%d, fn), msgget(%#x, 0) gave msqid %d (%s); want %d, A's queue (did fn run after setns(2) with CLONE_NEWIPC?)", r.A.PID, r.Key, r.Got, orNil(r.GotErr), r.Made)
+		return c.Failf("inside JoinIPC(%d, fn), msgget(%#x, 0) gave msqid %d (%s); want %d, A's queue (did fn run after setns(2) with CLONE_NEWIPC?)", r.A.PID, r.Key, r.Got, lab.Or(r.GotErr, "nil"), r.Made)
 	}
 	var seen int
 	err := c.Do(r.A.PID, []ns.Kind{ns.IPC}, func() (err error) {
@@ -274,12 +274,12 @@ func checkPosixMqueue(c *lab.Check, r mqueueReport) error {
 	if want := []string{strings.TrimPrefix(r.Name, "/")}; !slices.Equal(r.ListA, want) {
 		return c.Failf("the mqueue mount on %s in namespace A lists %v; want %v (was it mounted by a process in A?)", r.Dir, r.ListA, want)
 	}
-	c.Say("in B: ls %s shows %v; mq_open(%q) gives %s", r.Dir, r.ListB, r.Name, orNil(r.ProbeBErr))
+	c.Say("in B: ls %s shows %v; mq_open(%q) gives %s", r.Dir, r.ListB, r.Name, lab.Or(r.ProbeBErr, "nil"))
 	if len(r.ListB) != 0 {
 		return c.Failf("the mqueue mount on %s in namespace B lists %v; want nothing", r.Dir, r.ListB)
 	}
 	if r.ProbeBErrno != "ENOENT" {
-		return c.Failf("mq_open(%q) in namespace B: %s; want ENOENT", r.Name, orNil(r.ProbeBErr))
+		return c.Failf("mq_open(%q) in namespace B: %s; want ENOENT", r.Name, lab.Or(r.ProbeBErr, "nil"))
 	}
 	c.Check(true, "A's POSIX queue does not exist in B")
 	c.Say("in the lab host: ls %s shows %v", r.Dir, r.RunnerList)
@@ -303,7 +303,7 @@ func checkPosixMqueue(c *lab.Check, r mqueueReport) error {
 // CreateQueue and MountMqueue where the kernel refuses them.
 func checkQueue(c *lab.Check, r mqueueReport) error {
 	c.Say("in A: CreateQueue(%q) = descriptor %d (%s), a link to %q; the queue's mode is %s", r.Name, r.FD, r.Access, r.Link, r.Mode)
-	c.Say("in A: CreateQueue(%q) again: %s; with a NUL byte in the name: %s; MountMqueue on a missing directory: %s", r.Name, orNil(r.AgainErr), orNil(r.NulErr), orNil(r.MissingErr))
+	c.Say("in A: CreateQueue(%q) again: %s; with a NUL byte in the name: %s; MountMqueue on a missing directory: %s", r.Name, lab.Or(r.AgainErr, "nil"), lab.Or(r.NulErr, "nil"), lab.Or(r.MissingErr, "nil"))
 	switch {
 	case r.Link != r.Name:
 		return c.Failf("CreateQueue(%q) returned descriptor %d, which links to %q in the process; want the descriptor mq_open(2) returned, a link to the queue %q", r.Name, r.FD, r.Link, r.Name)
@@ -312,13 +312,13 @@ func checkQueue(c *lab.Check, r mqueueReport) error {
 	case r.Mode != "600":
 		return c.Failf("the queue CreateQueue(%q) made has mode %s in the mqueue mount; want 600 (the mode argument of mq_open(2))", r.Name, r.Mode)
 	case r.AgainErrno != "EEXIST":
-		return c.Failf("CreateQueue(%q) of a queue that exists = %s; want an error wrapping EEXIST (O_CREAT|O_EXCL: the queue must be a new one)", r.Name, orNil(r.AgainErr))
+		return c.Failf("CreateQueue(%q) of a queue that exists = %s; want an error wrapping EEXIST (O_CREAT|O_EXCL: the queue must be a new one)", r.Name, lab.Or(r.AgainErr, "nil"))
 	case r.NulErr == "":
 		return c.Failf("CreateQueue of a name with a NUL byte in it returned no error; want the error of unix.BytePtrFromString (EINVAL): no system call can take that name")
 	case r.NulErrno != "EINVAL":
 		return c.Failf("CreateQueue of a name with a NUL byte in it: %s; want an error wrapping EINVAL, the error of unix.BytePtrFromString (wrap it with %%w)", r.NulErr)
 	case r.MissingErrno != "ENOENT":
-		return c.Failf("MountMqueue(%s) of a directory that does not exist = %s; want an error wrapping ENOENT, mount(2)'s", filepath.Join(r.Dir, "missing"), orNil(r.MissingErr))
+		return c.Failf("MountMqueue(%s) of a directory that does not exist = %s; want an error wrapping ENOENT, mount(2)'s", filepath.Join(r.Dir, "missing"), lab.Or(r.MissingErr, "nil"))
 	}
 	c.Check(true, "CreateQueue returns the queue's descriptor, mode 0600, and the kernel's errors; MountMqueue returns mount(2)'s")
 	return nil
@@ -345,12 +345,12 @@ func checkGone(c *lab.Check, r goneReport) error {
 	fresh, _ := r.Fresh.Get(ns.IPC)
 	c.Say("H exited, the last process of %s; %s", old, r.Gone)
 	c.Say("a fresh namespace %s (the old one was %s; the kernel may reuse a freed number)", fresh, old)
-	c.Say("in it: Lookup(%#x) = %v, %s; /proc/sysvipc lists %v", r.Key, r.FreshFound, orNil(r.FreshErr), r.FreshList)
+	c.Say("in it: Lookup(%#x) = %v, %s; /proc/sysvipc lists %v", r.Key, r.FreshFound, lab.Or(r.FreshErr, "nil"), r.FreshList)
 	if len(r.FreshList) != 0 {
-		return c.Failf("Lookup(%#x) in a fresh IPC namespace left %v behind there (%s); want it to create nothing: a lookup passes no IPC_CREAT", r.Key, r.FreshList, orNil(r.FreshErr))
+		return c.Failf("Lookup(%#x) in a fresh IPC namespace left %v behind there (%s); want it to create nothing: a lookup passes no IPC_CREAT", r.Key, r.FreshList, lab.Or(r.FreshErr, "nil"))
 	}
 	if r.FreshErrno != "ENOENT" {
-		return c.Failf("Lookup(%#x) in a fresh IPC namespace = %v, %s; want an error wrapping ENOENT", r.Key, r.FreshFound, orNil(r.FreshErr))
+		return c.Failf("Lookup(%#x) in a fresh IPC namespace = %v, %s; want an error wrapping ENOENT", r.Key, r.FreshFound, lab.Or(r.FreshErr, "nil"))
 	}
 	if err := confirmList(c, "F", r.Fresh.PID, nil); err != nil {
 		return err
@@ -362,7 +362,7 @@ func checkGone(c *lab.Check, r goneReport) error {
 // checkNoCap checks Lookup by the objects' owner without CAP_IPC_OWNER.
 func checkNoCap(c *lab.Check, r goneReport) error {
 	found, _ := parseObjects(r.NoCap)
-	c.Say("in H, on a thread without CAP_IPC_OWNER (the objects' owner, not all-powerful root): Lookup(%#x) = %v, %s", r.Key, r.NoCap, orNil(r.NoCapErr))
+	c.Say("in H, on a thread without CAP_IPC_OWNER (the objects' owner, not all-powerful root): Lookup(%#x) = %v, %s", r.Key, r.NoCap, lab.Or(r.NoCapErr, "nil"))
 	switch {
 	case r.NoCapErr != "":
 		return c.Failf("Lookup(%#x) by the objects' owner without CAP_IPC_OWNER: %s; want %v: a lookup asks for no permission (flag 0; the low nine bits of a get call's flag are the access asked for, checked against the object's mode 0600)", r.Key, r.NoCapErr, r.Made)
@@ -383,13 +383,6 @@ func table(c *lab.Check, cols ...lab.Column) {
 
 func holderColumn(name string, s ns.Set) lab.Column {
 	return lab.Column{Title: fmt.Sprintf("%s (PID %d)", name, s.PID), Set: s}
-}
-
-func orNil(err string) string {
-	if err == "" {
-		return "nil"
-	}
-	return err
 }
 
 // sysvIn lists the System V objects of the IPC namespace of process pid of

@@ -33,7 +33,7 @@ func checkLoopback(c *lab.Check, r loopbackReport) error {
 	if !slices.Equal(r.LinksBefore, []string{"lo"}) || r.LoBefore != "down" {
 		return c.Failf("a new network namespace should hold lo alone, down; got %v, lo %s", r.LinksBefore, r.LoBefore)
 	}
-	c.Say("TCP to 127.0.0.1 with lo down: %s", orText(r.TCPBefore, "connected"))
+	c.Say("TCP to 127.0.0.1 with lo down: %s", lab.Or(r.TCPBefore, "connected"))
 	if r.TCPBefore == "" {
 		return c.Failf("TCP on 127.0.0.1 worked in the new namespace with lo down; want it to fail")
 	}
@@ -129,7 +129,7 @@ func checkDeviceCases(c *lab.Check, cases []devCase) error {
 		if err := judgeDeviceCase(t.name, t.want, t.wantLine, t.readErr, cases[i]); err != nil {
 			return c.Failf("%v", err)
 		}
-		c.Check(true, "DeviceNames of %s: %s", t.name, orText(cases[i].Err, fmt.Sprint(cases[i].Got)))
+		c.Check(true, "DeviceNames of %s: %s", t.name, lab.Or(cases[i].Err, fmt.Sprint(cases[i].Got)))
 	}
 	return nil
 }
@@ -139,7 +139,7 @@ func judgeDeviceCase(name string, want []string, wantLine int, readErr bool, got
 	line := fmt.Sprintf("line %d", wantLine)
 	switch {
 	case wantLine == 0 && !readErr && (got.Err != "" || !slices.Equal(got.Got, want)):
-		return fmt.Errorf("DeviceNames of %s = %q (error: %s); want %q (the names without spaces or colon, sorted)", name, got.Got, orText(got.Err, "none"), want)
+		return fmt.Errorf("DeviceNames of %s = %q (error: %s); want %q (the names without spaces or colon, sorted)", name, got.Got, lab.Or(got.Err, "none"), want)
 	case (wantLine != 0 || readErr) && got.Err == "":
 		return fmt.Errorf("DeviceNames of %s = %q and no error; want an error: never skip a line that is not a device, nor drop the scanner's error (sc.Err())", name, got.Got)
 	case readErr && !got.ReadErr:
@@ -234,7 +234,7 @@ func checkVeth(c *lab.Check, r vethReport) error {
 	if r.CreateErr != "" {
 		return c.Failf("%s; want a veth pair", r.CreateErr)
 	}
-	c.Say("CreateVeth(%s, %s): the bastion's links are %v (%s is a %s)", bl, cl, r.AfterCreate, bl, orText(r.Kind, "missing link"))
+	c.Say("CreateVeth(%s, %s): the bastion's links are %v (%s is a %s)", bl, cl, r.AfterCreate, bl, lab.Or(r.Kind, "missing link"))
 	if !slices.Equal(r.AfterCreate, sorted("lo", bl, cl)) || r.Kind != "veth" {
 		return c.Failf("after CreateVeth(%s, %s) the bastion holds %v (%s is a %q); want lo and the veth pair %s/%s", bl, cl, r.AfterCreate, bl, r.Kind, bl, cl)
 	}
@@ -280,9 +280,9 @@ func checkTraffic(c *lab.Check, r trafficReport) error {
 	if !slices.Equal(r.AddrsB, []string{wb}) || !slices.Equal(r.AddrsC, []string{wc}) || r.StateB != "up" || r.StateC != "up" {
 		return c.Failf("the bastion has %v (%s %s), the container %v (%s %s); want %s in the bastion and %s in the container, both links up", r.AddrsB, bl, r.StateB, r.AddrsC, cl, r.StateC, wb, wc)
 	}
-	c.Say("the container connects to %s before any route: %s", BastionAddr.Addr(), orText(r.NoRoute, "connected"))
+	c.Say("the container connects to %s before any route: %s", BastionAddr.Addr(), lab.Or(r.NoRoute, "connected"))
 	if !r.NoRouteUnreach {
-		return c.Failf("with only /32 addresses the container should have no route to %s (ENETUNREACH); got %s", BastionAddr.Addr(), orText(r.NoRoute, "a connection"))
+		return c.Failf("with only /32 addresses the container should have no route to %s (ENETUNREACH); got %s", BastionAddr.Addr(), lab.Or(r.NoRoute, "a connection"))
 	}
 	if r.RouteErr != "" {
 		return c.Failf("%s; want the route", r.RouteErr)
@@ -473,11 +473,4 @@ func netID(c *lab.Check, pid int) (ns.ID, error) {
 func sorted(names ...string) []string {
 	slices.Sort(names)
 	return names
-}
-
-func orText(s, empty string) string {
-	if s == "" {
-		return empty
-	}
-	return s
 }

@@ -65,7 +65,7 @@ func checkRefusals(c *lab.Check, rs []refusal, n int) error {
 		return c.Failf("the step made %d calls that the kernel must refuse; want %d", len(rs), n)
 	}
 	for _, r := range rs {
-		c.Say("%s: %s", r.What, orText(r.Err, "no error"))
+		c.Say("%s: %s", r.What, lab.Or(r.Err, "no error"))
 		if err := judgeRefusal(r); err != nil {
 			return c.Failf("%v", err)
 		}

@@ -52,17 +52,10 @@ func judgeParseCases(got []parseResult) error {
 			return fmt.Errorf("ParseNSpid(%q) returned the error %q, whose text fmt could not format (%%!: a verb without its value, or a value without its verb); want a readable error (%s): check the order of fmt.Errorf's format and arguments", c.status, g.Err, c.name)
 		}
 		if c.want != nil && (g.Err != "" || !slices.Equal(g.Got, c.want)) {
-			return fmt.Errorf("ParseNSpid(%q) = %v, %v; want %v (%s)", c.status, g.Got, orNil(g.Err), c.want, c.name)
+			return fmt.Errorf("ParseNSpid(%q) = %v, %v; want %v (%s)", c.status, g.Got, lab.Or(g.Err, "nil"), c.want, c.name)
 		}
 	}
 	return nil
-}
-
-func orNil(s string) string {
-	if s == "" {
-		return "nil"
-	}
-	return s
 }
 
 func checkNewNamespace(c *lab.Check, r newNamespaceReport) error {
@@ -98,7 +91,7 @@ func judgeNewNamespace(r newNamespaceReport, outside []int) error {
 	case !slices.Equal(r.Inside.NSpid, want):
 		return fmt.Errorf("the child's NSpid line, read by itself through the lab host's /proc, is %v; want %v", r.Inside.NSpid, want)
 	case r.ParseErr != "" || !slices.Equal(r.Parsed, want):
-		return fmt.Errorf("ParseNSpid of /proc/%d/status = %v, %s; want %v (the PID in the namespace of the proc that was read, then the PID inside)", r.PID, r.Parsed, orNil(r.ParseErr), want)
+		return fmt.Errorf("ParseNSpid of /proc/%d/status = %v, %s; want %v (the PID in the namespace of the proc that was read, then the PID inside)", r.PID, r.Parsed, lab.Or(r.ParseErr, "nil"), want)
 	}
 	return judgeParseCases(r.Cases)
 }
@@ -187,7 +180,7 @@ func judgeProcMount(r procMountReport) error {
 	case a.Self != "1" || !slices.Equal(a.PIDs, []int{1}) || a.Has:
 		return fmt.Errorf("after MountProc, /proc/self is %s and /proc lists %v (%d PIDs, the runner's: %v); want 1 and [1]: a proc mounted from inside shows the new namespace only (fstype proc, on /proc?)", a.Self, a.PIDs, a.Count, a.Has)
 	case r.Refused.Errno != "EPERM":
-		return fmt.Errorf("MountProc() in a child in new user and mount namespaces, but in the lab host's PID namespace, returned %s; want an error wrapping EPERM: the kernel refuses a proc mount to whoever lacks CAP_SYS_ADMIN over the PID namespace, and MountProc must return mount(2)'s error (with %%w)", orNil(r.Refused.Err))
+		return fmt.Errorf("MountProc() in a child in new user and mount namespaces, but in the lab host's PID namespace, returned %s; want an error wrapping EPERM: the kernel refuses a proc mount to whoever lacks CAP_SYS_ADMIN over the PID namespace, and MountProc must return mount(2)'s error (with %%w)", lab.Or(r.Refused.Err, "nil"))
 	}
 	return nil
 }
@@ -200,7 +193,7 @@ func checkSignals(c *lab.Check, r signalsReport) error {
 	c.Say("sh as init, after kill -KILL $$; kill -TERM $$: %q", r.ShOut)
 	c.Say("a Go program as init: %q, then %s (its runtime handles SIGTERM)", r.GoInitOut, r.GoInitEnd)
 	for _, f := range r.Fake {
-		c.Say("on a fake /proc, Catches(%d, SIGTERM) for %s = %v, %s", f.PID, f.What, f.Got, orNil(f.Err))
+		c.Say("on a fake /proc, Catches(%d, SIGTERM) for %s = %v, %s", f.PID, f.What, f.Got, lab.Or(f.Err, "nil"))
 	}
 	if err := judgeSignals(r); err != nil {
 		return c.Failf("%v", err)
@@ -325,7 +318,7 @@ func judgeOrphan(r orphanReport) error {
 	case r.Waited != r.Running || r.WaitedEnd != 0:
 		return fmt.Errorf("ReapOne() = %d, status %d, once the running orphan %d ended; want %d, status 0", r.Waited, r.WaitedEnd, r.Running, r.Running)
 	case r.NoChild != "ECHILD":
-		return fmt.Errorf("ReapOne() with no child left returned %s; want an error wrapping ECHILD: return wait4's error (with %%w), which ends an init's loop of ReapOne when no child is left", orOK(r.NoChild))
+		return fmt.Errorf("ReapOne() with no child left returned %s; want an error wrapping ECHILD: return wait4's error (with %%w), which ends an init's loop of ReapOne when no child is left", lab.Or(r.NoChild, "ok"))
 	}
 	return nil
 }
@@ -334,7 +327,7 @@ func checkInitDeath(c *lab.Check, r initDeathReport) error {
 	c.Say("namespace %s: init is PID %d; Members = %v (the lab's scan: %v)", r.NS, r.InitPID, r.Before, r.BeforeLab)
 	c.Say("kill -KILL %d from the runner: init ended by %s", r.InitPID, r.InitEnd)
 	c.Say("afterwards: Members = %v (the lab's scan: %v)", r.After, r.AfterLab)
-	c.Say("in a child chrooted into an empty directory, without /proc: Members = %v, %s", r.NoProc.Got, orNil(r.NoProc.Err))
+	c.Say("in a child chrooted into an empty directory, without /proc: Members = %v, %s", r.NoProc.Got, lab.Or(r.NoProc.Err, "nil"))
 	if err := judgeInitDeath(r); err != nil {
 		return c.Failf("%v", err)
 	}
@@ -363,7 +356,7 @@ func judgeInitDeath(r initDeathReport) error {
 	case len(r.After) != 0 || len(r.AfterLab) != 0:
 		return fmt.Errorf("after init was killed, Members = %v and the lab found %v; want nobody: the kernel kills every process of a namespace whose init dies", r.After, r.AfterLab)
 	case r.NoProc.Errno != "ENOENT":
-		return fmt.Errorf("Members in a child chrooted into an empty directory, where /proc does not exist, returned %v, %s; want an error wrapping ENOENT: return os.ReadDir's error, for an empty list would say the namespace has no process", r.NoProc.Got, orNil(r.NoProc.Err))
+		return fmt.Errorf("Members in a child chrooted into an empty directory, where /proc does not exist, returned %v, %s; want an error wrapping ENOENT: return os.ReadDir's error, for an empty list would say the namespace has no process", r.NoProc.Got, lab.Or(r.NoProc.Err, "nil"))
 	}
 	return nil
 }
@@ -413,7 +406,7 @@ func judgeReach(r reachReport) error {
 func checkUnshare(c *lab.Check, r unshareStep) error {
 	u := r.Report
 	c.Table(lab.Column{Title: "thread before", Set: pidSet(u.PIDBefore, u.PFCBefore)}, lab.Column{Title: "thread after", Set: pidSet(u.PIDAfter, u.PFCAfter)})
-	c.Say("a Go program of %d threads (PID %d): UnshareForChildren() on thread %d = %s; a second unshare: %s; UnshareForChildren() again: %s", u.Threads, r.BoxPID, u.TID, orOK(u.UnshareErr), u.SecondErr, u.AgainErr)
+	c.Say("a Go program of %d threads (PID %d): UnshareForChildren() on thread %d = %s; a second unshare: %s; UnshareForChildren() again: %s", u.Threads, r.BoxPID, u.TID, lab.Or(u.UnshareErr, "ok"), u.SecondErr, u.AgainErr)
 	c.Say("pid_for_children before the first child existed: %s (the kernel shows it once the namespace has an init)", u.PFCEarly)
 	c.Say("its first child is PID %d in the lab host; the second says getpid() = %d, getppid() = %d", u.InitPID, u.Second.PID, u.Second.PPID)
 	if err := judgeUnshare(u); err != nil {
@@ -452,13 +445,6 @@ func checkUnshare(c *lab.Check, r unshareStep) error {
 	return nil
 }
 
-func orOK(s string) string {
-	if s == "" {
-		return "ok"
-	}
-	return s
-}
-
 // judgeUnshare judges the box's report of step 07.
 func judgeUnshare(u unshareReport) error {
 	switch {
@@ -473,7 +459,7 @@ func judgeUnshare(u unshareReport) error {
 	case u.SecondErr != "EINVAL":
 		return fmt.Errorf("a second unshare(CLONE_NEWPID) on the same thread gave %s; want EINVAL", u.SecondErr)
 	case u.AgainErr != "EINVAL":
-		return fmt.Errorf("UnshareForChildren() called a second time on the same thread returned %s; want an error wrapping EINVAL, which the kernel gives while pid_for_children is already a new namespace: return unshare's error (with %%w)", orOK(u.AgainErr))
+		return fmt.Errorf("UnshareForChildren() called a second time on the same thread returned %s; want an error wrapping EINVAL, which the kernel gives while pid_for_children is already a new namespace: return unshare's error (with %%w)", lab.Or(u.AgainErr, "ok"))
 	}
 	return nil
 }
@@ -493,7 +479,7 @@ func checkNested(c *lab.Check, r nestedReport) error {
 	}
 	c.Say("NS_GET_PARENT of the runner's own PID namespace %s: %s", r.Own, r.OwnUp)
 	c.Say("the runner's open files: %d before Ancestry, %d after", r.FDs[0], r.FDs[1])
-	c.Say("Ancestry of a PID no process has: %s; with room for one more open file only: %s", orNil(r.MissingErr), orNil(r.LimitedErr))
+	c.Say("Ancestry of a PID no process has: %s; with room for one more open file only: %s", lab.Or(r.MissingErr, "nil"), lab.Or(r.LimitedErr, "nil"))
 	if err := judgeNested(r); err != nil {
 		return c.Failf("%v", err)
 	}
@@ -524,7 +510,7 @@ func checkNested(c *lab.Check, r nestedReport) error {
 // judgeNested judges step 08.
 func judgeNested(r nestedReport) error {
 	if !r.OwnUpOutside {
-		return fmt.Errorf("NS_GET_PARENT of the caller's own PID namespace: %s; want EPERM (ns.ErrOutsideScope)", orNil(r.OwnUp))
+		return fmt.Errorf("NS_GET_PARENT of the caller's own PID namespace: %s; want EPERM (ns.ErrOutsideScope)", lab.Or(r.OwnUp, "nil"))
 	}
 	if len(r.Levels) != depth || len(r.LevelNS) != depth {
 		return fmt.Errorf("the lab saw %d levels; want %d", len(r.Levels), depth)
@@ -550,9 +536,9 @@ func judgeAncestryErrors(r nestedReport) error {
 	case r.FDs[1] != r.FDs[0]:
 		return fmt.Errorf("the runner had %d open files before Ancestry(deepest) and %d after; want as many: close each handle once you have its parent (each open handle keeps its namespace alive)", r.FDs[0], r.FDs[1])
 	case r.Missing != "ENOENT":
-		return fmt.Errorf("Ancestry of a PID that no process has returned %s; want an error wrapping ENOENT: return ns.Open's error", orNil(r.MissingErr))
+		return fmt.Errorf("Ancestry of a PID that no process has returned %s; want an error wrapping ENOENT: return ns.Open's error", lab.Or(r.MissingErr, "nil"))
 	case r.Limited != "EMFILE":
-		return fmt.Errorf("Ancestry(deepest) with room for one more open file only returned %s; want an error wrapping EMFILE, the kernel's answer to NS_GET_PARENT, which opens a file: only ns.ErrOutsideScope ends the walk without an error", orNil(r.LimitedErr))
+		return fmt.Errorf("Ancestry(deepest) with room for one more open file only returned %s; want an error wrapping EMFILE, the kernel's answer to NS_GET_PARENT, which opens a file: only ns.ErrOutsideScope ends the walk without an error", lab.Or(r.LimitedErr, "nil"))
 	}
 	return nil
 }

@@ -110,7 +110,7 @@ func checkUnshareRefused(c *lab.Check, r forChildrenReport) error {
 // refused checks one call that the kernel refused: it returned an error
 // that wraps want (any error when want is ""), and that fmt could format.
 func refused(c *lab.Check, r refusal, want string) error {
-	c.Say("%s: %s", r.Text, orText(r.Err, "no error"))
+	c.Say("%s: %s", r.Text, lab.Or(r.Err, "no error"))
 	switch {
 	case r.Err == "":
 		return c.Failf("%s returned nil; want an error%s: return the error of the call that failed, never drop it", r.Text, withErrno(want))
@@ -131,9 +131,9 @@ func withErrno(errno string) string {
 
 func checkSetOffsets(c *lab.Check, r setOffsetsReport) error {
 	for _, b := range r.Bad {
-		c.Say("the lab wrote %q: the kernel said %s", b.Text, orNone(b.Err))
+		c.Say("the lab wrote %q: the kernel said %s", b.Text, lab.Or(b.Err, "nothing (the write succeeded)"))
 		if b.Errno != "EINVAL" {
-			return c.Failf("writing %q to timens_offsets gave %s; the kernel refuses an unknown clock, or nanoseconds outside [0, 999999999], with EINVAL", b.Text, orNone(b.Errno))
+			return c.Failf("writing %q to timens_offsets gave %s; the kernel refuses an unknown clock, or nanoseconds outside [0, 999999999], with EINVAL", b.Text, lab.Or(b.Errno, "nothing (the write succeeded)"))
 		}
 	}
 	c.Say("SetOffsets(%d, %s) returned %q", r.Thread, r.TooFar, r.TooFarEr)
@@ -144,10 +144,10 @@ func checkSetOffsets(c *lab.Check, r setOffsetsReport) error {
 	if err := refused(c, r.NoFile, "ENOENT"); err != nil {
 		return err
 	}
-	c.Say("SetOffsets(%d, %s): %s; the file then read %s", r.Thread, r.Edge, orText(r.EdgeErr, "nil"), r.EdgeGot)
+	c.Say("SetOffsets(%d, %s): %s; the file then read %s", r.Thread, r.Edge, lab.Or(r.EdgeErr, "nil"), r.EdgeGot)
 	if r.EdgeErr != "" || r.EdgeGot != r.Edge {
 		ms, mn := secsNanos(r.Edge.Monotonic)
-		return c.Failf("SetOffsets(%d, %s) returned %s and the namespace then had %s; want %s (a negative offset is whole seconds rounded down plus positive nanoseconds: %s is \"%d %d\", even a single nanosecond)", r.Thread, r.Edge, orText(r.EdgeErr, "nil"), r.EdgeGot, r.Edge, span(r.Edge.Monotonic), ms, mn)
+		return c.Failf("SetOffsets(%d, %s) returned %s and the namespace then had %s; want %s (a negative offset is whole seconds rounded down plus positive nanoseconds: %s is \"%d %d\", even a single nanosecond)", r.Thread, r.Edge, lab.Or(r.EdgeErr, "nil"), r.EdgeGot, r.Edge, span(r.Edge.Monotonic), ms, mn)
 	}
 	s, err := sets(c, []string{"locked thread, TID", "its child"}, r.Thread, r.Child)
 	if err != nil {
@@ -188,20 +188,6 @@ func checkArgv(c *lab.Check, r joinReport) error {
 	return nil
 }
 
-func orText(s, empty string) string {
-	if s == "" {
-		return empty
-	}
-	return s
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "nothing (the write succeeded)"
-	}
-	return s
-}
-
 func checkReadOffsets(c *lab.Check, r readOffsetsReport) error {
 	got, err := offsetsOf(c, r.Child)
 	if err != nil {
@@ -211,9 +197,9 @@ func checkReadOffsets(c *lab.Check, r readOffsetsReport) error {
 	if got != r.Set {
 		return c.Failf("the namespace's offsets are %s; want %s, what the lab wrote before the first process entered", got, r.Set)
 	}
-	c.Say("once the child was in, the lab wrote %q: the kernel said %s", r.Late.Text, orNone(r.Late.Err))
+	c.Say("once the child was in, the lab wrote %q: the kernel said %s", r.Late.Text, lab.Or(r.Late.Err, "nothing (the write succeeded)"))
 	if r.Late.Errno != "EACCES" {
-		return c.Failf("a write to timens_offsets after a process entered the namespace gave %s; want EACCES: the offsets are frozen once a process is in it", orNone(r.Late.Errno))
+		return c.Failf("a write to timens_offsets after a process entered the namespace gave %s; want EACCES: the offsets are frozen once a process is in it", lab.Or(r.Late.Errno, "nothing (the write succeeded)"))
 	}
 	c.Check(true, "the offsets are frozen since the child entered")
 	if len(r.Cases) != len(parseTexts)+1 {
@@ -412,7 +398,7 @@ func checkFakeUptimes(c *lab.Check, fakes []refusal, end string) error {
 func checkJoin(c *lab.Check, r joinReport) error {
 	c.Say("a locked thread of the runner (%d threads) tried setns(2) into the holder's time namespace: %s", r.Threads, r.SetnsErr)
 	if r.Errno != "EUSERS" {
-		return c.Failf("setns(2) of a time namespace from the multi-threaded runner gave %s; want EUSERS (too many users): the kernel lets only a single-threaded process join a time namespace", orNone(r.Errno))
+		return c.Failf("setns(2) of a time namespace from the multi-threaded runner gave %s; want EUSERS (too many users): the kernel lets only a single-threaded process join a time namespace", lab.Or(r.Errno, "nothing (the write succeeded)"))
 	}
 	c.Check(true, "the kernel refuses a multi-threaded joiner with EUSERS, even on a locked thread")
 	s, err := sets(c, []string{"holder", "joiner"}, r.Holder.Child, r.Joiner)

@@ -105,8 +105,8 @@ func checkMapping(c *lab.Check, m mapping, runner Status) error {
 	c.Say("%s called MapToRoot(%d, %d, %d)", m.Writer, m.PID, m.UID, m.GID)
 	c.Say("  before: uid_map %v, setgroups %s; after, as the writer reads them: uid_map %v, gid_map %v, setgroups %s", m.Before, m.SetgroupsBefore, m.UIDMap, m.GIDMap, m.Setgroups)
 	c.Say("  read here, on the machine: uid_map %v, gid_map %v, setgroups %s; the child is Uid %d", uidK, gidK, sg, child.UID)
-	c.Say("  a second write to uid_map: %s", orOK(m.Again))
-	c.Say("  MapToRoot for a PID no process has: %s; for a child whose gid_map is written: %s", orOK(m.Missing.Err), orOK(m.Preset.Err))
+	c.Say("  a second write to uid_map: %s", lab.Or(m.Again, "success"))
+	c.Say("  MapToRoot for a PID no process has: %s; for a child whose gid_map is written: %s", lab.Or(m.Missing.Err, "success"), lab.Or(m.Preset.Err, "success"))
 	c.Say("  inside: getuid %d, getgid %d, CapEff %016x", m.Inside.Getuid, m.Inside.Getgid, m.Inside.Status.CapEff)
 	if err := checkMapsWritten(c, m, uidK, gidK, child, runner); err != nil {
 		return err
@@ -173,11 +173,11 @@ func checkSetgroups(c *lab.Check, m mapping, sg string) error {
 func judgeRefusals(m mapping) error {
 	switch {
 	case !m.AgainEPERM:
-		return fmt.Errorf("a second write to /proc/%d/uid_map returned %s; want EPERM: a map is written once", m.PID, orOK(m.Again))
+		return fmt.Errorf("a second write to /proc/%d/uid_map returned %s; want EPERM: a map is written once", m.PID, lab.Or(m.Again, "success"))
 	case m.Missing.Errno != "ENOENT":
-		return fmt.Errorf("MapToRoot for a PID that no process has, by %s, returned %s; want an error wrapping ENOENT: return the error of each write (with %%w)", m.Writer, orOK(m.Missing.Err))
+		return fmt.Errorf("MapToRoot for a PID that no process has, by %s, returned %s; want an error wrapping ENOENT: return the error of each write (with %%w)", m.Writer, lab.Or(m.Missing.Err, "success"))
 	case m.Preset.Errno != "EPERM":
-		return fmt.Errorf("MapToRoot, by %s, for a child whose gid_map is already written returned %s; want an error wrapping EPERM, the kernel's answer to a write to setgroups (without root) or to gid_map (as root) once gid_map is written: return the error of each write (with %%w)", m.Writer, orOK(m.Preset.Err))
+		return fmt.Errorf("MapToRoot, by %s, for a child whose gid_map is already written returned %s; want an error wrapping EPERM, the kernel's answer to a write to setgroups (without root) or to gid_map (as root) once gid_map is written: return the error of each write (with %%w)", m.Writer, lab.Or(m.Preset.Err, "success"))
 	}
 	return nil
 }
@@ -199,9 +199,9 @@ func checkOwnedPower(c *lab.Check, r powerReport) error {
 		lab.Column{Title: fmt.Sprintf("own uts (PID %d)", r.Own), Set: own},
 		lab.Column{Title: fmt.Sprintf("lab host's uts (PID %d)", r.Shared), Set: shared})
 	c.Say("Governs said: over its own uts namespace %v, over the lab host's %v; the runner's user namespace over the first's uts namespace: %v", r.OwnGoverns, r.SharedGoverns, r.UpGoverns)
-	c.Say("Governs left %d more files open; with room for one more open file only: %s; with a closed handle: %s", r.Leaked, orOK(r.Limited.Err), orOK(r.Closed.Err))
+	c.Say("Governs left %d more files open; with room for one more open file only: %s; with a closed handle: %s", r.Leaked, lab.Or(r.Limited.Err, "success"), lab.Or(r.Closed.Err, "success"))
 	c.Say("the first renamed its uts namespace: %q -> %q %s", r.OwnTry.Before, r.OwnTry.After, r.OwnTry.Err)
-	c.Say("the second tried to set the lab host's name to what it already is: %s", orOK(r.SharedTry.Err))
+	c.Say("the second tried to set the lab host's name to what it already is: %s", lab.Or(r.SharedTry.Err, "success"))
 	if err := lab.CheckNewKinds(host, own, ns.User, ns.UTS); err != nil {
 		return c.Failf("the first child: %v", err)
 	}
@@ -232,7 +232,7 @@ func checkOwnedPower(c *lab.Check, r powerReport) error {
 	}
 	c.Check(true, "root inside renames a uts namespace its user namespace owns, as Governs predicted")
 	if !r.SharedTry.EPERM {
-		return c.Failf("root in a new user namespace calling sethostname in the lab host's UTS namespace got %q; want EPERM", orOK(r.SharedTry.Err))
+		return c.Failf("root in a new user namespace calling sethostname in the lab host's UTS namespace got %q; want EPERM", lab.Or(r.SharedTry.Err, "success"))
 	}
 	c.Check(true, "root inside cannot touch the lab host's uts namespace (EPERM), as Governs predicted")
 	if err := judgeGovernsMore(r); err != nil {
@@ -252,9 +252,9 @@ func judgeGovernsMore(r powerReport) error {
 	case r.Leaked != 0:
 		return fmt.Errorf("the runner had %d more open files after its calls of Governs than before; want none: close each handle that UserNS and Parent return once you are done with it", r.Leaked)
 	case r.Limited.Errno != "EMFILE":
-		return fmt.Errorf("Governs(the runner's user namespace, the first child's uts namespace) with room for one more open file only returned %s; want an error wrapping EMFILE, the kernel's answer to NS_GET_PARENT, which opens a file: only ns.ErrOutsideScope ends the walk with false", orOK(r.Limited.Err))
+		return fmt.Errorf("Governs(the runner's user namespace, the first child's uts namespace) with room for one more open file only returned %s; want an error wrapping EMFILE, the kernel's answer to NS_GET_PARENT, which opens a file: only ns.ErrOutsideScope ends the walk with false", lab.Or(r.Limited.Err, "success"))
 	case r.Closed.Errno != "EBADF":
-		return fmt.Errorf("Governs with a closed target handle returned %s; want an error wrapping EBADF, the kernel's answer to NS_GET_USERNS: return UserNS's error", orOK(r.Closed.Err))
+		return fmt.Errorf("Governs with a closed target handle returned %s; want an error wrapping EBADF, the kernel's answer to NS_GET_USERNS: return UserNS's error", lab.Or(r.Closed.Err, "success"))
 	}
 	return nil
 }
@@ -283,13 +283,6 @@ func unameNode() string {
 	var u unix.Utsname
 	unix.Uname(&u) // cannot fail with a valid buffer
 	return unix.ByteSliceToString(u.Nodename[:])
-}
-
-func orOK(s string) string {
-	if s == "" {
-		return "success"
-	}
-	return s
 }
 
 func checkFileOwner(c *lab.Check, r filesReport) error {
@@ -383,7 +376,7 @@ func checkOwnership(c *lab.Check, r nestReport) error {
 		}
 	}
 	c.Check(true, "every other kind is owned by a user namespace, as the kernel says from outside")
-	c.Say("OwnerChain left %d more files open; for a PID no process has: %s; with room for one more open file only: %s", r.Leaked, orOK(r.Missing.Err), orOK(r.Limited.Err))
+	c.Say("OwnerChain left %d more files open; for a PID no process has: %s; with room for one more open file only: %s", r.Leaked, lab.Or(r.Missing.Err, "success"), lab.Or(r.Limited.Err, "success"))
 	if err := judgeChainErrors(r); err != nil {
 		return c.Failf("%v", err)
 	}
@@ -397,9 +390,9 @@ func judgeChainErrors(r nestReport) error {
 	case r.Leaked != 0:
 		return fmt.Errorf("the runner had %d more open files after its calls of OwnerChain than before; want none: close each handle once you have its owner or parent", r.Leaked)
 	case r.Missing.Errno != "ENOENT":
-		return fmt.Errorf("OwnerChain of a PID that no process has returned %s; want an error wrapping ENOENT: return ns.Open's error", orOK(r.Missing.Err))
+		return fmt.Errorf("OwnerChain of a PID that no process has returned %s; want an error wrapping ENOENT: return ns.Open's error", lab.Or(r.Missing.Err, "success"))
 	case r.Limited.Errno != "EMFILE":
-		return fmt.Errorf("OwnerChain(bottom, uts) with room for one more open file only returned %s; want an error wrapping EMFILE, the kernel's answer to NS_GET_USERNS, which opens a file: only ns.ErrOutsideScope ends the chain without an error", orOK(r.Limited.Err))
+		return fmt.Errorf("OwnerChain(bottom, uts) with room for one more open file only returned %s; want an error wrapping EMFILE, the kernel's answer to NS_GET_USERNS, which opens a file: only ns.ErrOutsideScope ends the chain without an error", lab.Or(r.Limited.Err, "success"))
 	}
 	return nil
 }

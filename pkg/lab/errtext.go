@@ -8,3 +8,12 @@ func ErrText(err error) string {
 	}
 	return err.Error()
 }
+
+// Or is s, or empty when s is "": the way a check narrates a report's
+// error text, Or(r.Err, "nil"), where no error was returned.
+func Or(s, empty string) string {
+	if s == "" {
+		return empty
+	}
+	return s
+}
