@@ -130,7 +130,8 @@ func hasOptions(opts string, want ...string) bool {
 	return true
 }
 
-func checkBuildRoot(c *lab.Check, r rootStep) error {
+func checkBuildRoot(c *lab.Check, br buildRootReport) error {
+	r := br.rootStep
 	mounts, err := containerMounts(c, r.PID)
 	if err != nil {
 		return err
@@ -153,6 +154,9 @@ func checkBuildRoot(c *lab.Check, r rootStep) error {
 	if root.Dir != want {
 		return c.Failf("BuildRoot returned Dir %q; want %q, the directory root/ in the tmpfs", root.Dir, want)
 	}
+	if err := checkMode(c, r.PID, want, "the new root"); err != nil {
+		return err
+	}
 	usr := filepath.Join(want, "usr")
 	m, ok := mountAt(mounts, usr)
 	if !ok {
@@ -165,14 +169,31 @@ func checkBuildRoot(c *lab.Check, r rootStep) error {
 	} else if err := checkFallback(c, m, r); err != nil {
 		return err
 	}
-	return checkHostDirs(c, r.PID, want, mounts)
+	if err := checkHostDirs(c, r.PID, want, mounts); err != nil {
+		return err
+	}
+	return checkScenes(c, br.Scenes)
+}
+
+// checkMode checks that dir, as the container pid sees it, is a directory
+// of mode 0755 (drwxr-xr-x, as the machine's /): what ls -ld shows inside.
+func checkMode(c *lab.Check, pid int, dir, what string) error {
+	fi, err := os.Lstat(filepath.Join(c.ProcDir(pid), "root", dir))
+	if err != nil {
+		return c.Failf("%s, %s, is not in the container: %v", what, dir, err)
+	}
+	if !fi.IsDir() || fi.Mode().Perm() != 0o755 {
+		return c.Failf("%s, %s, is %v in the container; want a directory of mode 0755 (drwxr-xr-x), as every directory BuildRoot makes: check the mode passed to os.Mkdir", what, dir, fi.Mode())
+	}
+	return nil
 }
 
 // checkOverlay checks the overlay on root/usr and the file written through it.
 func checkOverlay(c *lab.Check, m mount, r rootStep) error {
 	lower, _ := option(m.Super, "lowerdir")
 	upper, _ := option(m.Super, "upperdir")
-	c.Say("on %s: %s, lowerdir=%s upperdir=%s", m.Target, m.FSType, lower, upper)
+	work, _ := option(m.Super, "workdir")
+	c.Say("on %s: %s, lowerdir=%s upperdir=%s workdir=%s", m.Target, m.FSType, lower, upper, work)
 	switch {
 	case m.FSType != "overlay":
 		return c.Failf("%s in the container is %s (%s); want an overlay, as BuildRoot said, not a bind of the machine's /usr: a write inside would reach it", m.Target, m.FSType, m.Root)
@@ -180,6 +201,8 @@ func checkOverlay(c *lab.Check, m mount, r rootStep) error {
 		return c.Failf("the overlay's lower layer is %q; want the machine's /usr", lower)
 	case !strings.HasPrefix(upper, r.Dir+"/"):
 		return c.Failf("the overlay's upper layer is %q; want a directory of the tmpfs on %s", upper, r.Dir)
+	case upper != filepath.Join(r.Dir, "upper") || work != filepath.Join(r.Dir, "work"):
+		return c.Failf("the overlay's upperdir is %q and its workdir %q; want %s and %s: upper/ holds what the container writes, work/ is the overlay's scratch space", upper, work, filepath.Join(r.Dir, "upper"), filepath.Join(r.Dir, "work"))
 	}
 	c.Check(true, "/usr of the new root is an overlay: the machine's /usr below, a tmpfs above")
 	if r.Report.Wrote == "" {
@@ -335,28 +358,16 @@ func describe(m mount, ok bool) string {
 	return fmt.Sprintf("it is %s from %s", m.FSType, m.Source)
 }
 
-func checkPivotRoot(c *lab.Check, r rootStep) error {
+func checkPivotRoot(c *lab.Check, pr pivotRootReport) error {
+	r := pr.rootStep
 	mounts, err := containerMounts(c, r.PID)
 	if err != nil {
 		return err
 	}
 	c.Say("after PivotRoot, the container's working directory is %q and / holds %v", r.Report.Cwd, r.Report.Entries)
-	allowed := map[string]bool{"/": true, "/usr": true, "/proc": true, "/dev": true, "/sys": true, "/tmp": true}
-	for _, name := range HostDirs() {
-		allowed["/"+name] = true
+	if err := checkSwitched(c, mounts); err != nil {
+		return err
 	}
-	for _, name := range DevNodes() {
-		allowed["/dev/"+name] = true
-	}
-	for _, m := range mounts {
-		if !allowed[m.Target] {
-			return c.Failf("the container still has %s mounted on %s: the old root is reachable; detach it (umount2 with MNT_DETACH) after pivot_root", m.FSType, m.Target)
-		}
-	}
-	if m, ok := mountAt(mounts, "/"); !ok || m.FSType != "tmpfs" {
-		return c.Failf("the container's / is %s; want the tmpfs of the new root", describe(m, ok))
-	}
-	c.Check(true, "the container's mount table holds its own root and nothing of the lab host's (%d mounts)", len(mounts))
 	want := map[string]bool{"usr": true, "proc": true, "dev": true, "sys": true, "tmp": true}
 	for _, name := range HostDirs() {
 		want[name] = true
@@ -377,7 +388,63 @@ func checkPivotRoot(c *lab.Check, r rootStep) error {
 		return c.Failf("the container's working directory is %q, not its new root; chdir(\"/\") after pivot_root", r.Report.Cwd)
 	}
 	c.Check(true, "its working directory is its new root")
-	return checkPS(c, r)
+	if err := checkPS(c, r); err != nil {
+		return err
+	}
+	return checkPivotScenes(c, pr.Scenes)
+}
+
+// checkSwitched checks the mount table of a container after PivotRoot:
+// its own root, and nothing of the lab host's.
+func checkSwitched(c *lab.Check, mounts []mount) error {
+	allowed := map[string]bool{"/": true, "/usr": true, "/proc": true, "/dev": true, "/sys": true, "/tmp": true}
+	for _, name := range HostDirs() {
+		allowed["/"+name] = true
+	}
+	for _, name := range DevNodes() {
+		allowed["/dev/"+name] = true
+	}
+	for _, m := range mounts {
+		if !allowed[m.Target] {
+			return c.Failf("the container still has %s mounted on %s: the old root is reachable; detach it (umount2 with MNT_DETACH) after pivot_root", m.FSType, m.Target)
+		}
+	}
+	if m, ok := mountAt(mounts, "/"); !ok || m.FSType != "tmpfs" {
+		return c.Failf("the container's / is %s; want the tmpfs of the new root", describe(m, ok))
+	}
+	c.Check(true, "the container's mount table holds its own root and nothing of the lab host's (%d mounts)", len(mounts))
+	return nil
+}
+
+// checkPivotScenes checks PivotRoot in the crafted containers: the
+// kernel's refusal returned, wrapped, naming the root; or, where a careful
+// PivotRoot avoided it, a whole switch.
+func checkPivotScenes(c *lab.Check, scenes []pivotReport) error {
+	for _, r := range scenes {
+		about := r.Scene
+		for _, s := range pivotScenes {
+			if s.Name == r.Scene {
+				about = s.About
+			}
+		}
+		if r.Err == "" {
+			c.Say("with %s, PivotRoot(%s) returned no error", about, r.Root)
+			mounts, err := containerMounts(c, r.PID)
+			if err != nil {
+				return err
+			}
+			if err := checkSwitched(c, mounts); err != nil {
+				return c.Failf("with %s, PivotRoot(%s) returned no error, but the switch did not happen: the kernel refused a call and its error was dropped", about, r.Root)
+			}
+			continue
+		}
+		c.Say("with %s, PivotRoot(%s) returned %q", about, r.Root, r.Err)
+		if !r.Wraps || !strings.Contains(r.Err, r.Root) {
+			return c.Failf("with %s, PivotRoot(%s) returned %q; want an error that wraps the kernel's (fmt.Errorf with %%w) and names %s", about, r.Root, r.Err, r.Root)
+		}
+		c.Check(true, "PivotRoot returned the kernel's refusal, wrapped")
+	}
+	return nil
 }
 
 // checkPS checks that ps inside listed the container's processes only.
@@ -708,5 +775,105 @@ func nothingLeft(c *lab.Check, r stopRun) error {
 		return nil
 	}
 	c.Check(true, "no process, no link, no cgroup of it is left")
+	return nil
+}
+
+// checkScenes checks what BuildRoot did in the crafted machines (craft.go).
+func checkScenes(c *lab.Check, scenes []sceneReport) error {
+	for _, r := range scenes {
+		s, ok := sceneNamed(r.Scene)
+		if !ok {
+			return fmt.Errorf("the run reported a crafted machine %q the check does not know", r.Scene)
+		}
+		mounts, err := containerMounts(c, r.PID)
+		if err != nil {
+			return err
+		}
+		got := "no error"
+		if r.Err != "" {
+			got = strconv.Quote(r.Err)
+		}
+		c.Say("in a machine with %s, BuildRoot(%s) returned %s", s.About, sceneDir, got)
+		if s.Errno == 0 {
+			err = checkSceneBuilt(c, s, r, mounts)
+		} else {
+			err = checkSceneRefused(c, s, r, mounts)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkSceneBuilt checks a root BuildRoot built in a crafted machine: the
+// directory /bin bound read-only ("dirs"), or the read-only bind of /usr
+// where the kernel refused the overlay ("deep").
+func checkSceneBuilt(c *lab.Check, s buildScene, r sceneReport, mounts []mount) error {
+	root := sceneDir + "/root"
+	if r.Err != "" {
+		return c.Failf("in a machine with %s, BuildRoot(%s) failed: %s; want a root", s.About, sceneDir, r.Err)
+	}
+	if s.Name == "deep" {
+		return checkDeep(c, r, mounts)
+	}
+	if !r.Root.Overlay {
+		return c.Failf("in a machine with %s, BuildRoot fell back (%s), though /usr there is the machine's, which an overlay takes", s.About, r.Root.Fallback)
+	}
+	top, _ := mountAt(mounts, "/")
+	m, ok := mountAt(mounts, root+"/bin")
+	if !ok || m.Root != "/bin" || m.Super != top.Super || !hasFlag(m.Options, "ro") {
+		return c.Failf("in a machine with %s, on %s/bin %s (options %q); want a read-only bind of the machine's /bin (MS_BIND|MS_REC, then MS_BIND|MS_REMOUNT|MS_RDONLY)", s.About, root, describe(m, ok), m.Options)
+	}
+	link, err := os.Readlink(filepath.Join(c.ProcDir(r.PID), "root", root, "sbin"))
+	if err != nil || link != "usr/sbin" {
+		return c.Failf("in a machine with %s and sbin -> usr/sbin, the new root has no link sbin -> usr/sbin (%s)", s.About, errOr(err, "it points to "+link))
+	}
+	c.Check(true, "a directory /bin is bound read-only, a link sbin -> usr/sbin is a link")
+	return nil
+}
+
+// checkDeep checks the fallback where the kernel refused the overlay.
+func checkDeep(c *lab.Check, r sceneReport, mounts []mount) error {
+	usr := sceneDir + "/root/usr"
+	why := r.Root.Fallback
+	switch {
+	case r.Root.Overlay:
+		return c.Failf("BuildRoot says it mounted an overlay on %s, where the kernel refuses one (its /usr is an overlay on an overlay: the stacking depth is spent)", usr)
+	case why == "" || strings.Contains(why, "%!"):
+		return c.Failf("the kernel refused the overlay, and Root.Fallback is %q; want a sentence that says why, with the kernel's error (%v)", why, unix.EINVAL)
+	case !strings.Contains(why, unix.EINVAL.Error()):
+		return c.Failf("the kernel refused the overlay with EINVAL (%v), and Root.Fallback, %q, does not say so", unix.EINVAL, why)
+	}
+	lower, _ := mountAt(mounts, "/usr")
+	m, ok := mountAt(mounts, usr)
+	if !ok || m.FSType != "overlay" || m.Super != lower.Super || !hasFlag(m.Options, "ro") {
+		return c.Failf("where the kernel refused the overlay, on %s %s (options %q); want a read-only bind of the machine's /usr (MS_BIND|MS_REC, then MS_BIND|MS_REMOUNT|MS_RDONLY)", usr, describe(m, ok), m.Options)
+	}
+	c.Check(true, "where the kernel refused the overlay, /usr is a read-only bind, and Root.Fallback says why")
+	return nil
+}
+
+// checkSceneRefused checks that BuildRoot returned the kernel's refusal,
+// wrapped, naming the path; or, where a careful BuildRoot avoids it, that
+// the mount is read-only all the same.
+func checkSceneRefused(c *lab.Check, s buildScene, r sceneReport, mounts []mount) error {
+	name := unix.ErrnoName(s.Errno)
+	if r.Err == "" {
+		if m, ok := mountAt(mounts, s.OrRO); s.OrRO != "" && ok && hasFlag(m.Options, "ro") {
+			c.Check(true, "%s is read-only all the same", s.OrRO)
+			return nil
+		}
+		return c.Failf("in a machine with %s, BuildRoot(%s) returned no error; want the kernel's %s (%v), wrapped: check every error of mkdir, mount and the remount", s.About, sceneDir, name, s.Errno)
+	}
+	if !r.Wraps || !strings.Contains(r.Err, s.Path) {
+		return c.Failf("in a machine with %s, BuildRoot(%s) returned %q; want an error that wraps the kernel's %s (fmt.Errorf with %%w) and names %s", s.About, sceneDir, r.Err, name, s.Path)
+	}
+	if s.Name == "unbindable" {
+		if err := checkMode(c, r.PID, sceneDir+"/root/bin", "the mount point BuildRoot made for /bin"); err != nil {
+			return err
+		}
+	}
+	c.Check(true, "BuildRoot returned the kernel's %s, naming %s", name, s.Path)
 	return nil
 }

@@ -48,17 +48,17 @@ func MapRoot(cmd *exec.Cmd) {
 
 // BuildRoot is step 03: in the caller's mount namespace (the container's,
 // never the host's), build a root file system in dir, an empty directory,
-// with nothing written to any disk: mount a tmpfs (nosuid, nodev) on dir,
-// and return the kernel's error, wrapped, when it refuses; in it make upper/
-// and work/ for the overlay and root/, the new root; mount on root/usr an
-// overlay whose lower layer is the machine's /usr (read-only to the
-// overlay) and whose upper layer and work directory are upper/ and work/,
-// so that whatever the container writes lands in memory; and give root/
-// the machine's top-level links into /usr (bin -> usr/bin, lib64 ->
-// usr/lib64, …, the same link where the machine has one; a read-only bind
-// where the machine has a directory: see HostDirs). Where the kernel
-// refuses the overlay, bind the machine's /usr read-only on root/usr
-// instead and say why in Root.Fallback.
+// with nothing written to any disk: mount a tmpfs (nosuid, nodev) on dir;
+// in it make upper/ and work/ for the overlay and root/, the new root (each
+// of mode 0755); mount on root/usr an overlay whose lower layer is the
+// machine's /usr (read-only to the overlay) and whose upper layer and work
+// directory are upper/ and work/, so that whatever the container writes
+// lands in memory; and give root/ the machine's top-level links into /usr
+// (bin -> usr/bin, lib64 -> usr/lib64, …, the same link where the machine
+// has one; a read-only bind where the machine has a directory: see
+// HostDirs). Where the kernel refuses the overlay, bind the machine's /usr
+// read-only on root/usr instead and say why in Root.Fallback. Wherever else
+// the kernel refuses, return its error, wrapped, naming the path.
 func BuildRoot(dir string) (Root, error) {
 	// BEGIN SOLUTION
 	r := Root{Dir: filepath.Join(dir, "root")}

@@ -163,6 +163,7 @@ func buildRoot(r *rootReport, step, dir, file, host, parent string) outcome {
 	build := labBuildRoot
 	if step == "03" {
 		build = BuildRoot
+		unix.Umask(0o022) // the usual one: root/ must come out 0755
 		if o := buildAbsent(r, dir); o != (outcome{}) {
 			return o
 		}

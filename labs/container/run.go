@@ -176,11 +176,22 @@ func startRoot(step string, cleanup *lab.Cleanup) (*box, rootStep, error) {
 	return b, r, nil
 }
 
-func runBuildRoot(_ context.Context, cleanup *lab.Cleanup) (rootStep, error) {
-	_, r, err := startRoot("03", cleanup)
+// buildRootReport is what step 03 saw: the container that built its root
+// on the lab host's machine, and BuildRoot in crafted machines.
+type buildRootReport struct {
+	rootStep
+	Scenes []sceneReport
+}
+
+func runBuildRoot(_ context.Context, cleanup *lab.Cleanup) (r buildRootReport, err error) {
+	_, r.rootStep, err = startRoot("03", cleanup)
 	if err == nil {
 		err = r.Report.failure(fmt.Sprintf("BuildRoot(%s) in the container", r.Dir))
 	}
+	if err != nil {
+		return r, err
+	}
+	r.Scenes, err = runScenes(cleanup)
 	return r, err
 }
 
@@ -192,8 +203,16 @@ func runFurnish(_ context.Context, cleanup *lab.Cleanup) (rootStep, error) {
 	return r, err
 }
 
-func runPivotRoot(_ context.Context, cleanup *lab.Cleanup) (rootStep, error) {
-	b, r, err := startRoot("05", cleanup)
+// pivotRootReport is what step 05 saw: the container that switched to its
+// root, and PivotRoot in crafted containers.
+type pivotRootReport struct {
+	rootStep
+	Scenes []pivotReport
+}
+
+func runPivotRoot(_ context.Context, cleanup *lab.Cleanup) (r pivotRootReport, err error) {
+	b, rs, err := startRoot("05", cleanup)
+	r.rootStep = rs
 	if err == nil {
 		err = r.Report.failure(fmt.Sprintf("PivotRoot(%s) in the container", r.Report.Root.Dir))
 	}
@@ -203,7 +222,11 @@ func runPivotRoot(_ context.Context, cleanup *lab.Cleanup) (rootStep, error) {
 	if err := b.order("ps"); err != nil {
 		return r, err
 	}
-	return r, b.read(&r.PS)
+	if err := b.read(&r.PS); err != nil {
+		return r, err
+	}
+	r.Scenes, err = runPivotScenes(cleanup)
+	return r, err
 }
 
 // initRun is one run of step 06: a container whose init is Init, whose
