@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/nslab/nslab/pkg/lab"
 	"golang.org/x/sys/unix"
 )
 
@@ -70,30 +71,11 @@ func labBuildRoot(dir string) (Root, error) {
 		if err := os.Mkdir(target, 0o755); err != nil {
 			return r, err
 		}
-		if err := readOnlyTree("/"+name, target); err != nil {
+		if err := lab.ReadOnlyTree("/"+name, target); err != nil {
 			return r, err
 		}
 	}
 	return r, nil
-}
-
-// readOnlyTree binds the tree at source on target, read-only: a detached
-// copy (open_tree), made read-only (mount_setattr changes only that flag,
-// so the flags a user namespace locks stay), attached (move_mount).
-func readOnlyTree(source, target string) error {
-	fd, err := unix.OpenTree(unix.AT_FDCWD, source, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
-	if err != nil {
-		return fmt.Errorf("open_tree %s: %w", source, err)
-	}
-	defer unix.Close(fd)
-	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
-	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr); err != nil {
-		return fmt.Errorf("mount_setattr a copy of %s read-only: %w", source, err)
-	}
-	if err := unix.MoveMount(fd, "", unix.AT_FDCWD, target, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
-		return fmt.Errorf("move_mount a copy of %s on %s: %w", source, target, err)
-	}
-	return nil
 }
 
 // labFurnish is the lab's Furnish.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/nslab/nslab/pkg/lab"
 	"golang.org/x/sys/unix"
 )
 
@@ -28,27 +29,7 @@ func DevNodes() []string { return []string{"null", "zero", "full", "random", "ur
 // mount_setattr(2), move_mount(2)) rather than step 06's remount, so that
 // step 07 does not depend on step 06.
 func BorrowHostDirs(root string) error {
-	return borrow(root, readOnlyTree)
-}
-
-// readOnlyTree binds the tree at source on target, read-only through and
-// through: a detached copy of the tree (open_tree with OPEN_TREE_CLONE),
-// made read-only (mount_setattr, which changes only the flags it is given,
-// so locked ones stay), then attached (move_mount).
-func readOnlyTree(source, target string) error {
-	fd, err := unix.OpenTree(unix.AT_FDCWD, source, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
-	if err != nil {
-		return fmt.Errorf("open_tree %s: %w", source, err)
-	}
-	defer unix.Close(fd)
-	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
-	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr); err != nil {
-		return fmt.Errorf("mount_setattr a copy of %s read-only: %w", source, err)
-	}
-	if err := unix.MoveMount(fd, "", unix.AT_FDCWD, target, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
-		return fmt.Errorf("move_mount a copy of %s on %s: %w", source, target, err)
-	}
-	return nil
+	return borrow(root, lab.ReadOnlyTree)
 }
 
 // borrow is BorrowHostDirs with the bind it makes of each directory.
