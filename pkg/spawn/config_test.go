@@ -7,8 +7,10 @@ import (
 	"github.com/nslab/nslab/pkg/ns"
 )
 
+// Registered once, not in the test: -count=2 would register it twice.
+func init() { Register("configtest.noop", func([]string) int { return 0 }) }
+
 func TestValidate(t *testing.T) {
-	Register("configtest.noop", func([]string) int { return 0 })
 	tests := []struct {
 		name string
 		cfg  Config
