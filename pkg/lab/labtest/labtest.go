@@ -6,8 +6,11 @@
 package labtest
 
 import (
+	"flag"
 	"fmt"
 	"os"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -26,6 +29,7 @@ import (
 // never moves its own threads for long, so the snapshot sees the machine.
 func Main(m *testing.M) {
 	spawn.Init()
+	moreParallel()
 	before, err := host.Take()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -42,6 +46,23 @@ func Main(m *testing.M) {
 		code = 1
 	}
 	os.Exit(code)
+}
+
+// StepsPerCPU is how many graded steps run at once per CPU (GOMAXPROCS)
+// unless -test.parallel says otherwise: a step mostly waits (for its lab
+// host's processes to start, for the kernel to make and tear down its
+// namespaces), so go test's default of one per CPU leaves the CPUs idle.
+const StepsPerCPU = 4
+
+// moreParallel sets -test.parallel to StepsPerCPU per CPU when the command
+// line did not set it.
+func moreParallel() {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		flag.Set("test.parallel", strconv.Itoa(StepsPerCPU*runtime.GOMAXPROCS(0)))
+	}
 }
 
 // Grade runs the graded subtest of every step of l, in order, each named
