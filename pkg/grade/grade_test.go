@@ -205,7 +205,7 @@ func TestNextLine(t *testing.T) {
 func TestArgs(t *testing.T) {
 	other := &lab.Lab{Name: "uts"}
 	got := strings.Join(Config{Labs: []*lab.Lab{demo(), other}, Exec: "sudo -n", Timeout: time.Minute}.Args(), " ")
-	want := "test -json -count=1 -timeout 1m0s -run ^(TestDemo|TestUTS)$ -exec sudo -n ./labs/demo/... ./labs/uts/..."
+	want := "test -json -count=1 -ldflags=-w -timeout 1m0s -run ^(TestDemo|TestUTS)$ -exec sudo -n ./labs/demo/... ./labs/uts/..."
 	if got != want {
 		t.Errorf("Args() = %q; want %q", got, want)
 	}
@@ -225,12 +225,12 @@ func TestArgsEnvThroughSudo(t *testing.T) {
 
 func TestArgsOneStep(t *testing.T) {
 	got := strings.Join(Config{Labs: []*lab.Lab{demo()}, Step: "02_second"}.Args(), " ")
-	want := "test -json -count=1 -timeout 3m0s -run ^(TestDemo)$/^02_second$ ./labs/demo/..."
+	want := "test -json -count=1 -ldflags=-w -timeout 3m0s -run ^(TestDemo)$/^02_second$ ./labs/demo/..."
 	if got != want {
 		t.Errorf("Args() = %q; want %q", got, want)
 	}
 	got = strings.Join(Config{Labs: []*lab.Lab{demo()}, Cache: true}.Args(), " ")
-	want = "test -json -timeout 3m0s -run ^(TestDemo)$ ./labs/demo/..."
+	want = "test -json -ldflags=-w -timeout 3m0s -run ^(TestDemo)$ ./labs/demo/..."
 	if got != want {
 		t.Errorf("Args() with Cache = %q; want %q", got, want)
 	}

@@ -41,7 +41,7 @@ func TestClassify(t *testing.T) {
 
 func TestArgs(t *testing.T) {
 	got := strings.Join(Target{Pkg: "./labs/uts", Test: "TestUTS"}.Args("02", "/tmp/o.json"), " ")
-	want := "test -count=1 -v -timeout=5m -overlay /tmp/o.json -run ^TestUTS$/^02_ ./labs/uts"
+	want := "test -count=1 -v -ldflags=-w -timeout=5m -overlay /tmp/o.json -run ^TestUTS$/^02_ ./labs/uts"
 	if got != want {
 		t.Errorf("Args = %q, want %q", got, want)
 	}
