@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -111,12 +112,32 @@ func TestNoFalsePositiveFromStrangers(t *testing.T) {
 	if err != nil {
 		t.Fatalf("start the stranger: %v", err)
 	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(out)))
-	defer syscall.Kill(-pid, syscall.SIGKILL) // its session
-	time.Sleep(700 * time.Millisecond)        // the stranger is busy
+	pid, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil {
+		t.Fatalf("the stranger's PID: %q: %v", out, err)
+	}
+	defer removeStrangerFiles(pid)
+	time.Sleep(700 * time.Millisecond) // the stranger is busy
 	during := take(t)
 	if diff := Diff(before, during); diff != nil {
 		t.Errorf("a stranger's namespaces and processes are reported: %q", diff)
+	}
+}
+
+// strangerFiles is the prefix of the stranger's files in /tmp (the guard
+// ignores go-build*, as go test makes them).
+const strangerFiles = "go-build-nslab-stranger-"
+
+// removeStrangerFiles kills the stranger's session and, once its worker is
+// gone, removes the files it had no time to remove.
+func removeStrangerFiles(pid int) {
+	syscall.Kill(-pid, syscall.SIGKILL)
+	for i := 0; i < 100 && syscall.Kill(pid, 0) == nil; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	left, _ := filepath.Glob(filepath.Join(os.TempDir(), strangerFiles+"*"))
+	for _, f := range left {
+		os.Remove(f)
 	}
 }
 
@@ -140,7 +161,7 @@ func noise(mode string) int {
 	}
 	deadline := time.Now().Add(2 * time.Second)
 	for i := 0; time.Now().Before(deadline); i++ {
-		f, _ := os.CreateTemp("", "go-build")
+		f, _ := os.CreateTemp("", strangerFiles)
 		if f != nil {
 			f.Close()
 			defer os.Remove(f.Name())
