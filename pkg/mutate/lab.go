@@ -106,7 +106,7 @@ func hasVar(env []string, name string) bool {
 
 // baseline runs the lab's graded test as it is: every step must pass.
 func baseline(ctx context.Context, t Target) error {
-	out, err := t.goTest(ctx, "", "")
+	out, err := t.goTest(ctx, "", "", "")
 	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Test+" ") {
 		return fmt.Errorf("run %s of %s without mutants: it does not pass, so no mutant can be judged (%v): %s", t.Test, t.Pkg, err, failure(string(out)))
 	}

@@ -77,7 +77,7 @@ func (t Target) Run(ctx context.Context, m Mutant) Result {
 	overlay, err := writeOverlay(dir, filepath.Join(t.Root, m.File), m.Src)
 	if err == nil {
 		var out []byte
-		out, err = t.goTest(ctx, m.Step, overlay)
+		out, err = t.goTest(ctx, m.Step, overlay, dir)
 		res.Outcome, err = Classify(string(out), err, t.Test, m.Step)
 		res.Detail = failure(string(out))
 		if err == nil && res.Outcome == NotCompiling && !strings.Contains(string(out), filepath.Base(m.File)+":") {
@@ -105,10 +105,15 @@ func writeOverlay(dir, file string, src []byte) (string, error) {
 	return path, nil
 }
 
-// goTest runs go test in Root and returns its output and exit error.
-func (t Target) goTest(ctx context.Context, step, overlay string) ([]byte, error) {
+// goTest runs go test in Root and returns its output and exit error. Its
+// work directories go into tmp (GOTMPDIR), which goes with the mutant even
+// when a timeout kills go test before it can remove them.
+func (t Target) goTest(ctx context.Context, step, overlay, tmp string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "go", t.Args(step, overlay)...)
 	cmd.Dir, cmd.Env = t.Root, append(os.Environ(), t.Env...)
+	if tmp != "" {
+		cmd.Env = append(cmd.Env, "GOTMPDIR="+tmp)
+	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
