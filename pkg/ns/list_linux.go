@@ -16,7 +16,10 @@ import (
 // not found.
 //
 // It is a hot path (nslab ns --all, the lab host's snapshots), written to do
-// little per process: one open of /proc/PID/ns and an fstatat(2) per kind.
+// little per process: one open of /proc/PID/ns and a readlinkat(2) per kind
+// (half the time of an fstatat(2), which makes the kernel find the
+// namespace's nsfs inode: every namespace is on the one nsfs, whose device
+// is read once).
 // Only the lowest PID of each namespace has its UID and command line read,
 // and each namespace its owner asked for once (docs/performance.md).
 func List() ([]Info, error) {
@@ -24,9 +27,13 @@ func List() ([]Info, error) {
 	if err != nil {
 		return nil, &Error{Op: "list", Path: "/proc", Err: err}
 	}
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/self/ns/user", &st); err != nil {
+		return nil, &Error{Op: "list", Path: "/proc/self/ns/user", Err: err}
+	}
 	var members []Member
 	for _, pid := range pids {
-		members = appendMembers(members, pid)
+		members = appendMembers(members, pid, uint64(st.Dev))
 	}
 	rows := Aggregate(members)
 	owners := map[int]processInfo{}
@@ -105,22 +112,37 @@ func atoiPID(b []byte) (int, bool) {
 	return n, n > 0
 }
 
-// appendMembers adds one process's namespaces; an unreadable process gives none.
-func appendMembers(ms []Member, pid int) []Member {
+// appendMembers adds one process's namespaces, all on the nsfs of device
+// dev; an unreadable process gives none.
+func appendMembers(ms []Member, pid int, dev uint64) []Member {
 	var path [32]byte
 	dir, ok := rawOpenDir(append(strconv.AppendInt(append(path[:0], "/proc/"...), int64(pid), 10), "/ns\x00"...))
 	if !ok {
 		return ms
 	}
 	defer unix.RawSyscall(unix.SYS_CLOSE, uintptr(dir), 0, 0)
-	var st unix.Stat_t
+	var link [64]byte
 	for i, k := range listKinds {
-		if !rawFstatat(dir, kindNames0[i], &st) {
+		ino, ok := linkInode(rawReadlinkat(dir, kindNames0[i], link[:]))
+		if !ok {
 			continue
 		}
-		ms = append(ms, Member{ID: ID{Kind: k, Dev: uint64(st.Dev), Inode: st.Ino}, PID: pid, UID: -1})
+		ms = append(ms, Member{ID: ID{Kind: k, Dev: dev, Inode: ino}, PID: pid, UID: -1})
 	}
 	return ms
+}
+
+// linkInode is the inode number of a namespace link's text, "uts:[4026531838]".
+func linkInode(text []byte) (uint64, bool) {
+	i := bytes.IndexByte(text, '[')
+	if i < 0 || len(text) < i+3 || text[len(text)-1] != ']' {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(text[i+1:len(text)-1]), 10, 64)
+	if err != nil || n == 0 {
+		return 0, false
+	}
+	return n, true
 }
 
 // kindNames0 are the names of ListKinds, NUL-terminated for the kernel.
@@ -132,10 +154,22 @@ var kindNames0 = func() [][]byte {
 	return names
 }()
 
-// rawOpenDir and rawFstatat are openat(2) and fstatat(2) without Go's
-// scheduler hand-off around a blocking system call (unix.RawSyscall):
-// these on /proc never block, and a listing makes over a thousand of them,
-// each of which would otherwise wake another thread on a busy machine.
+// rawReadlinkat is readlinkat(2) without the scheduler hand-off (see
+// rawOpenDir): the link's text in buf, nil when it cannot be read. name
+// ends with a NUL byte.
+func rawReadlinkat(dir int, name, buf []byte) []byte {
+	n, _, e := unix.RawSyscall6(unix.SYS_READLINKAT, uintptr(dir), uintptr(unsafe.Pointer(&name[0])), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0)
+	if e != 0 || int(n) > len(buf) {
+		return nil
+	}
+	return buf[:n]
+}
+
+// rawOpenDir is openat(2) without Go's scheduler hand-off around a
+// blocking system call (unix.RawSyscall): these calls on /proc never
+// block, and a listing makes over a thousand of them (with
+// rawReadlinkat), each of which would otherwise wake another thread on a
+// busy machine.
 func rawOpenDir(path []byte) (int, bool) {
 	atFDCWD := unix.AT_FDCWD // a variable: the constant -100 does not convert to uintptr
 	fd, _, e := unix.RawSyscall6(unix.SYS_OPENAT, uintptr(atFDCWD), uintptr(unsafe.Pointer(&path[0])),
