@@ -313,7 +313,10 @@ func checkFurnish(c *lab.Check, r rootStep) error {
 		return c.Failf("PID 1 of %s/proc is in PID namespace %s; want the container's %s (mount a new proc in the container, not a bind of the host's)", root, got, want)
 	}
 	c.Check(true, "%s/proc shows the container's PID namespace %s", root, want)
-	return checkDev(c, r.PID, filepath.Join(root, "dev"), mounts)
+	if err := checkDev(c, r.PID, filepath.Join(root, "dev"), mounts); err != nil {
+		return err
+	}
+	return checkRefusals(c, r.Report.Probes)
 }
 
 // checkDev checks that dev holds the devices of DevNodes, the machine's,
@@ -477,11 +480,11 @@ func indent(s string) string {
 }
 
 func checkInit(c *lab.Check, runs []initRun) error {
-	if len(runs) != 2 {
-		return fmt.Errorf("want two runs of Init, have %d", len(runs))
+	if len(runs) != 4 {
+		return fmt.Errorf("want four runs of Init, have %d", len(runs))
 	}
 	for _, r := range runs {
-		c.Say("the init's child is PID %d; its orphan, PID %d, ended; the lab sent the init %s", r.Ready.Child, r.Ready.Orphan, r.Signal)
+		c.Say("%s", initSaid(r))
 		switch {
 		case r.TimedOut:
 			return c.Failf("Init had not returned %v after the lab sent the init %s: it must return once its child has ended (%s)", initWait, r.Signal, r.ExitHow)
@@ -493,8 +496,10 @@ func checkInit(c *lab.Check, runs []initRun) error {
 			return c.Failf("when Init returned, the container still had zombies %v: the orphan it adopted ended and was never waited for; wait for any child (wait4(-1)), and reap what has ended before returning", r.Final.Zombies)
 		case r.Exit != r.Want:
 			return c.Failf("the init's exit status is %d; want %d", r.Exit, r.Want)
+		case checkInitRun(r) != "":
+			return c.Failf("%s", checkInitRun(r))
 		}
-		c.Check(true, "%s reached the child; Init returned %d; no zombie left", r.Signal, r.Want)
+		c.Check(true, "%s: Init returned %d; no zombie left", r.Signal, r.Want)
 	}
 	return nil
 }
@@ -507,10 +512,26 @@ func printed(out string) string {
 }
 
 func wantWhy(r initRun) string {
-	if r.Mode == "hup" {
+	switch r.Mode {
+	case "hup":
 		return "the child handles SIGHUP and exits 7: return its exit status"
+	case "zombies":
+		return "SIGKILL killed the child: 128 + 9; once the child has ended, reap what else has ended (WNOHANG) and return"
+	case "nostart":
+		return "the child cannot start: return 127, as a shell does for a command not found"
 	}
 	return "SIGTERM killed the child: 128 + 15, as a shell reports it"
+}
+
+// initSaid narrates one run of Init.
+func initSaid(r initRun) string {
+	switch r.Mode {
+	case "zombies":
+		return "the init's child made two zombies and a sleeper; the lab stopped the init, killed the child, and let the init go on"
+	case "nostart":
+		return fmt.Sprintf("the init's child is %s, which does not exist", noStart)
+	}
+	return fmt.Sprintf("the init's child is PID %d; its orphan, PID %d, ended; the lab sent the init %s", r.Ready.Child, r.Ready.Orphan, r.Signal)
 }
 
 func checkConnect(c *lab.Check, r connectReport) error {
@@ -559,7 +580,7 @@ func checkConnect(c *lab.Check, r connectReport) error {
 		}
 		c.Check(true, "TCP from the %s to %s (the %s) carried %q", t.From, t.Addr, t.To, t.Sent)
 	}
-	return nil
+	return checkConnectProbes(c, r.Probes)
 }
 
 func checkLimit(c *lab.Check, r limitReport) error {
@@ -611,7 +632,7 @@ func checkLimit(c *lab.Check, r limitReport) error {
 		return c.Failf("%s counts %d processes and %d refused forks; want %d and at least 1", limited, current, events, r.Max)
 	}
 	c.Check(true, "the fork bomb stopped at %d processes: fork(2) returned EAGAIN", r.Max)
-	return nil
+	return checkLimitProbes(c, r.Probes, r.Max)
 }
 
 func v1Note(dir string) string {
@@ -714,11 +735,11 @@ func nsenterFlag(k ns.Kind) string {
 	return string(k)
 }
 
-func checkStop(c *lab.Check, runs []stopRun) error {
-	if len(runs) != 2 {
-		return fmt.Errorf("want two containers stopped, have %d", len(runs))
+func checkStop(c *lab.Check, s stopsReport) error {
+	if len(s.Runs) != 2 {
+		return fmt.Errorf("want two containers stopped, have %d", len(s.Runs))
 	}
-	for _, r := range runs {
+	for _, r := range s.Runs {
 		c.Say("Stop(%s init, PID %d, grace %v) took %v, killed %v: %s", r.Mode, r.Init, r.Grace, r.Elapsed.Round(1e6), r.Killed, r.ExitHow)
 		switch {
 		case r.Err != "":
@@ -737,7 +758,7 @@ func checkStop(c *lab.Check, runs []stopRun) error {
 			return err
 		}
 	}
-	return nil
+	return checkStopProbes(c, s.Probes)
 }
 
 // nothingLeft checks, from the harness, that a stopped container left no

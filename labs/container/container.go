@@ -123,7 +123,8 @@ func BuildRoot(dir string) (Root, error) {
 // root/dev a tmpfs holding only the devices of DevNodes, each an empty file
 // the machine's device is bound onto; a sysfs, read-only, on root/sys
 // (where the kernel refuses one, leave root/sys an empty directory); and a
-// tmpfs on root/tmp. Make each mount point first.
+// tmpfs on root/tmp. Make each mount point first. When the kernel
+// refuses, return its error, wrapped, naming the path it refused.
 func Furnish(root string) error {
 	// BEGIN SOLUTION
 	mkmount := func(source, target, fstype string, flags uintptr, data string) error {
@@ -260,7 +261,8 @@ func Init(child *exec.Cmd) int {
 // route the container's default traffic through the bastion's address.
 // Work through netlink handles bound to each namespace (netns.GetFromPid,
 // netlink.NewHandleAt): the caller's own network namespace, the lab host's,
-// must not change.
+// must not change. When the kernel refuses, return its error, wrapped,
+// naming the link (or the gateway) it refused.
 func Connect(l Link) error {
 	// BEGIN SOLUTION
 	bns, err := netns.GetFromPid(l.Bastion)
@@ -326,7 +328,10 @@ func Connect(l Link) error {
 // parent.V2/name. Where the pids controller is a v2 one (parent.PidsV1 is
 // ""), offer it to parent.V2's children first (+pids in its
 // cgroup.subtree_control) and write pids.max in the new cgroup; on a hybrid
-// machine, make parent.PidsV1/name too and write pids.max there.
+// machine, make parent.PidsV1/name too and write pids.max there. Make the
+// directories with mode 0755. When the kernel refuses, return its error,
+// wrapped, naming the cgroup, and beside it what was made already (so that
+// the caller can remove it).
 func Limit(parent Cgroups, name string, maxPids int) (Cgroups, error) {
 	// BEGIN SOLUTION
 	var cg Cgroups
@@ -354,7 +359,8 @@ func Limit(parent Cgroups, name string, maxPids int) (Cgroups, error) {
 // clone3(2)'s CLONE_INTO_CGROUP (SysProcAttr.UseCgroupFD and CgroupFD), so
 // that its cgroup namespace is rooted there; where cg.PidsV1 is set, then
 // write its PID into that cgroup's cgroup.procs (the command waits for the
-// caller before it forks anything).
+// caller before it forks anything). When the kernel refuses, return its
+// error, wrapped, naming the cgroup (or the PID that could not be moved).
 func StartIn(cmd *exec.Cmd, cg Cgroups) error {
 	// BEGIN SOLUTION
 	dir, err := os.Open(cg.V2)
@@ -397,7 +403,10 @@ func Exec(pid int, args []string) *exec.Cmd {
 // init SIGTERM, wait up to grace for it to end, then send SIGKILL; wait for
 // it (c.Cmd.Wait), so that nothing of it is left; then delete its end of
 // the veth pair in the bastion (c.Link; gone already is fine) and remove its
-// cgroups (c.Cgroups, those set). killed says whether SIGKILL was needed.
+// cgroups (c.Cgroups, those set; gone already is fine). killed says
+// whether SIGKILL was needed, also when an error follows. When the kernel
+// refuses (the init cannot be signalled, the link or a cgroup cannot be
+// removed), return its error, wrapped, naming what it refused.
 func Stop(c *Container, grace time.Duration) (killed bool, err error) {
 	// BEGIN SOLUTION
 	done := make(chan error, 1)

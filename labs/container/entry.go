@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -121,6 +122,8 @@ type rootReport struct {
 	Cwd      string   // the working directory after the switch
 	Entries  []string // the names in / after the switch
 	Me       inside
+	// Step 04: the calls of Furnish where the kernel refuses.
+	Probes []refusal
 }
 
 // rootMain: args are the step (03, 04, 05: whose piece is the learner's;
@@ -189,6 +192,10 @@ func buildRoot(r *rootReport, step, dir, file, host, parent string) outcome {
 		return o
 	}
 	if step == "04" {
+		var err error
+		if r.Probes, err = furnishProbes(dir); err != nil {
+			return outcome{Err: "the lab's other calls of Furnish: " + err.Error()}
+		}
 		return outcome{}
 	}
 	if o := call(func() error { return pivot(r.Root.Dir) }); o != (outcome{}) {
@@ -294,7 +301,13 @@ func initMain(args []string) int {
 	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		return report(initReport{outcome: outcome{Err: "mount proc: " + err.Error()}}) + 1
 	}
+	// Init forks and waits on this thread: its child is on this thread's
+	// list of children, which wait4 scans first (see initZombies).
+	runtime.LockOSThread()
 	child, err := spawn.EntrypointCommand(entryOrphans, args[:1])
+	if args[0] == "nostart" {
+		child, err = exec.Command(noStart), nil
+	}
 	if err != nil {
 		return report(initReport{outcome: outcome{Err: err.Error()}}) + 1
 	}
@@ -360,8 +373,11 @@ type orphansReport struct {
 // for a signal. Mode "term": SIGTERM kills it (no handler); mode "hup": it
 // handles SIGHUP and exits 7.
 func orphansMain(args []string) int {
-	if len(args) != 1 || (args[0] != "term" && args[0] != "hup") {
-		return usage("container-orphans term|hup")
+	if len(args) != 1 || !slices.Contains([]string{"term", "hup", "zombies"}, args[0]) {
+		return usage("container-orphans term|hup|zombies")
+	}
+	if args[0] == "zombies" {
+		return zombiesMain()
 	}
 	if args[0] == "hup" {
 		hup := make(chan os.Signal, 1)
@@ -391,6 +407,9 @@ func makeOrphan() (int, error) {
 	defer w.Close()
 	sh := exec.Command("/bin/sh", "-c", "exec 3<&0; cat <&3 >/dev/null 2>&1 & echo $!")
 	sh.Stdin = stdin
+	// A process group of its own, which cat keeps: only wait4(-1) reaps
+	// it, not wait4(0) (the caller's group).
+	sh.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var stderr strings.Builder
 	sh.Stderr = &stderr
 	out, err := sh.Output()

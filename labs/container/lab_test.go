@@ -4,6 +4,9 @@ package container
 
 import (
 	"io"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -69,8 +72,10 @@ func TestNSPIDs(t *testing.T) {
 func TestCheckInit(t *testing.T) {
 	good := func() []initRun {
 		return []initRun{
-			{Mode: "term", Signal: "SIGTERM", Want: 143, Final: &initReport{Status: 143}, Exit: 143},
-			{Mode: "hup", Signal: "SIGHUP", Want: 7, Final: &initReport{Status: 7}, Exit: 7},
+			{Mode: "term", Signal: "SIGTERM", Want: 143, Final: &initReport{Status: 143}, Exit: 143, Asleep: true, Children: []string{"9"}},
+			{Mode: "hup", Signal: "SIGHUP", Want: 7, Final: &initReport{Status: 7}, Exit: 7, Asleep: true, Children: []string{"9"}},
+			{Mode: "zombies", Want: 137, Final: &initReport{Status: 137}, Exit: 137, Asleep: true},
+			{Mode: "nostart", Want: 127, Final: &initReport{Status: 127}, Exit: 127, Asleep: true, Output: "init: start " + noStart + ": no such file"},
 		}
 	}
 	tests := []struct {
@@ -83,6 +88,10 @@ func TestCheckInit(t *testing.T) {
 		{"zombie", func(r []initRun) { r[0].Final.Zombies = []string{"9 cat"} }, "zombies"},
 		{"status", func(r []initRun) { r[1].Final.Status = 0 }, "want 7"},
 		{"hang", func(r []initRun) { r[1].TimedOut = true }, "had not returned"},
+		{"spins", func(r []initRun) { r[0].Asleep = false }, "never slept"},
+		{"group only", func(r []initRun) { r[1].Children = []string{"9", "12"} }, "wait4(-1)"},
+		{"zombies left", func(r []initRun) { r[2].Final.Zombies = []string{"14 true"} }, "zombies"},
+		{"silent", func(r []initRun) { r[3].Output = "" }, "say why"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,10 +123,38 @@ func TestCheckStopEarly(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := lab.CheckReport(Lab.Steps[9].Do, lab.NewCheck(lab.NewNarrator(io.Discard), "/nonexistent", 1), tt.runs)
+			err := lab.CheckReport(Lab.Steps[9].Do, lab.NewCheck(lab.NewNarrator(io.Discard), "/nonexistent", 1), stopsReport{Runs: tt.runs})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("check = %v; want an error with %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestWantTree checks that what a right Limit leaves in the stand-ins of
+// step 08 reads, through tree, as wantTree says.
+func TestWantTree(t *testing.T) {
+	for _, layout := range []string{"v2", "hybrid"} {
+		dir := t.TempDir()
+		parent, err := fakeLayout(dir, layout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		um, err := umask()
+		if err != nil {
+			t.Fatal(err)
+		}
+		limited := parent.V2
+		os.Mkdir(filepath.Join(parent.V2, "ctr"), 0o755)
+		if layout == "v2" {
+			os.WriteFile(filepath.Join(parent.V2, "cgroup.subtree_control"), []byte("+pids"), 0)
+		} else {
+			limited = parent.PidsV1
+			os.Mkdir(filepath.Join(parent.PidsV1, "ctr"), 0o755)
+		}
+		os.WriteFile(filepath.Join(limited, "ctr", "pids.max"), []byte("8\n"), 0o644)
+		if got, want := tree(dir), wantTree(layout, um, 8); !slices.Equal(got, want) {
+			t.Errorf("%s: tree = %q; want %q", layout, got, want)
+		}
 	}
 }

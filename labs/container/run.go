@@ -241,6 +241,9 @@ type initRun struct {
 	ExitHow  string      // how it ended
 	Output   string      // what it printed
 	TimedOut bool        // Init did not return within initWait of the signal
+	Asleep   bool        // every thread of the init slept while its child ran
+	Threads  []string    // where its threads slept (wchan), when one never did
+	Children []string    // the init's children once its child's orphan ended (nil: not watched)
 }
 
 // initWait is how long an init may take to end once its child ended.
@@ -248,8 +251,12 @@ const initWait = 10 * time.Second
 
 func runInit(context.Context, *lab.Cleanup) ([]initRun, error) {
 	var runs []initRun
-	for _, mode := range []string{"term", "hup"} {
-		r, err := oneInit(mode)
+	for _, run := range []func() (initRun, error){
+		func() (initRun, error) { return oneInit("term") },
+		func() (initRun, error) { return oneInit("hup") },
+		initZombies, initNoStart,
+	} {
+		r, err := run()
 		if err != nil {
 			return runs, err
 		}
@@ -272,17 +279,9 @@ func oneInit(mode string) (r initRun, err error) {
 	if mode == "hup" {
 		r.Signal, r.Want, sig = "SIGHUP", 7, syscall.SIGHUP
 	}
-	mnt, err := guard(ns.Mnt)
+	b, err := startInit(mode)
 	if err != nil {
 		return r, err
-	}
-	b, err := newBox(entryInit, mode, mnt)
-	if err != nil {
-		return r, err
-	}
-	b.isolate()
-	if err := b.start(); err != nil {
-		return r, fmt.Errorf("start the container: %w", err)
 	}
 	defer b.stop()
 	var first initLine
@@ -299,6 +298,7 @@ func oneInit(mode string) (r initRun, err error) {
 	if r.Ready.Err != "" {
 		return r, fmt.Errorf("the init's child could not make its orphan: %s", r.Ready.Err)
 	}
+	watchInit(b, &r)
 	if err := unix.Kill(b.PID(), sig); err != nil {
 		return r, fmt.Errorf("send %s to the init: %w", r.Signal, err)
 	}
@@ -346,6 +346,7 @@ type connectReport struct {
 	Link               Link
 	Bastion, Container netView // read after Connect, on threads that visit each
 	TCP                []tcpResult
+	Probes             connectProbes // the other calls of Connect
 }
 
 func runConnect(_ context.Context, cleanup *lab.Cleanup) (r connectReport, err error) {
@@ -388,7 +389,8 @@ func runConnect(_ context.Context, cleanup *lab.Cleanup) (r connectReport, err e
 		tcp(r.Link.Container, r.Link.Bastion, netip.AddrPortFrom(bastionAddr.Addr(), 8081), token+"-to-bastion"),
 	}
 	r.TCP[0].From, r.TCP[0].To, r.TCP[1].From, r.TCP[1].To = "bastion", "container", "container", "bastion"
-	return r, nil
+	r.Probes, err = probeConnect(cleanup)
+	return r, err
 }
 
 // limitReport is what step 08 saw.
@@ -400,6 +402,7 @@ type limitReport struct {
 	Forks           int      // how many processes the fork bomb made
 	Errno           int      // what the fork that failed returned (0: none failed)
 	Error           string
+	Probes          limitProbes // the other calls of Limit and StartIn
 }
 
 // maxPids is the container's pids.max in step 08: its first process and
@@ -435,11 +438,18 @@ func runLimit(_ context.Context, cleanup *lab.Cleanup) (r limitReport, err error
 			return r, fmt.Errorf("prepare the lab host's cgroup: %w", err)
 		}
 	}
+	if err := probeLimit(&r.Probes, r.Parent); err != nil {
+		return r, err
+	}
 	r.Max = maxPids
 	r.Cgroups, err = Limit(r.Parent, "ctr", r.Max)
 	cleanup.Add(func() { removeCgroups(r.Cgroups) })
 	if err != nil {
 		return r, fmt.Errorf("Limit: %w", err)
+	}
+	probeAgain(&r.Probes, r.Parent, r.Cgroups)
+	if err := probeStartIn(&r.Probes, r.Parent); err != nil {
+		return r, err
 	}
 	cmd := exec.Command("/bin/sh", "-c", bomb)
 	b := &box{cmd: cmd}
@@ -587,7 +597,13 @@ const (
 	stubbornGrace = 300 * time.Millisecond
 )
 
-func runStop(_ context.Context, cleanup *lab.Cleanup) ([]stopRun, error) {
+// stopsReport is what step 10 saw: its two containers, and the probes.
+type stopsReport struct {
+	Runs   []stopRun
+	Probes []stopProbe
+}
+
+func runStop(_ context.Context, cleanup *lab.Cleanup) (r stopsReport, err error) {
 	// The containers get cgroups where the step's lab host has one of its
 	// own (Step.Cgroup); elsewhere Stop has none to remove.
 	parent, err := labCgroups()
@@ -596,18 +612,18 @@ func runStop(_ context.Context, cleanup *lab.Cleanup) ([]stopRun, error) {
 	}
 	bastion, err := startBastion()
 	if err != nil {
-		return nil, err
+		return r, err
 	}
 	cleanup.Add(bastion.stop)
-	var runs []stopRun
 	for _, mode := range []string{"polite", "stubborn"} {
-		r, err := oneStop(mode, parent, bastion.PID(), cleanup)
-		runs = append(runs, r)
+		run, err := oneStop(mode, parent, bastion.PID(), cleanup)
+		r.Runs = append(r.Runs, run)
 		if err != nil {
-			return runs, err
+			return r, err
 		}
 	}
-	return runs, nil
+	r.Probes, err = probeStops(cleanup, parent, bastion.PID())
+	return r, err
 }
 
 func oneStop(mode string, parent Cgroups, bastion int, cleanup *lab.Cleanup) (r stopRun, err error) {
@@ -652,6 +668,9 @@ func oneStop(mode string, parent Cgroups, bastion int, cleanup *lab.Cleanup) (r 
 	r.Link = Link{Bastion: bastion, Container: r.Init, BastionAddr: bastionAddr, ContainerAddr: containerAddr}
 	r.Link.Name, r.Link.Peer = linkNames()
 	if err := labConnect(r.Link); err != nil {
+		return r, err
+	}
+	if err := holdNet(cleanup, r.Init); err != nil {
 		return r, err
 	}
 	c := &Container{Cmd: b.cmd, Link: r.Link, Cgroups: r.Cgroups}
