@@ -82,7 +82,7 @@ type sceneReport struct {
 // runScenes runs BuildRoot in each crafted machine; the containers stay
 // until cleanup, so that the check reads their mount tables.
 func runScenes(cleanup *lab.Cleanup) ([]sceneReport, error) {
-	mnt, err := guard(ns.Mnt)
+	mnt, err := ns.GuardArg(ns.Mnt)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +122,7 @@ func craftMain(args []string) int {
 		return usage("container-craft SCENE DIR PARENT-MNT (no scene " + args[0] + ")")
 	}
 	fail := func(err error) int { return report(sceneReport{Scene: s.Name, Craft: err.Error()}) + 1 }
-	if err := notIn(ns.Mnt, args[2], "mount"); err != nil {
+	if err := ns.NotInParent(ns.Mnt, args[2], "mount"); err != nil {
 		return fail(err)
 	}
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
@@ -295,7 +295,7 @@ type pivotReport struct {
 // runPivotScenes runs PivotRoot in each crafted container; they stay until
 // cleanup.
 func runPivotScenes(cleanup *lab.Cleanup) ([]pivotReport, error) {
-	mnt, err := guard(ns.Mnt)
+	mnt, err := ns.GuardArg(ns.Mnt)
 	if err != nil {
 		return nil, err
 	}
@@ -353,7 +353,7 @@ func pivotMain(args []string) int {
 
 // craftPivot builds the root in dir with the lab's pieces and crafts scene.
 func craftPivot(r *pivotReport, scene, dir, parent string) error {
-	if err := notIn(ns.Mnt, parent, "mount"); err != nil {
+	if err := ns.NotInParent(ns.Mnt, parent, "mount"); err != nil {
 		return err
 	}
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {

@@ -85,7 +85,7 @@ func holdMain(args []string) int {
 	}
 	var setErr error
 	if args[0] != "" {
-		setErr = notIn(ns.UTS, args[1], "rename")
+		setErr = ns.NotInParent(ns.UTS, args[1], "rename")
 		if setErr == nil {
 			setErr = unix.Sethostname([]byte(args[0]))
 		}
@@ -99,15 +99,6 @@ func holdMain(args []string) int {
 	}
 	awaitEnd()
 	return 0
-}
-
-// notIn refuses to act in the namespace parent (ns.ID.Arg) of kind k.
-func notIn(k ns.Kind, parent, what string) error {
-	own, err := ns.Get(ns.Self, k)
-	if err != nil {
-		return err
-	}
-	return ns.NotIn(own, parent, what)
 }
 
 // rootReport is what a container that built its root says.
@@ -154,7 +145,7 @@ func rootMain(args []string) int {
 
 // buildRoot builds the container's root: the lab's pieces but the step's.
 func buildRoot(r *rootReport, step, dir, file, host, parent string) outcome {
-	if err := notIn(ns.Mnt, parent, "mount"); err != nil {
+	if err := ns.NotInParent(ns.Mnt, parent, "mount"); err != nil {
 		return outcome{Err: err.Error()}
 	}
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
@@ -292,7 +283,7 @@ func initMain(args []string) int {
 	if len(args) != 2 {
 		return usage("container-init MODE PARENT-MNT")
 	}
-	if err := notIn(ns.Mnt, args[1], "mount"); err != nil {
+	if err := ns.NotInParent(ns.Mnt, args[1], "mount"); err != nil {
 		return report(initReport{outcome: outcome{Err: err.Error()}}) + 1
 	}
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {

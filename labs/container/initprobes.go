@@ -240,7 +240,7 @@ func stopKillGo(init, child int) error {
 
 // startInit starts a container whose init runs Init with the child of mode.
 func startInit(mode string) (*box, error) {
-	mnt, err := guard(ns.Mnt)
+	mnt, err := ns.GuardArg(ns.Mnt)
 	if err != nil {
 		return nil, err
 	}

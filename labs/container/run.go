@@ -29,16 +29,6 @@ import (
 // with the learner's piece of the runtime for that step and the lab's own
 // for the others, and returns what it saw; check.go makes the verdicts.
 
-// guard is the runner's namespace of kind k as ns.ID.Arg: a child told it
-// refuses to act in it.
-func guard(k ns.Kind) (string, error) {
-	id, err := ns.Get(ns.Self, k)
-	if err != nil {
-		return "", err
-	}
-	return id.Arg(), nil
-}
-
 // labName returns a name no other run uses: PREFIX-3fa2c1b0.
 func labName(prefix string) string {
 	var b [4]byte
@@ -68,7 +58,7 @@ type isolateReport struct {
 }
 
 func runIsolate(_ context.Context, cleanup *lab.Cleanup) (r isolateReport, err error) {
-	uts, err := guard(ns.UTS)
+	uts, err := ns.GuardArg(ns.UTS)
 	if err != nil {
 		return r, err
 	}
@@ -118,7 +108,7 @@ type mapRootReport struct {
 }
 
 func runMapRoot(_ context.Context, cleanup *lab.Cleanup) (r mapRootReport, err error) {
-	uts, err := guard(ns.UTS)
+	uts, err := ns.GuardArg(ns.UTS)
 	if err != nil {
 		return r, err
 	}
@@ -156,7 +146,7 @@ type rootStep struct {
 // piece of step and the lab's others, and waits for its report.
 func startRoot(step string, cleanup *lab.Cleanup) (*box, rootStep, error) {
 	var r rootStep
-	mnt, err := guard(ns.Mnt)
+	mnt, err := ns.GuardArg(ns.Mnt)
 	if err != nil {
 		return nil, r, err
 	}
@@ -355,7 +345,7 @@ func runConnect(_ context.Context, cleanup *lab.Cleanup) (r connectReport, err e
 		return r, err
 	}
 	cleanup.Add(bastion.stop)
-	uts, err := guard(ns.UTS)
+	uts, err := ns.GuardArg(ns.UTS)
 	if err != nil {
 		return r, err
 	}
