@@ -88,26 +88,40 @@ func runScenes(cleanup *lab.Cleanup) ([]sceneReport, error) {
 	}
 	var out []sceneReport
 	for _, s := range buildScenes {
-		dir, err := os.MkdirTemp("", "container-scene-")
-		if err != nil {
-			return out, err
-		}
-		cleanup.Add(func() { os.Remove(dir) })
-		b, err := newBox(entryCraft, s.Name, dir, mnt)
+		b, err := sceneBox(cleanup, entryCraft, s.Name, mnt)
 		if err != nil {
 			return out, err
 		}
 		b.cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNS, Pdeathsig: syscall.SIGKILL}
 		var r sceneReport
-		if _, err := b.launch(cleanup, "a crafted machine ("+s.Name+")", &r); err != nil {
+		if _, err := launchScene(cleanup, b, "machine", s.Name, s.About, &r, &r.Craft); err != nil {
 			return out, err
-		}
-		if r.Craft != "" {
-			return out, fmt.Errorf("the lab could not craft a machine with %s: %s", s.About, r.Craft)
 		}
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// sceneBox makes a directory of its own and a box that runs entry for
+// scene name in it, refusing to mount in the mount namespace mnt.
+func sceneBox(cleanup *lab.Cleanup, entry, name, mnt string) (*box, error) {
+	dir, err := os.MkdirTemp("", entry+"-")
+	if err != nil {
+		return nil, err
+	}
+	cleanup.Add(func() { os.Remove(dir) })
+	return newBox(entry, name, dir, mnt)
+}
+
+// launchScene starts b, the crafted machine (or root, what) of a scene,
+// and reads its report into r; craft is the report's field that says why
+// the lab could not craft it. The container stays until cleanup.
+func launchScene(cleanup *lab.Cleanup, b *box, what, name, about string, r any, craft *string) (int, error) {
+	pid, err := b.launch(cleanup, "a crafted "+what+" ("+name+")", r)
+	if err == nil && *craft != "" {
+		err = fmt.Errorf("the lab could not craft a %s with %s: %s", what, about, *craft)
+	}
+	return pid, err
 }
 
 // craftMain: args are the scene, the directory to craft the machine in,
@@ -301,22 +315,14 @@ func runPivotScenes(cleanup *lab.Cleanup) ([]pivotReport, error) {
 	}
 	var out []pivotReport
 	for _, s := range pivotScenes {
-		dir, err := os.MkdirTemp("", "container-pivot-")
-		if err != nil {
-			return out, err
-		}
-		cleanup.Add(func() { os.Remove(dir) })
-		b, err := newBox(entryPivot, s.Name, dir, mnt)
+		b, err := sceneBox(cleanup, entryPivot, s.Name, mnt)
 		if err != nil {
 			return out, err
 		}
 		b.isolate()
 		var r pivotReport
-		if r.PID, err = b.launch(cleanup, "a crafted root ("+s.Name+")", &r); err != nil {
+		if r.PID, err = launchScene(cleanup, b, "root", s.Name, s.About, &r, &r.Craft); err != nil {
 			return out, err
-		}
-		if r.Craft != "" {
-			return out, fmt.Errorf("the lab could not craft a root with %s: %s", s.About, r.Craft)
 		}
 		out = append(out, r)
 	}

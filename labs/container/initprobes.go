@@ -212,11 +212,6 @@ func initZombies() (r initRun, err error) {
 	if err := awaitInit(b, &r); err != nil {
 		return r, err
 	}
-	b.wait()
-	if st := b.cmd.ProcessState; st != nil {
-		r.Exit, r.ExitHow = st.ExitCode(), st.String()
-	}
-	r.Output = b.stderr.String()
 	return r, nil
 }
 
@@ -266,11 +261,7 @@ func initNoStart() (r initRun, err error) {
 	if err := awaitInit(b, &r); err != nil {
 		return r, err
 	}
-	b.wait()
-	if st := b.cmd.ProcessState; st != nil {
-		r.Exit, r.ExitHow = st.ExitCode(), st.String()
-	}
-	r.Output, r.Asleep = b.stderr.String(), true
+	r.Asleep = true
 	return r, nil
 }
 

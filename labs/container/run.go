@@ -295,16 +295,12 @@ func oneInit(mode string) (r initRun, err error) {
 	if err := awaitInit(b, &r); err != nil {
 		return r, err
 	}
-	b.wait()
-	if st := b.cmd.ProcessState; st != nil {
-		r.Exit, r.ExitHow = st.ExitCode(), st.String()
-	}
-	r.Output = b.stderr.String()
 	return r, nil
 }
 
 // awaitInit reads the init's last line, sent when it has ended, within
-// initWait; after that the init is killed and r says it timed out.
+// initWait (after that the init is killed and r says it timed out), waits
+// for it, and records its exit and what it printed.
 func awaitInit(b *box, r *initRun) error {
 	final := make(chan *initLine, 1)
 	go func() {
@@ -328,6 +324,11 @@ func awaitInit(b *box, r *initRun) error {
 		b.cmd.Process.Kill()
 		<-final
 	}
+	b.wait()
+	if st := b.cmd.ProcessState; st != nil {
+		r.Exit, r.ExitHow = st.ExitCode(), st.String()
+	}
+	r.Output = b.stderr.String()
 	return nil
 }
 

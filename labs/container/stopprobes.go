@@ -40,19 +40,29 @@ func stopErrName(err error) string {
 	return lab.ErrnoName(err)
 }
 
+// startStopped starts, isolated, a container for Stop (mode: stubborn, its
+// init ignores SIGTERM; polite, it ends on it), stopped by cleanup too.
+func startStopped(cleanup *lab.Cleanup, mode string) (*box, error) {
+	b, err := newBox(entryStop, mode)
+	if err != nil {
+		return nil, err
+	}
+	b.isolate()
+	if err := b.start(); err != nil {
+		return nil, fmt.Errorf("start a container: %w", err)
+	}
+	cleanup.Add(b.stop)
+	return b, nil
+}
+
 // probeStop starts a container whose init ignores SIGTERM, gives it link
 // and cgroups (set by setup, which may make them), and stops it with Stop
 // (through via, when set: a thread without a capability).
 func probeStop(cleanup *lab.Cleanup, what, want, name string, setup func(c *Container) error, via func(func() error) error) (p stopProbe, err error) {
-	b, err := newBox(entryStop, "stubborn")
+	b, err := startStopped(cleanup, "stubborn")
 	if err != nil {
 		return p, err
 	}
-	b.isolate()
-	if err := b.start(); err != nil {
-		return p, fmt.Errorf("start a container: %w", err)
-	}
-	cleanup.Add(b.stop)
 	var ready stopReport
 	if err := b.read(&ready); err != nil {
 		return p, err
@@ -149,15 +159,10 @@ func probeBusy(cleanup *lab.Cleanup, parent Cgroups) (stopProbe, error) {
 // probeWaited stops a container that has ended and was waited for
 // already: its init cannot be signalled.
 func probeWaited(cleanup *lab.Cleanup) (p stopProbe, err error) {
-	b, err := newBox(entryStop, "polite")
+	b, err := startStopped(cleanup, "polite")
 	if err != nil {
 		return p, err
 	}
-	b.isolate()
-	if err := b.start(); err != nil {
-		return p, fmt.Errorf("start a container: %w", err)
-	}
-	cleanup.Add(b.stop)
 	pid := b.PID()
 	b.stop()
 	killed, err := Stop(&Container{Cmd: b.cmd}, probeGrace)
