@@ -105,7 +105,7 @@ func goBuild(ctx context.Context, dir string, labs []*lab.Lab) (string, error) {
 		args = append(args, "./labs/"+l.Name+"/...")
 	}
 	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = dir
+	cmd.Dir, cmd.Env = dir, BuildEnv()
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
