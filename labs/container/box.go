@@ -170,6 +170,15 @@ func (o outcome) failure(what string) error {
 	return nil
 }
 
+// text is the outcome as a report's error text: a step not written as
+// lab.TODO's message, "" when the code succeeded.
+func (o outcome) text() string {
+	if o.TODO != "" {
+		return lab.TODO("container", o.TODO).Error()
+	}
+	return o.Err
+}
+
 // call runs a piece of the learner's code in a container's entrypoint and
 // turns its error, or panic, into an outcome.
 func call(fn func() error) (o outcome) {

@@ -266,16 +266,9 @@ func sceneMain(args []string) int {
 			r.Wraps = s.Errno != 0 && errors.Is(err, s.Errno)
 			return err
 		})
-		r.Err = o.Err
-		if o.TODO != "" {
-			r.Err = lab.TODO("container", o.TODO).Error()
-		}
+		r.Err = o.text()
 	}
-	if code := report(r); code != 0 {
-		return code
-	}
-	awaitEnd()
-	return 0
+	return reportAndWait(r)
 }
 
 // Step 05's crafted containers: the lab builds the root (labBuildRoot,
@@ -346,15 +339,8 @@ func pivotMain(args []string) int {
 		r.Wraps = errors.As(err, &errno)
 		return err
 	})
-	r.Err = o.Err
-	if o.TODO != "" {
-		r.Err = lab.TODO("container", o.TODO).Error()
-	}
-	if code := report(r); code != 0 {
-		return code
-	}
-	awaitEnd()
-	return 0
+	r.Err = o.text()
+	return reportAndWait(r)
 }
 
 // craftPivot builds the root in dir with the lab's pieces and crafts scene.

@@ -59,6 +59,16 @@ func report(v any) int {
 // awaitEnd blocks until the end of the orders on fd 4.
 func awaitEnd() { io.Copy(io.Discard, os.NewFile(4, "orders")) }
 
+// reportAndWait reports v, then waits for the end of the orders: an
+// entrypoint that the lab looks at while it lives.
+func reportAndWait(v any) int {
+	if code := report(v); code != 0 {
+		return code
+	}
+	awaitEnd()
+	return 0
+}
+
 func usage(format string) int {
 	fmt.Fprintln(os.Stderr, "usage: "+format)
 	return 2
@@ -94,11 +104,7 @@ func holdMain(args []string) int {
 	if setErr != nil {
 		me.SetHostname = setErr.Error()
 	}
-	if code := report(me); code != 0 {
-		return code
-	}
-	awaitEnd()
-	return 0
+	return reportAndWait(me)
 }
 
 // rootReport is what a container that built its root says.
@@ -465,9 +471,5 @@ func stopMain(args []string) int {
 
 // idleMain is the bastion: it says its PID and waits for the end of its orders.
 func idleMain([]string) int {
-	if code := report(whoAmI()); code != 0 {
-		return code
-	}
-	awaitEnd()
-	return 0
+	return reportAndWait(whoAmI())
 }
