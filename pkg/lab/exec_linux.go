@@ -45,14 +45,20 @@ func Timeout() (time.Duration, error) {
 // only: the outcome says what happened, and when Exec returns every process
 // the step started is gone with its lab host.
 func Exec(ctx context.Context, l *Lab, s *Step, n *Narrator) Outcome {
+	return (*Hosts)(nil).Exec(ctx, l, s, n)
+}
+
+// Exec runs step s of lab l as the function Exec does, in a lab host that
+// p lends: one that no step has changed (see Hosts).
+func (p *Hosts) Exec(ctx context.Context, l *Lab, s *Step, n *Narrator) Outcome {
 	start := time.Now()
 	out := &capBuffer{max: maxOutput}
-	o := execStep(ctx, l, s, n, out)
+	o := p.execStep(ctx, l, s, n, out)
 	o.Output, o.Duration = Safe(out.String(), maxOutput), time.Since(start)
 	return o
 }
 
-func execStep(ctx context.Context, l *Lab, s *Step, n *Narrator, out *capBuffer) Outcome {
+func (p *Hosts) execStep(ctx context.Context, l *Lab, s *Step, n *Narrator, out *capBuffer) Outcome {
 	limit, err := Timeout()
 	if err != nil {
 		return Outcome{Err: err}
@@ -74,37 +80,39 @@ func execStep(ctx context.Context, l *Lab, s *Step, n *Narrator, out *capBuffer)
 		repW.Close()
 		return Outcome{Err: fmt.Errorf("make pipe: %w", err)}
 	}
-	h, err := labhost.Start(ctx, labhost.Options{Entrypoint: entryStep, Args: []string{l.Name, s.ID}, Stdout: out, Stderr: out, ExtraFiles: []*os.File{repW, doneR}, Cgroup: s.Cgroup})
+	defer doneW.Close() // the runner cleans up and ends
+	sh, err := p.launch(ctx, l, s, out, repW, doneR)
 	repW.Close()
 	doneR.Close()
 	if err != nil {
-		doneW.Close()
 		return Outcome{Err: err}
 	}
-	defer h.Stop() // the lab host's init: every process of the step dies with it
-	lines := readLines(repR)
-	if _, o := await(ctx, h, lines, limit, out); o != nil {
-		doneW.Close()
+	defer sh.end()
+	return sh.step(ctx, l, s, n, out, readLines(repR), doneW, limit)
+}
+
+// step waits for the runner to be ready, says go, and makes the verdict
+// from its report.
+func (sh *stepHost) step(ctx context.Context, l *Lab, s *Step, n *Narrator, out *capBuffer, lines <-chan []byte, doneW *os.File, limit time.Duration) Outcome {
+	if _, o := sh.await(ctx, lines, limit, out); o != nil {
 		return *o
 	}
-	guard := watchLabHost(h)
+	guard := sh.guard()
 	if _, err := doneW.Write([]byte{1}); err != nil {
-		doneW.Close()
-		h.Wait()
+		sh.wait()
 		return Outcome{Err: ended(err, out.String())}
 	}
-	line, o := await(ctx, h, lines, limit, out)
+	line, o := sh.await(ctx, lines, limit, out)
 	var env *envelope
 	if o == nil {
 		env, o = decode(line)
 	}
 	if o != nil {
-		doneW.Close()
 		return *o
 	}
-	err = guard.judge(verdict(l, s, n, h, env))
+	err := guard.judge(verdict(l, s, n, sh.h, env))
 	doneW.Close() // the runner cleans up and ends
-	finish(h)
+	sh.reusable = sh.finish() && passedOrUnwritten(err)
 	return Outcome{Err: err, Procs: n.procs()}
 }
 
@@ -128,13 +136,13 @@ func readLines(r *os.File) <-chan []byte {
 
 // await waits for the runner's next line; without one, the outcome says
 // why: the runner ended (a crash, os.Exit) or the step's time ran out.
-func await(ctx context.Context, h *labhost.Host, lines <-chan []byte, limit time.Duration, out *capBuffer) ([]byte, *Outcome) {
+func (sh *stepHost) await(ctx context.Context, lines <-chan []byte, limit time.Duration, out *capBuffer) ([]byte, *Outcome) {
 	select {
 	case line, ok := <-lines:
 		if ok {
 			return line, nil
 		}
-		err := h.Wait()
+		err := sh.wait()
 		return nil, &Outcome{Err: ended(err, out.String())}
 	case <-ctx.Done():
 		return nil, &Outcome{Err: fmt.Errorf("the step did not finish within %v: its code hangs or deadlocks (the limit is %s, default %v)", limit, EnvTimeout, DefaultTimeout), Timeout: true}
@@ -180,17 +188,6 @@ func verdict(l *Lab, s *Step, n *Narrator, h *labhost.Host, env *envelope) error
 		n.base = &base
 	}
 	return Recover(func() error { return s.Do.check(c, env.Report) })
-}
-
-// finish gives the runner a moment to clean up after the check; the caller's
-// Stop ends the lab host either way.
-func finish(h *labhost.Host) {
-	done := make(chan struct{})
-	go func() { h.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-	}
 }
 
 // labHostGuard compares the lab host's own namespaces (its init's: the

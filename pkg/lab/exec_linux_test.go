@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	osexec "os/exec"
 	"runtime"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -77,7 +80,50 @@ var demo = &lab.Lab{Name: "demo", Title: "The harness's own test lab", Steps: []
 		time.Sleep(time.Minute)
 		return Seen{}, nil
 	}, noteIs(""))),
+	step("11", "rename_lab_host", lab.Do(func(context.Context, *lab.Cleanup) (Seen, error) {
+		return Seen{Note: "fine"}, unix.Sethostname([]byte("renamed"))
+	}, noteIs("fine"))),
+	step("12", "daemon", lab.Do(leaveDaemon, noteIs("fine"))),
+	step("13", "tmp_file", lab.Do(func(context.Context, *lab.Cleanup) (Seen, error) {
+		return Seen{Note: "fine"}, os.WriteFile("/tmp/left-behind", nil, 0o644)
+	}, noteIs("fine"))),
+	step("14", "fresh", lab.Do(looksFresh, noteIs("tmp=[] others=[] hostname=ok"))),
 }}
+
+// leaveDaemon leaves a process behind in the lab host, as a learner's
+// forgotten background child would.
+func leaveDaemon(context.Context, *lab.Cleanup) (Seen, error) {
+	cmd := osexec.Command("sleep", "60")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	return Seen{Note: "fine"}, cmd.Start()
+}
+
+// looksFresh reports what an earlier step could have left in its lab host.
+func looksFresh(context.Context, *lab.Cleanup) (Seen, error) {
+	tmp, err := os.ReadDir("/tmp")
+	if err != nil {
+		return Seen{}, err
+	}
+	var names, others []string
+	for _, e := range tmp {
+		names = append(names, e.Name())
+	}
+	procs, err := os.ReadDir("/proc")
+	if err != nil {
+		return Seen{}, err
+	}
+	for _, e := range procs {
+		if pid, err := strconv.Atoi(e.Name()); err == nil && pid != 1 && pid != os.Getpid() {
+			others = append(others, e.Name())
+		}
+	}
+	name, _ := os.Hostname()
+	host := "ok"
+	if name == "renamed" {
+		host = name
+	}
+	return Seen{Note: fmt.Sprintf("tmp=%v others=%v hostname=%s", names, others, host)}, nil
+}
 
 func init() { lab.Register(demo) }
 
@@ -170,6 +216,57 @@ func TestExecPanicSite(t *testing.T) {
 	require.Error(t, o.Err)
 	// The demo lab lives in a test file of pkg/lab, so the site is not a lab's; a lab's would read labs/NAME/FILE.go:LINE.
 	assert.True(t, strings.Contains(o.Err.Error(), "assignment to entry in nil map"), o.Err.Error())
+}
+
+// TestHostsLendOnlyUnchanged runs each step, then one that looks for what
+// it left, in lab hosts lent by one Hosts: a lab host is lent again only
+// after a step that passed (or was not written) and left it as it was made.
+func TestHostsLendOnlyUnchanged(t *testing.T) {
+	need(t)
+	t.Setenv(lab.EnvTimeout, "2s")
+	tests := []struct {
+		id         string
+		pass, lent bool
+	}{
+		{id: "01", pass: true, lent: true},
+		{id: "02", lent: true},
+		{id: "03"},
+		{id: "04"},
+		{id: "05"},
+		{id: "06"},
+		{id: "08", pass: true, lent: true},
+		{id: "11", pass: os.Geteuid() != 0}, // the lab host's guard needs root (host.TakeOf)
+		{id: "12", pass: true},
+		{id: "13", pass: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.id, func(t *testing.T) {
+			t.Parallel()
+			hosts := lab.NewHosts()
+			defer hosts.Close()
+			o := execIn(t, hosts, tc.id)
+			assert.Equal(t, tc.pass, o.Err == nil, "step %s: %v", tc.id, o.Err)
+			o = execIn(t, hosts, "14")
+			assert.NoError(t, o.Err, "the next step sees nothing step %s did", tc.id)
+			made, reused := hosts.Counts()
+			if os.Geteuid() != 0 {
+				assert.Equal(t, [2]int{0, 0}, [2]int{made, reused}, "without root nothing is lent: no snapshot says a lab host is unchanged")
+				return
+			}
+			want := [2]int{2, 0}
+			if tc.lent {
+				want = [2]int{1, 1}
+			}
+			assert.Equal(t, want, [2]int{made, reused}, "lab hosts made and lent again")
+		})
+	}
+}
+
+func execIn(t *testing.T, hosts *lab.Hosts, id string) lab.Outcome {
+	t.Helper()
+	s, err := demo.Step(id)
+	require.NoError(t, err)
+	return hosts.Exec(t.Context(), demo, s, lab.NewNarrator(io.Discard))
 }
 
 func TestRunNarratesEveryStep(t *testing.T) {

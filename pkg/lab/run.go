@@ -31,18 +31,20 @@ func Run(ctx context.Context, l *Lab, w io.Writer, only string) ([]Result, error
 		fmt.Fprintf(w, "%s\n", l.Summary)
 	}
 	var results []Result
+	hosts := NewHosts()
+	defer hosts.Close()
 	for _, s := range steps {
-		results = append(results, runStep(ctx, l, s, w))
+		results = append(results, runStep(ctx, hosts, l, s, w))
 	}
 	return results, nil
 }
 
-func runStep(ctx context.Context, l *Lab, s *Step, w io.Writer) Result {
+func runStep(ctx context.Context, hosts *Hosts, l *Lab, s *Step, w io.Writer) Result {
 	fmt.Fprintf(w, "\n-- Step %s: %s (%d points)\n", s.ID, s.Title, s.Points)
 	if s.Explain != "" {
 		fmt.Fprintf(w, "   %s\n", s.Explain)
 	}
-	o := Exec(ctx, l, s, NewNarrator(w))
+	o := hosts.Exec(ctx, l, s, NewNarrator(w))
 	if o.Output != "" {
 		fmt.Fprintf(w, "   what the step's code printed:\n%s", indentLines(o.Output, "   "))
 	}

@@ -18,9 +18,10 @@ const MaxProcs = 8192
 
 const (
 	entryInit = "labhost.init"
-	modeHost  = "host" // in the lab host's new namespaces: set them up
-	modeBare  = "bare" // NSLAB_BARE=1: the caller's namespaces, touch nothing
-	firstFile = 5      // the init's first extra file (3 and 4 are spawn's)
+	modeHost  = "host"  // in the lab host's new namespaces: set them up
+	modeBare  = "bare"  // NSLAB_BARE=1: the caller's namespaces, touch nothing
+	firstFile = 5       // the init's first extra file (3 and 4 are spawn's)
+	serveArg  = "serve" // instead of NFILES: a resident init, its control socket at firstFile
 )
 
 func init() { spawn.Register(entryInit, initMain) }
@@ -28,8 +29,11 @@ func init() { spawn.Register(entryInit, initMain) }
 // initMain is the lab host's init: args are the mode, the number of extra
 // files, and the entrypoint to run with its arguments.
 func initMain(args []string) int {
+	if len(args) == 2 && args[1] == serveArg {
+		return residentMain(args[0])
+	}
 	if len(args) < 3 {
-		fmt.Fprintln(os.Stderr, "lab host: usage: labhost.init MODE NFILES ENTRYPOINT [ARG...]")
+		fmt.Fprintln(os.Stderr, "lab host: usage: labhost.init MODE NFILES ENTRYPOINT [ARG...] | labhost.init MODE serve")
 		return 125
 	}
 	nfiles, err := strconv.Atoi(args[1])
@@ -49,6 +53,24 @@ func initMain(args []string) int {
 		return 125
 	}
 	return reap(pid)
+}
+
+// residentMain is a resident lab host's init: set up, then serve requests.
+func residentMain(mode string) int {
+	ctl, err := controlConn(firstFile)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "lab host: %v\n", err)
+		return 125
+	}
+	if mode == modeHost {
+		err = furnish()
+	}
+	if err != nil {
+		send(ctl, reply{Error: err.Error()}, nil)
+		return 125
+	}
+	send(ctl, reply{}, nil) // furnished: the caller's baseline may be taken now
+	return serve(ctl)
 }
 
 // furnish gives the lab host what a machine has, of its own: writable

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -36,38 +37,36 @@ func Check() error {
 // Host is a running lab host.
 type Host struct {
 	child  *spawn.Child
+	ctl    *net.UnixConn // a resident lab host's control socket, or nil
 	bare   bool
 	cgroup string // the delegated cgroup, as the caller sees it
 	pidsV1 string // its twin in a v1 pids hierarchy, on a hybrid machine
 }
 
-// Start makes a lab host and starts o.Entrypoint in it. With NSLAB_BARE=1
-// the same init and entrypoint run in the caller's namespaces instead.
+// Start makes a lab host and starts o.Entrypoint in it (or, resident,
+// nothing until Exec). With NSLAB_BARE=1 the same init and entrypoint run in
+// the caller's namespaces instead.
 func Start(ctx context.Context, o Options) (*Host, error) {
-	if o.Entrypoint == "" {
+	switch {
+	case o.Resident && (o.Entrypoint != "" || len(o.ExtraFiles) > 0):
+		return nil, errors.New("labhost: a resident lab host starts its processes with Exec, not an entrypoint")
+	case !o.Resident && o.Entrypoint == "":
 		return nil, errors.New("labhost: no entrypoint to run")
 	}
-	env := o.Env
-	if env == nil {
-		env = Environ()
+	h := &Host{bare: Bare()}
+	cfg := h.config(o)
+	if o.Resident {
+		ctl, theirs, err := socketPair()
+		if err != nil {
+			return nil, err
+		}
+		defer theirs.Close()
+		h.ctl, cfg.Args, cfg.ExtraFiles = ctl, []string{cfg.Args[0], serveArg}, []*os.File{theirs}
 	}
-	mode := modeHost
-	if Bare() {
-		mode = modeBare
-	}
-	args := append([]string{mode, strconv.Itoa(len(o.ExtraFiles)), o.Entrypoint}, o.Args...)
-	cfg := spawn.Config{
-		Entrypoint: entryInit, Args: args, Env: env, Dir: "/",
-		Stdout: o.Stdout, Stderr: o.Stderr, ExtraFiles: o.ExtraFiles,
-		NoHold: true, StopSignal: syscall.SIGKILL,
-	}
-	if mode == modeHost {
-		cfg.New, cfg.MountProc, cfg.NoAutoUser = Kinds(), true, true
-		cfg.UIDMap, cfg.GIDMap = Maps()
-	}
-	h := &Host{bare: mode == modeBare}
 	if o.Cgroup {
-		if err := h.delegate(cfg.UIDMap[0].HostID, cfg.GIDMap[0].HostID); err != nil {
+		uid, gid := Maps()
+		if err := h.delegate(uid[0].HostID, gid[0].HostID); err != nil {
+			h.closeControl()
 			return nil, fmt.Errorf("give the lab host a cgroup: %w", err)
 		}
 		cfg.CgroupDir, cfg.NoHold = h.cgroup, false // held until it is in every hierarchy
@@ -75,16 +74,51 @@ func Start(ctx context.Context, o Options) (*Host, error) {
 	child, err := spawn.Start(ctx, cfg)
 	if err != nil {
 		h.removeCgroup()
+		h.closeControl()
 		return nil, fmt.Errorf("start a lab host: %w", err)
 	}
 	h.child = child
-	if o.Cgroup {
-		if err := h.settle(); err != nil {
-			h.Stop()
-			return nil, fmt.Errorf("give the lab host a cgroup: %w", err)
-		}
+	if err := h.settle(o); err != nil {
+		h.Stop()
+		return nil, err
 	}
 	return h, nil
+}
+
+// config is how spawn starts the lab host's init.
+func (h *Host) config(o Options) spawn.Config {
+	env := o.Env
+	if env == nil {
+		env = Environ()
+	}
+	mode := modeHost
+	if h.bare {
+		mode = modeBare
+	}
+	cfg := spawn.Config{
+		Entrypoint: entryInit, Args: append([]string{mode, strconv.Itoa(len(o.ExtraFiles)), o.Entrypoint}, o.Args...),
+		Env: env, Dir: "/", Stdout: o.Stdout, Stderr: o.Stderr, ExtraFiles: o.ExtraFiles,
+		NoHold: true, StopSignal: syscall.SIGKILL,
+	}
+	if !h.bare {
+		cfg.New, cfg.MountProc, cfg.NoAutoUser = Kinds(), true, true
+		cfg.UIDMap, cfg.GIDMap = Maps()
+	}
+	return cfg
+}
+
+// settle lets a started init go on: into its v1 pids cgroup first, and for
+// a resident lab host until it says it is set up.
+func (h *Host) settle(o Options) error {
+	if o.Cgroup {
+		if err := h.intoPidsV1(); err != nil {
+			return fmt.Errorf("give the lab host a cgroup: %w", err)
+		}
+	}
+	if o.Resident {
+		return h.awaitFurnished()
+	}
+	return nil
 }
 
 // delegate makes the lab host's cgroups: one in the v2 hierarchy, and one in
@@ -104,8 +138,8 @@ func (h *Host) delegate(uid, gid int) error {
 	return nil
 }
 
-// settle puts the held init into its v1 pids cgroup, then lets it run.
-func (h *Host) settle() error {
+// intoPidsV1 puts the held init into its v1 pids cgroup, then lets it run.
+func (h *Host) intoPidsV1() error {
 	if h.pidsV1 != "" {
 		procs := filepath.Join(h.pidsV1, "cgroup.procs")
 		if err := os.WriteFile(procs, []byte(strconv.Itoa(h.PID())), 0); err != nil {
@@ -162,7 +196,14 @@ func (h *Host) Stop() error {
 	if cerr := h.removeCgroup(); err == nil {
 		err = cerr
 	}
+	h.closeControl()
 	return err
+}
+
+func (h *Host) closeControl() {
+	if h.ctl != nil {
+		h.ctl.Close()
+	}
 }
 
 // Maps returns the lab host's user namespace maps: as root, its root and

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -200,4 +201,67 @@ func init() {
 		os.NewFile(4, "hold").Read(x[:])
 		return 0
 	})
+}
+
+func init() {
+	spawn.Register("labhost.test.exit", func(args []string) int {
+		code, _ := strconv.Atoi(args[0])
+		f := os.NewFile(3, "report")
+		json.NewEncoder(f).Encode([]int{os.Getpid(), os.Getppid()})
+		f.Close()
+		os.Stdout.WriteString("out " + args[0] + "\n")
+		return code
+	})
+}
+
+// TestResidentLabHost starts processes one after the other in one lab host:
+// each with the files it was given, each one's end told with its status.
+func TestResidentLabHost(t *testing.T) {
+	need(t)
+	h, err := labhost.Start(t.Context(), labhost.Options{Resident: true})
+	require.NoError(t, err)
+	defer h.Stop()
+	var pids []int
+	for _, code := range []int{0, 3, 0} {
+		r, w, err := os.Pipe()
+		require.NoError(t, err)
+		outR, outW, err := os.Pipe()
+		require.NoError(t, err)
+		p, err := h.Exec("labhost.test.exit", []string{strconv.Itoa(code)}, outW, outW, w)
+		w.Close()
+		outW.Close()
+		require.NoError(t, err)
+		var seen []int
+		require.NoError(t, json.NewDecoder(r).Decode(&seen))
+		out, _ := io.ReadAll(outR)
+		err = p.Wait()
+		if code == 0 {
+			assert.NoError(t, err)
+		} else {
+			assert.ErrorContains(t, err, "exited with status 3")
+		}
+		assert.Equal(t, []int{p.PID(), 1}, seen, "the process is the init's child, its PID the lab host's")
+		assert.Equal(t, "out "+strconv.Itoa(code)+"\n", string(out))
+		pids = append(pids, p.PID())
+		r.Close()
+		outR.Close()
+	}
+	assert.Len(t, pids, 3)
+	entries, err := os.ReadDir(h.Proc())
+	require.NoError(t, err)
+	var left []string
+	for _, e := range entries {
+		if e.Name()[0] >= '0' && e.Name()[0] <= '9' {
+			left = append(left, e.Name())
+		}
+	}
+	assert.Equal(t, []string{"1"}, left, "each ended process was reaped by the init")
+	require.NoError(t, h.Stop())
+	_, err = h.Exec("labhost.test.exit", []string{"0"}, os.Stdout, os.Stdout)
+	assert.Error(t, err, "a stopped lab host starts nothing")
+}
+
+func TestResidentLabHostRefusesAnEntrypoint(t *testing.T) {
+	_, err := labhost.Start(t.Context(), labhost.Options{Resident: true, Entrypoint: "labhost.test.exit"})
+	assert.ErrorContains(t, err, "starts its processes with Exec")
 }

@@ -20,6 +20,11 @@ type Options struct {
 	Entrypoint string
 	Args       []string
 
+	// Resident starts a lab host without an entrypoint: its init starts one
+	// process at a time on request (Host.Exec), and lives until Stop.
+	// Entrypoint, Args and ExtraFiles must then be empty.
+	Resident bool
+
 	// Stdout and Stderr receive what everything in the lab host prints; nil discards it.
 	Stdout, Stderr io.Writer
 

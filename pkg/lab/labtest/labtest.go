@@ -6,11 +6,8 @@
 package labtest
 
 import (
-	"flag"
 	"fmt"
 	"os"
-	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -29,7 +26,6 @@ import (
 // never moves its own threads for long, so the snapshot sees the machine.
 func Main(m *testing.M) {
 	spawn.Init()
-	moreParallel()
 	before, err := host.Take()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -48,23 +44,6 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
-// StepsPerCPU is how many graded steps run at once per CPU (GOMAXPROCS)
-// unless -test.parallel says otherwise: a step mostly waits (for its lab
-// host's processes to start, for the kernel to make and tear down its
-// namespaces), so go test's default of one per CPU leaves the CPUs idle.
-const StepsPerCPU = 4
-
-// moreParallel sets -test.parallel to StepsPerCPU per CPU when the command
-// line did not set it.
-func moreParallel() {
-	flag.Parse()
-	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
-	if !set {
-		flag.Set("test.parallel", strconv.Itoa(StepsPerCPU*runtime.GOMAXPROCS(0)))
-	}
-}
-
 // Grade runs the graded subtest of every step of l, in order, each named
 // so that a grader maps it to the step (TestUTS/01_new_namespace): the
 // step's learner code runs in a lab host of its own, its check here (see
@@ -78,11 +57,17 @@ func Grade(t *testing.T, l *lab.Lab) {
 	}
 	rec := &diagramRecorder{procs: map[string][]lab.Proc{}}
 	t.Cleanup(func() { rec.write(t, l) })
+	hosts := lab.NewHosts() // a lab host that a step left as it was made serves another
+	t.Cleanup(func() {
+		made, reused := hosts.Counts()
+		t.Logf("lab hosts: %d made, %d lent again after a step left one as it was made", made, reused)
+		hosts.Close()
+	})
 	for _, s := range l.Steps {
 		t.Run(s.TestName(), func(t *testing.T) {
 			t.Parallel()
 			var narration strings.Builder
-			o := lab.Exec(t.Context(), l, s, lab.NewNarrator(&narration))
+			o := hosts.Exec(t.Context(), l, s, lab.NewNarrator(&narration))
 			rec.add(s.ID, o)
 			if o.Skip != "" {
 				t.Skipf("skip: %s", o.Skip)
