@@ -82,7 +82,7 @@ func (c Config) execWithEnv() string {
 // to grade: the caller's, with CGO_ENABLED=0 unless it says otherwise. No
 // lab needs cgo, and without it the go command neither asks the C compiler
 // who it is nor links through it: go test of every lab takes 0.83 of its
-// time (farm-bench pairs).
+// time (alternating pairs of runs, median ratio).
 func BuildEnv() []string {
 	env := os.Environ()
 	if _, set := os.LookupEnv("CGO_ENABLED"); !set {

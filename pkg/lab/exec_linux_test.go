@@ -296,6 +296,26 @@ func BenchmarkExec(b *testing.B) {
 	}
 }
 
+// BenchmarkExecLent is the same step in a lab host lent again each time
+// (lab.Hosts): a runner, the report, the check, and the two snapshots that
+// say the lab host is as it was made; no lab host made or torn down.
+func BenchmarkExecLent(b *testing.B) {
+	if err := labhost.Check(); err != nil {
+		b.Skipf("skip: %v", err)
+	}
+	hosts := lab.NewHosts()
+	defer hosts.Close()
+	s, _ := demo.Step("01")
+	for b.Loop() {
+		if o := hosts.Exec(context.Background(), demo, s, lab.NewNarrator(io.Discard)); o.Err != nil {
+			b.Fatal(o.Err)
+		}
+	}
+	made, reused := hosts.Counts()
+	b.ReportMetric(float64(made), "hosts-made")
+	b.ReportMetric(float64(reused)/float64(made+reused), "lent-ratio")
+}
+
 // BenchmarkExecBare is the same step in a process of its own without a lab
 // host (NSLAB_BARE=1): what the lab host itself adds is the difference.
 func BenchmarkExecBare(b *testing.B) {

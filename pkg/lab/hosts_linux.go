@@ -93,6 +93,10 @@ func (p *Hosts) lends(s *Step) bool {
 // take lends an idle lab host, or makes one.
 func (p *Hosts) take() (*resident, error) {
 	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, errors.New("lab hosts: closed")
+	}
 	if n := len(p.idle); n > 0 {
 		r := p.idle[n-1]
 		p.idle = p.idle[:n-1]

@@ -1,6 +1,7 @@
 // Package labhost runs a lab's code in a lab host: a throwaway set of
-// namespaces made for one step and torn down after it, so that a wrong line of
-// learner code can break the lab host but not the machine.
+// namespaces, so that a wrong line of learner code can break the lab host but
+// not the machine. A lab host runs one entrypoint and ends with it, or,
+// resident, starts one process at a time on request (Host.Exec) until Stop.
 //
 // A lab host has its own user namespace (its root maps to IDs that own
 // nothing on the machine when the caller is root, to the caller itself
@@ -9,7 +10,9 @@
 // fresh /proc and a tmpfs on /tmp; its network namespace has lo up and
 // nothing else. Its first process, the lab host's init (PID 1 there), sets
 // this up, starts one registered entrypoint as its child, reaps every orphan,
-// and exits with that child's status; when the init ends, the kernel kills
+// and exits with that child's status (resident: it starts each requested
+// entrypoint as its child, tells its PID and then its status, and ends when
+// the caller closes the control socket); when the init ends, the kernel kills
 // every process left in the lab host, so nothing started inside outlives it.
 //
 // Privilege: as root, or as a user allowed to create user namespaces

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"time"
 
 	"github.com/nslab/nslab/pkg/spawn"
 	"golang.org/x/sys/unix"
@@ -248,7 +249,9 @@ func (h *Host) Exec(name string, args []string, stdout, stderr *os.File, files .
 	if err := send(h.ctl, request{Entrypoint: name, Args: args}, all); err != nil {
 		return nil, fmt.Errorf("ask the lab host (init PID %d) to start %s: %w", h.PID(), name, err)
 	}
+	h.ctl.SetReadDeadline(time.Now().Add(answerTime))
 	r, err := readReply(h.ctl)
+	h.ctl.SetReadDeadline(time.Time{})
 	if err == nil && r.Error != "" {
 		err = errors.New(r.Error)
 	}
@@ -276,8 +279,14 @@ func (p *Proc) await(h *Host) {
 	}
 }
 
+// answerTime bounds the wait for a resident init's answer (set up, or a
+// process started): it does both in milliseconds.
+const answerTime = 30 * time.Second
+
 // awaitFurnished waits for a resident init's word that the lab host is set up.
 func (h *Host) awaitFurnished() error {
+	h.ctl.SetReadDeadline(time.Now().Add(answerTime))
+	defer h.ctl.SetReadDeadline(time.Time{})
 	r, err := readReply(h.ctl)
 	if err == nil && r.Error != "" {
 		err = errors.New(r.Error)

@@ -46,10 +46,11 @@ func Main(m *testing.M) {
 
 // Grade runs the graded subtest of every step of l, in order, each named
 // so that a grader maps it to the step (TestUTS/01_new_namespace): the
-// step's learner code runs in a lab host of its own, its check here (see
-// lab.Exec). The subtest logs what the step narrated and what its code
-// printed (shown on failure, or with -v), and fails with the check's error
-// and the step's section of the docs.
+// step's learner code runs in a process of its own in a lab host that no
+// other step has changed (see lab.Hosts), its check here. The subtest logs
+// what the step narrated and what its code printed (shown on failure, or
+// with -v), and fails with the check's error and the step's section of the
+// docs.
 func Grade(t *testing.T, l *lab.Lab) {
 	t.Helper()
 	if err := labhost.Check(); err != nil {
