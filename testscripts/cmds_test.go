@@ -16,22 +16,31 @@ import (
 
 // scriptCmds are nslab's script commands, in one sorted map; script_test.go
 // documents each.
-func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
-	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
+func scriptCmds() map[string]scriptCmd {
+	return map[string]scriptCmd{
 		"nsexec":  cmdNsexec,
-		"nsid":    cmdNsid,
-		"nsnet":   cmdNsnet,
+		"nsid":    positive("nsid", cmdNsid),
+		"nsnet":   positive("nsnet", cmdNsnet),
 		"nsshare": cmdNsshare,
-		"nsstart": cmdNsstart,
-		"nsstop":  cmdNsstop,
+		"nsstart": positive("nsstart", cmdNsstart),
+		"nsstop":  positive("nsstop", cmdNsstop),
+	}
+}
+
+type scriptCmd = func(ts *testscript.TestScript, neg bool, args []string)
+
+// positive is a command that cannot be negated: "! name" fails the script.
+func positive(name string, fn func(ts *testscript.TestScript, args []string)) scriptCmd {
+	return func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg {
+			ts.Fatalf("unsupported: ! %s", name)
+		}
+		fn(ts, args)
 	}
 }
 
 // cmdNsid: nsid [-inode] VAR PID|self|@NAME KIND
-func cmdNsid(ts *testscript.TestScript, neg bool, args []string) {
-	if neg {
-		ts.Fatalf("unsupported: ! nsid")
-	}
+func cmdNsid(ts *testscript.TestScript, args []string) {
 	inode := len(args) > 0 && args[0] == "-inode"
 	if inode {
 		args = args[1:]

@@ -23,10 +23,7 @@ type pairs struct {
 }
 
 // cmdNsnet: nsnet pair B C | nsnet tcp FROM TO | nsnet stop C
-func cmdNsnet(ts *testscript.TestScript, neg bool, args []string) {
-	if neg {
-		ts.Fatalf("unsupported: ! nsnet")
-	}
+func cmdNsnet(ts *testscript.TestScript, args []string) {
 	if len(args) != 3 {
 		ts.Fatalf("usage: nsnet pair B C | nsnet tcp FROM TO | nsnet stop C")
 	}

@@ -59,10 +59,7 @@ func (p *proc) stop() error {
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // cmdNsstart: nsstart NAME [RUN FLAGS] [-- CMD [ARG...]]
-func cmdNsstart(ts *testscript.TestScript, neg bool, args []string) {
-	if neg {
-		ts.Fatalf("unsupported: ! nsstart")
-	}
+func cmdNsstart(ts *testscript.TestScript, args []string) {
 	if len(args) < 1 || !envName.MatchString(args[0]) {
 		ts.Fatalf("usage: nsstart NAME [--uts --ipc --mount --pid --net --user --cgroup --time --all] [--hostname H] [--map-root] [--mount-proc] [-- CMD [ARG...]]")
 	}
@@ -116,10 +113,7 @@ func start(cfg spawn.Config) (*proc, error) {
 }
 
 // cmdNsstop: nsstop NAME
-func cmdNsstop(ts *testscript.TestScript, neg bool, args []string) {
-	if neg {
-		ts.Fatalf("unsupported: ! nsstop")
-	}
+func cmdNsstop(ts *testscript.TestScript, args []string) {
 	if len(args) != 1 {
 		ts.Fatalf("usage: nsstop NAME")
 	}

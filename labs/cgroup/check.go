@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nslab/nslab/pkg/host"
 	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/labhost"
 	"github.com/nslab/nslab/pkg/ns"
@@ -418,13 +419,8 @@ func labPIDs(procs string) ([]int, error) {
 		if err != nil {
 			continue // gone meanwhile
 		}
-		for line := range strings.Lines(string(status)) {
-			if rest, ok := strings.CutPrefix(line, "NSpid:"); ok {
-				ids := strings.Fields(rest)
-				if n, err := strconv.Atoi(ids[len(ids)-1]); err == nil {
-					out = append(out, n)
-				}
-			}
+		if ids, err := host.NSpid(string(status)); err == nil {
+			out = append(out, ids[len(ids)-1])
 		}
 	}
 	return out, nil

@@ -43,7 +43,7 @@ func viewMain(args []string) int {
 	for _, a := range args {
 		pid, err := strconv.Atoi(a)
 		if err != nil || pid <= 0 {
-			return fail(errors.New("usage: cgroup-view PID..."))
+			return spawn.Fail(errors.New("usage: cgroup-view PID..."))
 		}
 		pids = append(pids, pid)
 	}
@@ -65,19 +65,19 @@ type mounted struct {
 // (ns.ID.Arg): the child mounts only in a mount namespace of its own.
 func mountMain(args []string) int {
 	if len(args) != 2 {
-		return fail(errors.New("usage: cgroup-mount TARGET PARENT-MNT"))
+		return spawn.Fail(errors.New("usage: cgroup-mount TARGET PARENT-MNT"))
 	}
 	if err := ns.NotInParent(ns.Mnt, args[1], "mount"); err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	if err := os.MkdirAll(args[0], 0o755); err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	var r mounted
 	r.Err = lab.ErrText(MountCgroup2(args[0]))
 	b, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	r.Mountinfo = string(b)
 	return holder.ReportAndHold(r)
@@ -97,14 +97,14 @@ type pidsSeen struct {
 // from /proc/self/cgroup, and reads it with ReadPids.
 func pidsMain(args []string) int {
 	if len(args) != 2 || args[0] != "v1" && args[0] != "v2" {
-		return fail(errors.New("usage: cgroup-pids v1|v2 PARENT-MNT"))
+		return spawn.Fail(errors.New("usage: cgroup-pids v1|v2 PARENT-MNT"))
 	}
 	if err := ns.NotInParent(ns.Mnt, args[1], "mount"); err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	self, err := os.ReadFile("/proc/self/cgroup")
 	if err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	dir, fstype, opts, controller := "/tmp/nslab-own", "cgroup2", "", ""
 	if args[0] == "v1" {
@@ -112,19 +112,14 @@ func pidsMain(args []string) int {
 	}
 	path, ok := pathIn(string(self), controller)
 	if !ok {
-		return fail(fmt.Errorf("no %s line in /proc/self/cgroup:\n%s", args[0], self))
+		return spawn.Fail(fmt.Errorf("no %s line in /proc/self/cgroup:\n%s", args[0], self))
 	}
 	if err := mountHierarchy(dir, fstype, opts); err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	r := pidsSeen{Cgroup: string(self), Dir: filepath.Join(dir, path)}
 	var rerr error
 	r.Pids, rerr = ReadPids(r.Dir)
 	r.Err = lab.ErrText(rerr)
 	return holder.ReportAndHold(r)
-}
-
-func fail(err error) int {
-	fmt.Fprintf(os.Stderr, "%v\n", err)
-	return 1
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/nslab/nslab/pkg/host"
 )
 
 // Membership is one line of /proc/PID/cgroup: the process's cgroup in one
@@ -92,24 +94,14 @@ func (m mountEntry) hasOptions(opts ...string) bool {
 	return true
 }
 
-// mounts reads mountinfo text (proc(5)); lines it cannot read are left out.
+// mounts reads mountinfo text (proc(5), host.ParseMountinfo); lines it
+// cannot read are left out.
 func mounts(text string) []mountEntry {
 	var out []mountEntry
-	for line := range strings.Lines(text) {
-		f := strings.Fields(line)
-		sep := slices.Index(f, "-")
-		if sep < 6 || sep+3 >= len(f) {
-			continue
-		}
-		out = append(out, mountEntry{Root: unescape(f[3]), Point: unescape(f[4]), FSType: f[sep+1], Options: f[5], Super: f[sep+3]})
+	for _, m := range host.ParseMountinfo(text) {
+		out = append(out, mountEntry{Root: m.Root, Point: m.Target, FSType: m.FSType, Options: m.Options, Super: m.SuperOptions})
 	}
 	return out
-}
-
-// unescape undoes mountinfo's octal escapes of space, tab, newline and backslash.
-func unescape(s string) string {
-	r := strings.NewReplacer(`\040`, " ", `\011`, "\t", `\012`, "\n", `\134`, `\`)
-	return r.Replace(s)
 }
 
 // mountAt returns the topmost mount on point.

@@ -34,13 +34,9 @@ func runNewNamespace(ctx context.Context, cleanup *lab.Cleanup) (r newNamespaceR
 		return r, err
 	}
 	child, err := StartInNewCgroup(ctx, t.dir(r.Dir), []string{"true"})
-	if child != nil {
-		cleanup.Add(func() { child.Stop() })
-	}
-	if err := spawn.Held(fmt.Sprintf("StartInNewCgroup(%s)", t.dir(r.Dir)), child, err); err != nil {
+	if r.PID, err = spawn.HeldPID(fmt.Sprintf("StartInNewCgroup(%s)", t.dir(r.Dir)), child, err, cleanup.Add); err != nil {
 		return r, err
 	}
-	r.PID = child.PID()
 	if r.RunnerView, err = v2PathOf(r.PID); err != nil {
 		return r, err
 	}

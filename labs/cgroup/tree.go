@@ -58,11 +58,12 @@ func ownCgroup(is func(mountEntry) bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	i := slices.IndexFunc(mounts(string(info)), is)
+	ms := mounts(string(info))
+	i := slices.IndexFunc(ms, is)
 	if i < 0 {
 		return "", errors.New("no such cgroup hierarchy is mounted in the lab host")
 	}
-	point := mounts(string(info))[i].Point
+	point := ms[i].Point
 	dirs, _ := filepath.Glob(filepath.Join(point, labhost.CgroupParent, "labhost-*"))
 	self := strconv.Itoa(os.Getpid())
 	for _, dir := range dirs {

@@ -78,6 +78,20 @@ func (b *box) isolate() {
 	}
 }
 
+// startIsolated starts, isolated, a container running entry with args;
+// the caller stops it.
+func startIsolated(entry string, args ...string) (*box, error) {
+	b, err := newBox(entry, args...)
+	if err != nil {
+		return nil, err
+	}
+	b.isolate()
+	if err := b.start(); err != nil {
+		return nil, fmt.Errorf("start the container: %w", err)
+	}
+	return b, nil
+}
+
 // start starts the box; started is for a box the learner's code started.
 func (b *box) start() error {
 	err := b.cmd.Start()

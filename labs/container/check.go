@@ -316,7 +316,7 @@ func checkFurnish(c *lab.Check, r rootStep) error {
 	if err := checkDev(c, r.PID, filepath.Join(root, "dev"), mounts); err != nil {
 		return err
 	}
-	return checkRefusals(c, r.Report.Probes)
+	return checkEach(c, r.Report.Probes)
 }
 
 // checkDev checks that dev holds the devices of DevNodes, the machine's,
@@ -758,7 +758,7 @@ func checkStop(c *lab.Check, s stopsReport) error {
 			return err
 		}
 	}
-	return checkStopProbes(c, s.Probes)
+	return checkEach(c, s.Probes) // the calls of Stop besides the step's two
 }
 
 // nothingLeft checks, from the harness, that a stopped container left no

@@ -79,20 +79,18 @@ func complete(l Link) bool {
 		slices.Contains(cl.Addrs, l.ContainerAddr.String()) && slices.Contains(c.Routes, route)
 }
 
-// pair starts a bastion and a container for probes, left to cleanup.
-func pair(cleanup *lab.Cleanup) (Link, error) {
+// pair starts a bastion and a container (its holder checks that it is not
+// in the UTS namespace parentUTS, when given), left to cleanup, and the
+// Link for Connect between them.
+func pair(cleanup *lab.Cleanup, parentUTS string) (Link, error) {
 	bastion, err := startBastion()
 	if err != nil {
 		return Link{}, err
 	}
 	cleanup.Add(bastion.stop)
-	ctr, err := newBox(entryHold, "", "")
+	ctr, err := startIsolated(entryHold, "", parentUTS)
 	if err != nil {
 		return Link{}, err
-	}
-	ctr.isolate()
-	if err := ctr.start(); err != nil {
-		return Link{}, fmt.Errorf("start a container: %w", err)
 	}
 	cleanup.Add(ctr.stop)
 	var me inside
@@ -107,7 +105,7 @@ func pair(cleanup *lab.Cleanup) (Link, error) {
 // ladder calls Connect with 0, 1, 2… more file descriptors, each time on
 // new link names, until it returns nil.
 func ladder(cleanup *lab.Cleanup) ([]connectProbe, error) {
-	l, err := pair(cleanup)
+	l, err := pair(cleanup, "")
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +179,7 @@ func probeConnect(cleanup *lab.Cleanup) (p connectProbes, err error) {
 		if noIPv6 != nil && r.want == "EACCES" {
 			continue // a kernel without IPv6: no address of it to refuse
 		}
-		l, err := pair(cleanup)
+		l, err := pair(cleanup, "")
 		if err != nil {
 			return p, err
 		}
@@ -206,7 +204,7 @@ func checkConnectProbes(c *lab.Check, p connectProbes) error {
 		return c.Failf("Connect never returned nil with up to %d more files to open", maxRungs)
 	}
 	c.Check(true, "with fewer files than it needs, Connect returned its error (%d calls, %d files enough)", len(p.Ladder), p.Ladder[len(p.Ladder)-1].Files)
-	return checkRefusals(c, refusalsOf(p.Refused))
+	return checkEach(c, refusalsOf(p.Refused))
 }
 
 func refusalsOf(ps []connectProbe) []refusal {

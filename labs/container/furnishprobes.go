@@ -18,7 +18,7 @@ import (
 // piece (a mount point that cannot be made, a mount point in another
 // mount namespace, no file descriptor left for a device's file, no device
 // to bind). This file holds those calls (run half; the check is
-// checkRefusals).
+// checkEach of the refusals).
 
 // furnishProbes makes those calls in dir (the tmpfs of the container's
 // root, in its own mount namespace) and returns what Furnish did.

@@ -239,15 +239,7 @@ func startInit(mode string) (*box, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := newBox(entryInit, mode, mnt)
-	if err != nil {
-		return nil, err
-	}
-	b.isolate()
-	if err := b.start(); err != nil {
-		return nil, fmt.Errorf("start the container: %w", err)
-	}
-	return b, nil
+	return startIsolated(entryInit, mode, mnt)
 }
 
 // initNoStart runs Init with a child that cannot start.

@@ -56,18 +56,6 @@ func TestStatState(t *testing.T) {
 	}
 }
 
-func TestNSPIDs(t *testing.T) {
-	got, err := nsPIDs("Name:\tsh\nNSpid:\t4242\t7\t1\n")
-	if err != nil || len(got) != 3 || got[0] != 4242 || got[2] != 1 {
-		t.Errorf("nsPIDs = %v, %v; want [4242 7 1]", got, err)
-	}
-	for _, bad := range []string{"Name:\tsh\n", "NSpid:\t\n", "NSpid:\t3\tx\n", "NSpid:\t0\n"} {
-		if _, err := nsPIDs(bad); err == nil {
-			t.Errorf("nsPIDs(%q) succeeded", bad)
-		}
-	}
-}
-
 // TestCheckInit runs step 06's check, pure over its report, on recorded runs.
 func TestCheckInit(t *testing.T) {
 	good := func() []initRun {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/nslab/nslab/pkg/host"
 	"github.com/nslab/nslab/pkg/lab"
 	"golang.org/x/sys/unix"
 )
@@ -63,7 +64,7 @@ func umask() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	v, ok := statusField(string(b), "Umask")
+	v, ok := host.StatusField(string(b), "Umask")
 	if !ok {
 		return 0, errors.New("/proc/self/status has no Umask line")
 	}
@@ -306,7 +307,7 @@ func checkLimitProbes(c *lab.Check, p limitProbes, max int) error {
 			return c.Failf("Limit made the cgroup %s with mode %s; want %s (0755, as mkdir(1) and the runtimes make one: the owner writes the limits, everyone reads them)", dir, mode, dirMode(p.Umask))
 		}
 	}
-	if err := checkRefusals(c, p.Refused); err != nil {
+	if err := checkEach(c, p.Refused); err != nil {
 		return err
 	}
 	for _, k := range p.Kept {

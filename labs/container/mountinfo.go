@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/nslab/nslab/pkg/host"
 )
 
 // mount is one line of /proc/PID/mountinfo (proc(5)).
@@ -25,51 +27,20 @@ func readMountinfo(path string) ([]mount, error) {
 	return parseMountinfo(f)
 }
 
-// parseMountinfo parses mountinfo text: "36 35 98:0 /mnt1 /mnt2 rw,noatime
-// master:1 - ext3 /dev/root rw,errors=continue", optional fields ending at "-".
+// parseMountinfo parses mountinfo text (host.ParseMountLine), one mount a
+// line; a malformed line is an error.
 func parseMountinfo(r io.Reader) ([]mount, error) {
 	var out []mount
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		sep := -1
-		for i := 6; i < len(f); i++ {
-			if f[i] == "-" {
-				sep = i
-				break
-			}
-		}
-		if sep < 0 || sep+3 > len(f) {
+		m, ok := host.ParseMountLine(sc.Text())
+		if !ok {
 			return nil, fmt.Errorf("mountinfo: malformed line %q", sc.Text())
 		}
-		m := mount{Root: unescape(f[3]), Target: unescape(f[4]), Options: f[5], FSType: f[sep+1], Source: unescape(f[sep+2])}
-		if sep+3 < len(f) {
-			m.Super = f[sep+3]
-		}
-		out = append(out, m)
+		out = append(out, mount{Root: m.Root, Target: m.Target, Options: m.Options, FSType: m.FSType, Source: m.Source, Super: m.SuperOptions})
 	}
 	return out, sc.Err()
-}
-
-// unescape undoes mountinfo's octal escapes (\040 for a space).
-func unescape(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			var c byte
-			if _, err := fmt.Sscanf(s[i+1:i+4], "%03o", &c); err == nil {
-				b.WriteByte(c)
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // mountAt returns the top mount at target (the last one listed there).

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nslab/nslab/pkg/host"
 	"github.com/nslab/nslab/pkg/ns"
 )
 
@@ -32,37 +33,6 @@ func procsIn(proc string, id ns.ID) []int {
 	return out
 }
 
-// statusField returns the value of a "Name:\tvalue" line of /proc/PID/status text.
-func statusField(status, name string) (string, bool) {
-	for _, line := range strings.Split(status, "\n") {
-		if v, ok := strings.CutPrefix(line, name+":"); ok {
-			return strings.TrimSpace(v), true
-		}
-	}
-	return "", false
-}
-
-// nsPIDs reads the NSpid line of /proc/PID/status text: the process's PID
-// in the reader's PID namespace first, then in each nested one.
-func nsPIDs(status string) ([]int, error) {
-	v, ok := statusField(status, "NSpid")
-	if !ok {
-		return nil, fmt.Errorf("no NSpid line in %q", status)
-	}
-	var out []int
-	for _, f := range strings.Fields(v) {
-		n, err := strconv.Atoi(f)
-		if err != nil || n <= 0 {
-			return nil, fmt.Errorf("NSpid %q: %q is not a PID", v, f)
-		}
-		out = append(out, n)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("NSpid line is empty")
-	}
-	return out, nil
-}
-
 // outerPID finds, in the caller's /proc, the process of PID namespace id
 // that is inner there: what the caller calls it.
 func outerPID(id ns.ID, inner int) (int, error) {
@@ -71,7 +41,7 @@ func outerPID(id ns.ID, inner int) (int, error) {
 		if err != nil {
 			continue
 		}
-		pids, err := nsPIDs(string(b))
+		pids, err := host.NSpid(string(b))
 		if err == nil && pids[len(pids)-1] == inner {
 			return pid, nil
 		}
@@ -81,6 +51,6 @@ func outerPID(id ns.ID, inner int) (int, error) {
 
 // ids reads the Uid or Gid line of /proc/PID/status text: real, effective, saved, file system.
 func ids(status, name string) string {
-	v, _ := statusField(status, name)
+	v, _ := host.StatusField(status, name)
 	return strings.Join(strings.Fields(v), " ")
 }

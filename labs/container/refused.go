@@ -42,10 +42,11 @@ func (r refusal) check(c *lab.Check) error {
 	return nil
 }
 
-// checkRefusals checks each refusal in turn.
-func checkRefusals(c *lab.Check, rs []refusal) error {
-	for _, r := range rs {
-		if err := r.check(c); err != nil {
+// checkEach checks each of xs in turn (refusals, Stop's probes) and stops
+// at the first failure.
+func checkEach[T interface{ check(*lab.Check) error }](c *lab.Check, xs []T) error {
+	for _, x := range xs {
+		if err := x.check(c); err != nil {
 			return err
 		}
 	}

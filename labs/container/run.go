@@ -341,30 +341,13 @@ type connectReport struct {
 }
 
 func runConnect(_ context.Context, cleanup *lab.Cleanup) (r connectReport, err error) {
-	bastion, err := startBastion()
-	if err != nil {
-		return r, err
-	}
-	cleanup.Add(bastion.stop)
 	uts, err := ns.GuardArg(ns.UTS)
 	if err != nil {
 		return r, err
 	}
-	ctr, err := newBox(entryHold, "", uts)
-	if err != nil {
+	if r.Link, err = pair(cleanup, uts); err != nil {
 		return r, err
 	}
-	ctr.isolate()
-	if err := ctr.start(); err != nil {
-		return r, fmt.Errorf("start the container: %w", err)
-	}
-	cleanup.Add(ctr.stop)
-	var me inside
-	if err := ctr.read(&me); err != nil {
-		return r, err
-	}
-	r.Link = Link{Bastion: bastion.PID(), Container: ctr.PID(), BastionAddr: bastionAddr, ContainerAddr: containerAddr}
-	r.Link.Name, r.Link.Peer = linkNames()
 	if err := Connect(r.Link); err != nil {
 		return r, fmt.Errorf("Connect: %w", err)
 	}

@@ -8,9 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/nslab/nslab/pkg/host"
 	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/ns"
 	"golang.org/x/sys/unix"
@@ -40,29 +40,15 @@ func stopErrName(err error) string {
 	return lab.ErrnoName(err)
 }
 
-// startStopped starts, isolated, a container for Stop (mode: stubborn, its
-// init ignores SIGTERM; polite, it ends on it), stopped by cleanup too.
-func startStopped(cleanup *lab.Cleanup, mode string) (*box, error) {
-	b, err := newBox(entryStop, mode)
-	if err != nil {
-		return nil, err
-	}
-	b.isolate()
-	if err := b.start(); err != nil {
-		return nil, fmt.Errorf("start a container: %w", err)
-	}
-	cleanup.Add(b.stop)
-	return b, nil
-}
-
 // probeStop starts a container whose init ignores SIGTERM, gives it link
 // and cgroups (set by setup, which may make them), and stops it with Stop
 // (through via, when set: a thread without a capability).
 func probeStop(cleanup *lab.Cleanup, what, want, name string, setup func(c *Container) error, via func(func() error) error) (p stopProbe, err error) {
-	b, err := startStopped(cleanup, "stubborn")
+	b, err := startIsolated(entryStop, "stubborn") // its init ignores SIGTERM
 	if err != nil {
 		return p, err
 	}
+	cleanup.Add(b.stop)
 	var ready stopReport
 	if err := b.read(&ready); err != nil {
 		return p, err
@@ -86,11 +72,7 @@ func probeStop(cleanup *lab.Cleanup, what, want, name string, setup func(c *Cont
 
 // pidMax is a PID no process has: PIDs are below kernel.pid_max.
 func pidMax() (int, error) {
-	b, err := os.ReadFile("/proc/sys/kernel/pid_max")
-	if err != nil {
-		return 0, err
-	}
-	return strconv.Atoi(strings.TrimSpace(string(b)))
+	return host.ReadInt("/proc/sys/kernel/pid_max")
 }
 
 // probeStops makes the calls of Stop besides the step's two containers.
@@ -159,10 +141,11 @@ func probeBusy(cleanup *lab.Cleanup, parent Cgroups) (stopProbe, error) {
 // probeWaited stops a container that has ended and was waited for
 // already: its init cannot be signalled.
 func probeWaited(cleanup *lab.Cleanup) (p stopProbe, err error) {
-	b, err := startStopped(cleanup, "polite")
+	b, err := startIsolated(entryStop, "polite") // its init ends on SIGTERM
 	if err != nil {
 		return p, err
 	}
+	cleanup.Add(b.stop)
 	pid := b.PID()
 	b.stop()
 	killed, err := Stop(&Container{Cmd: b.cmd}, probeGrace)
@@ -190,16 +173,6 @@ func (p stopProbe) check(c *lab.Check) error {
 	}
 	if p.Want == "" {
 		c.Check(true, "%s: no error, killed %v", p.What, p.Killed)
-	}
-	return nil
-}
-
-// checkStopProbes checks the calls of Stop besides the step's two.
-func checkStopProbes(c *lab.Check, probes []stopProbe) error {
-	for _, p := range probes {
-		if err := p.check(c); err != nil {
-			return err
-		}
 	}
 	return nil
 }

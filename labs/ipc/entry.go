@@ -112,18 +112,16 @@ func parseObjects(words []string) (Objects, error) {
 
 // makeObjects is the lab's own creation of the three objects, for the steps
 // that do not grade CreateObjects.
-func makeObjects(key int) (Objects, error) {
-	const flag = unix.IPC_CREAT | 0o600
-	var o Objects
-	var err error
-	if o.Msg, err = MsgGet(key, flag); err != nil {
-		return o, err
+func makeObjects(key int) (o Objects, err error) {
+	for _, x := range []struct {
+		kind string
+		id   *int
+	}{{"msg", &o.Msg}, {"shm", &o.Shm}, {"sem", &o.Sem}} {
+		if *x.id, err = makeOne(x.kind, key, 0); err != nil {
+			return o, err
+		}
 	}
-	if o.Shm, err = ShmGet(key, unix.Getpagesize(), flag); err != nil {
-		return o, err
-	}
-	o.Sem, err = SemGet(key, 1, flag)
-	return o, err
+	return o, nil
 }
 
 // probe looks each kind of object up by key, as a check independent of the
@@ -160,8 +158,8 @@ func sysvWords(word func(sysvEntry) string) ([]string, error) {
 	return out, nil
 }
 
-// makeOneCmd is "makeone KIND KEY": the lab makes one object (makeOne)
-// and answers its ID.
+// makeOneCmd is "makeone KIND KEY": the lab makes one new object (makeOne
+// with IPC_EXCL) and answers its ID.
 func makeOneCmd(args []string) ([]string, error) {
 	if len(args) != 2 {
 		return nil, fmt.Errorf("usage: makeone KIND KEY")
@@ -170,7 +168,7 @@ func makeOneCmd(args []string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	id, err := makeOne(args[0], key)
+	id, err := makeOne(args[0], key, unix.IPC_EXCL)
 	if err != nil {
 		return nil, err
 	}

@@ -17,14 +17,7 @@ import (
 // written to its standard input (package holder; the commands are in
 // entry.go). Its "err" answers are *holder.CommandError.
 func startHolder(ctx context.Context, kinds ...ns.Kind) (*holder.Holder, error) {
-	h, err := holder.Start(ctx, spawn.Config{New: kinds, Entrypoint: entryHolder})
-	if err != nil {
-		return nil, err
-	}
-	if err := h.Release(); err != nil {
-		return nil, err
-	}
-	return h, nil
+	return holder.StartRunning(ctx, spawn.Config{New: kinds, Entrypoint: entryHolder})
 }
 
 // ipcHolder starts a holder (called name in an error) in a new IPC

@@ -33,13 +33,8 @@ type newNamespaceReport struct {
 
 func runNewNamespace(ctx context.Context, cleanup *lab.Cleanup) (newNamespaceReport, error) {
 	child, err := StartInNewIPC(ctx, []string{"true"})
-	if child != nil {
-		cleanup.Add(func() { child.Stop() })
-	}
-	if err := spawn.Held("StartInNewIPC", child, err); err != nil {
-		return newNamespaceReport{}, err
-	}
-	return newNamespaceReport{PID: child.PID()}, nil
+	pid, err := spawn.HeldPID("StartInNewIPC", child, err, cleanup.Add)
+	return newNamespaceReport{PID: pid}, err
 }
 
 // invisibleReport is what step 02 saw.

@@ -142,10 +142,10 @@ func parseSysVIPC(kind string, r io.Reader) ([]sysvEntry, error) {
 }
 
 // makeOne is the lab's own creation of one object of kind ("msg", "shm" or
-// "sem") with key, new (IPC_EXCL), mode 0600: a segment of one page, a set
-// of one semaphore.
-func makeOne(kind string, key int) (int, error) {
-	const flag = unix.IPC_CREAT | unix.IPC_EXCL | 0o600
+// "sem") with key, IPC_CREAT|more, mode 0600: a segment of one page, a set
+// of one semaphore. With more IPC_EXCL the object must be new.
+func makeOne(kind string, key, more int) (int, error) {
+	flag := unix.IPC_CREAT | more | 0o600
 	switch kind {
 	case "msg":
 		return MsgGet(key, flag)

@@ -32,12 +32,9 @@ type nsHolder struct {
 // them) and lets it run. With ns.User among them, the holder is root in its
 // user namespace, as an unprivileged container runtime is.
 func startHolder(ctx context.Context, kinds ...ns.Kind) (*nsHolder, error) {
-	h, err := holder.Start(ctx, spawn.Config{New: kinds, MapRoot: slices.Contains(kinds, ns.User), Entrypoint: entryHolder})
+	h, err := holder.StartRunning(ctx, spawn.Config{New: kinds, MapRoot: slices.Contains(kinds, ns.User), Entrypoint: entryHolder})
 	if err != nil {
 		return nil, fmt.Errorf("start a holder in new %v namespaces: %w", kinds, err)
-	}
-	if err := h.Release(); err != nil {
-		return nil, err
 	}
 	return &nsHolder{Holder: h, peers: map[string]int{}}, nil
 }

@@ -102,14 +102,8 @@ func runNewNamespace(ctx context.Context, cleanup *lab.Cleanup) (r newNamespaceR
 		return r, err
 	}
 	child, err := StartInNewMount(ctx, []string{"true"})
-	if child != nil {
-		cleanup.Add(func() { child.Stop() })
-	}
-	if err := spawn.Held("StartInNewMount", child, err); err != nil {
-		return r, err
-	}
-	r.PID = child.PID()
-	return r, nil
+	r.PID, err = spawn.HeldPID("StartInNewMount", child, err, cleanup.Add)
+	return r, err
 }
 
 // parsed is what ParsePropagation made of the optional fields of one mount.

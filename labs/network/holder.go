@@ -28,11 +28,8 @@ func startHolder(ctx context.Context, mapRoot bool, kinds ...ns.Kind) (*holder.H
 	if err != nil {
 		return nil, err
 	}
-	h, err := holder.Start(ctx, spawn.Config{New: kinds, MapRoot: mapRoot, Entrypoint: entryHolder, Args: []string{parent}})
+	h, err := holder.StartRunning(ctx, spawn.Config{New: kinds, MapRoot: mapRoot, Entrypoint: entryHolder, Args: []string{parent}})
 	if err != nil {
-		return nil, err
-	}
-	if err := h.Release(); err != nil {
 		return nil, err
 	}
 	if _, err := h.Do("ready"); err != nil { // the holder checked that its network namespace is not its parent's

@@ -68,7 +68,7 @@ func checkNewNamespace(c *lab.Check, r newNamespaceReport) error {
 	if err != nil {
 		return fmt.Errorf("read the status of the child, PID %d, from outside: %w", r.PID, err)
 	}
-	outside, err := nspidOf(st)
+	outside, err := host.NSpid(st)
 	if err != nil {
 		return fmt.Errorf("the child's status, read from outside: %w", err)
 	}
@@ -377,7 +377,7 @@ func checkNoEscape(c *lab.Check, r reachReport) error {
 	if err != nil {
 		return fmt.Errorf("read the child's status from outside: %w", err)
 	}
-	if got, err := nspidOf(st); err != nil || !slices.Equal(got, []int{r.ChildPID, 1}) {
+	if got, err := host.NSpid(st); err != nil || !slices.Equal(got, []int{r.ChildPID, 1}) {
 		return c.Failf("from outside, the child's NSpid is %v (%v); want [%d 1]", got, err, r.ChildPID)
 	}
 	c.Check(true, "the target's PID means nothing inside, though the target exists")

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/nslab/nslab/pkg/holder"
+	"github.com/nslab/nslab/pkg/host"
 	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
@@ -52,15 +53,9 @@ func init() {
 	spawn.Register(entryNest, nestMain)
 }
 
-// fail reports err on stderr and returns the exit status of a failed child.
-func fail(err error) int {
-	fmt.Fprintln(os.Stderr, err)
-	return 1
-}
-
 // usage reports a child started with the wrong arguments.
 func usage(text string, args []string) int {
-	return fail(fmt.Errorf("usage: %s (got %q)", text, args))
+	return spawn.Fail(fmt.Errorf("usage: %s (got %q)", text, args))
 }
 
 // readStatus reads /proc/PID/status ("self" for the caller) as the caller's /proc shows it.
@@ -105,7 +100,7 @@ func whoAmI() (whoami, error) {
 	w := whoami{PID: unix.Getpid(), PPID: unix.Getppid()}
 	st, err := readStatus("self")
 	if err == nil {
-		w.NSpid, err = nspidOf(st)
+		w.NSpid, err = host.NSpid(st)
 	}
 	return w, err
 }
@@ -117,7 +112,7 @@ func whoamiMain(args []string) int {
 	}
 	w, err := whoAmI()
 	if err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	return holder.ReportAndHold(w)
 }
@@ -170,14 +165,14 @@ func procViewMain(args []string) int {
 	}
 	var r procViews
 	if r.Before, err = viewProc(caller); err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	if err := MountProc(); err != nil {
 		r.MountErr = err.Error()
 		return holder.ReportAndHold(r)
 	}
 	if r.After, err = viewProc(caller); err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	return holder.ReportAndHold(r)
 }
@@ -213,16 +208,16 @@ func noProcMain(args []string) int {
 	}
 	own, err := ns.Get(ns.Self, ns.PID)
 	if err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	if err := unix.Mount("nslab-no-proc", "/tmp", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=0755,size=16k"); err != nil {
-		return fail(fmt.Errorf("mount a tmpfs on /tmp: %w", err))
+		return spawn.Fail(fmt.Errorf("mount a tmpfs on /tmp: %w", err))
 	}
 	if err := unix.Chroot("/tmp"); err != nil {
-		return fail(fmt.Errorf("chroot /tmp: %w", err))
+		return spawn.Fail(fmt.Errorf("chroot /tmp: %w", err))
 	}
 	if err := unix.Chdir("/"); err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	got, err := Members(own)
 	return holder.ReportAndHold(membersReport{Got: got, Errno: lab.ErrnoName(err), Err: lab.ErrText(err)})
@@ -266,10 +261,10 @@ func reachMain(args []string) int {
 	}
 	r.ProcAfter, r.SelfAfter = exists(target), readlink("/proc/self")
 	if r.PIDsAfter, err = procPIDs("/proc"); err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	if r.TasksAfter, err = procPIDs("/proc/self/task"); err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	return holder.ReportAndHold(r)
 }
@@ -309,7 +304,7 @@ func nestMain(args []string) int {
 	}
 	w, err := whoAmI()
 	if err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	fmt.Printf("level %d %s\n", level, strings.Trim(fmt.Sprint(w.NSpid), "[]"))
 	if level == deepest {
@@ -320,7 +315,7 @@ func nestMain(args []string) int {
 	// The next level ends with this one (Pdeathsig) or with its namespace.
 	err = spawn.Run(context.Background(), spawn.Config{New: []ns.Kind{ns.PID}, Entrypoint: entryNest, Args: next, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
 	if err != nil {
-		return fail(fmt.Errorf("level %d: %w", level+1, err))
+		return spawn.Fail(fmt.Errorf("level %d: %w", level+1, err))
 	}
 	return 0
 }

@@ -22,6 +22,7 @@ import (
 	"syscall"
 
 	"github.com/nslab/nslab/pkg/holder"
+	"github.com/nslab/nslab/pkg/host"
 	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
@@ -54,20 +55,20 @@ func goInitMain(args []string) int {
 	// is the lab host's init. The first NSpid field is this process there.
 	st, err := readStatus("self")
 	if err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
-	pids, err := nspidOf(st)
+	pids, err := host.NSpid(st)
 	if err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	catches, err := Catches(pids[0], unix.SIGTERM)
 	if err != nil {
-		return fail(fmt.Errorf("Catches(%d, SIGTERM): %w", pids[0], err))
+		return spawn.Fail(fmt.Errorf("Catches(%d, SIGTERM): %w", pids[0], err))
 	}
 	fmt.Printf("pid %d catches-SIGTERM %v kill-KILL %s\n", unix.Getpid(), catches, lab.ErrnoName(unix.Kill(1, unix.SIGKILL)))
 	os.Stdout.Sync()
 	if err := unix.Tgkill(unix.Getpid(), unix.Gettid(), unix.SIGTERM); err != nil {
-		return fail(fmt.Errorf("tgkill(SIGTERM): %w", err))
+		return spawn.Fail(fmt.Errorf("tgkill(SIGTERM): %w", err))
 	}
 	fmt.Println("survived SIGTERM")
 	return 0
@@ -103,11 +104,11 @@ func signalsMain(args []string) int {
 	runtime.LockOSThread()     // never unlocked: the thread's children go to the new namespace
 	primeForks()
 	if err := unix.Unshare(unix.CLONE_NEWPID); err != nil {
-		return fail(fmt.Errorf("unshare(CLONE_NEWPID): %w", err))
+		return spawn.Fail(fmt.Errorf("unshare(CLONE_NEWPID): %w", err))
 	}
 	init, err := spawn.Start(context.Background(), withKill(spawn.Config{Args: []string{"sleep", "1000"}, NoHold: true}))
 	if err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	defer init.Stop()
 	r := signalReport{InitPID: init.PID()}
@@ -120,7 +121,7 @@ func signalsMain(args []string) int {
 		r.CatchesErr = err.Error()
 	}
 	if err := runSibling(&r.Sibling); err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	r.AliveAfter = running(init.PID())
 	if st, err := readStat(init.PID()); err == nil {
@@ -182,17 +183,17 @@ func fakeProcMain(args []string) int {
 		return usage(entryFakeProc, args)
 	}
 	if err := unix.Mount("nslab-fake-proc", "/proc", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=0755,size=64k"); err != nil {
-		return fail(fmt.Errorf("mount a tmpfs on /proc: %w", err))
+		return spawn.Fail(fmt.Errorf("mount a tmpfs on /proc: %w", err))
 	}
 	var out []fakeCatch
 	for _, f := range fakeStatus {
 		if f.text != "" {
 			dir := "/proc/" + strconv.Itoa(f.pid)
 			if err := os.Mkdir(dir, 0o755); err != nil {
-				return fail(err)
+				return spawn.Fail(err)
 			}
 			if err := os.WriteFile(dir+"/status", []byte(f.text), 0o644); err != nil {
-				return fail(err)
+				return spawn.Fail(err)
 			}
 		}
 		got, err := Catches(f.pid, unix.SIGTERM)
@@ -275,7 +276,7 @@ func orphanerMain(args []string) int {
 	cmd.Stdin = os.Stdin
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	fmt.Println(cmd.Process.Pid)
 	return 0
@@ -302,10 +303,10 @@ func reaperMain(args []string) int {
 	}
 	ctx := context.Background() // the reaper's children end with it (Pdeathsig) or with its namespace
 	if err := reapZombie(ctx); err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	if err := reapRunning(ctx); err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	_, _, err := ReapOne()
 	fmt.Printf("nochild %s\n", lab.ErrnoName(err))
@@ -439,19 +440,19 @@ func treeMain(args []string) int {
 	}
 	for range 2 {
 		if err := exec.Command("sleep", "1000").Start(); err != nil {
-			return fail(err)
+			return spawn.Fail(err)
 		}
 	}
 	sh := exec.Command("sh", "-c", "sleep 1000 & echo $!; wait")
 	out, err := sh.StdoutPipe()
 	if err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	if err := sh.Start(); err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	if _, err := bufio.NewReader(out).ReadString('\n'); err != nil {
-		return fail(fmt.Errorf("read the grandchild's PID: %w", err))
+		return spawn.Fail(fmt.Errorf("read the grandchild's PID: %w", err))
 	}
 	fmt.Println("ready")
 	io.Copy(io.Discard, os.Stdin)
@@ -481,16 +482,16 @@ func unshareMain(args []string) int {
 	r := unshareReport{TID: unix.Gettid()}
 	st, err := readStatus("self")
 	if err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	if r.Threads, err = strconv.Atoi(fieldOr(st, "Threads")); err != nil {
-		return fail(fmt.Errorf("Threads of /proc/self/status: %w", err))
+		return spawn.Fail(fmt.Errorf("Threads of /proc/self/status: %w", err))
 	}
 	if r.PIDBefore, err = ns.GetPath("/proc/thread-self/ns/pid"); err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	if r.PFCBefore, err = ns.GetPath("/proc/thread-self/ns/pid_for_children"); err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	primeForks()
 	if err := UnshareForChildren(); err != nil {
@@ -498,7 +499,7 @@ func unshareMain(args []string) int {
 		return holder.ReportAndHold(r)
 	}
 	if r.PIDAfter, err = ns.GetPath("/proc/thread-self/ns/pid"); err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	_, err = ns.GetPath("/proc/thread-self/ns/pid_for_children")
 	r.PFCEarly = lab.ErrnoName(err)
@@ -506,20 +507,20 @@ func unshareMain(args []string) int {
 	r.AgainErr = lab.ErrnoName(UnshareForChildren())
 	init, err := spawn.Start(context.Background(), withKill(spawn.Config{Args: []string{"sleep", "1000"}, NoHold: true}))
 	if err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	defer init.Stop()
 	r.InitPID = init.PID()
 	r.PFCAfter, _ = ns.GetPath("/proc/thread-self/ns/pid_for_children") // zero when the thread has no new namespace: the check says so
 	out, err := outsider("sh", "-c", "echo $$ $PPID; exec grep NSpid /proc/self/status")
 	if err != nil {
-		return fail(fmt.Errorf("second child: %w", err))
+		return spawn.Fail(fmt.Errorf("second child: %w", err))
 	}
 	if _, err := fmt.Sscan(out, &r.Second.PID, &r.Second.PPID); err != nil {
-		return fail(fmt.Errorf("second child said %q: %w", out, err))
+		return spawn.Fail(fmt.Errorf("second child said %q: %w", out, err))
 	}
-	if r.Second.NSpid, err = nspidOf(out); err != nil {
-		return fail(fmt.Errorf("second child said %q: %w", out, err))
+	if r.Second.NSpid, err = host.NSpid(out); err != nil {
+		return spawn.Fail(fmt.Errorf("second child said %q: %w", out, err))
 	}
 	return holder.ReportAndHold(r)
 }

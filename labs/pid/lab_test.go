@@ -46,27 +46,6 @@ func TestStatusField(t *testing.T) {
 	}
 }
 
-func TestNSpidOf(t *testing.T) {
-	tests := []struct {
-		name, status string
-		want         []int
-	}{
-		{name: "three levels", status: "NSpid:\t300\t20\t1\n", want: []int{300, 20, 1}},
-		{name: "one level", status: "Pid:\t7\nNSpid:\t7\n", want: []int{7}},
-		{name: "missing", status: "Pid:\t7\n"},
-		{name: "zero", status: "NSpid:\t0\n"},
-		{name: "word", status: "NSpid:\tone\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := nspidOf(tt.status)
-			if !slices.Equal(got, tt.want) || (err != nil) != (tt.want == nil) {
-				t.Errorf("nspidOf(%q) = %v, %v; want %v", tt.status, got, err, tt.want)
-			}
-		})
-	}
-}
-
 func TestSigMask(t *testing.T) {
 	parses(t, "SigMask", SigMask, []parseCase[uint64]{
 		{name: "sleep", text: "0000000000000000", want: 0},
@@ -155,14 +134,20 @@ func judged[R any](t *testing.T, judge func(R) error, base func() R, tests map[s
 			if tt.edit != nil {
 				tt.edit(&r)
 			}
-			err := judge(r)
-			switch {
-			case tt.want == "" && err != nil:
-				t.Errorf("got %v; want it to pass", err)
-			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
-				t.Errorf("got %v; want an error with %q", err, tt.want)
-			}
+			failsWith(t, judge(r), tt.want)
 		})
+	}
+}
+
+// failsWith checks a judge's verdict: it passes (nil) where want is "",
+// else it fails with want in its message.
+func failsWith(t *testing.T, err error, want string) {
+	t.Helper()
+	switch {
+	case want == "" && err != nil:
+		t.Errorf("got %v; want it to pass", err)
+	case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+		t.Errorf("got %v; want an error with %q", err, want)
 	}
 }
 
@@ -345,13 +330,7 @@ func TestJudgeProcOptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := judgeProcOptions(topMount(info+tt.top+"\n", "/proc"))
-			switch {
-			case tt.want == "" && err != nil:
-				t.Errorf("got %v; want it to pass", err)
-			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
-				t.Errorf("got %v; want an error with %q", err, tt.want)
-			}
+			failsWith(t, judgeProcOptions(topMount(info+tt.top+"\n", "/proc")), tt.want)
 		})
 	}
 }

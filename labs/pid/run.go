@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/nslab/nslab/pkg/holder"
+	"github.com/nslab/nslab/pkg/host"
 	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/labhost"
 	"github.com/nslab/nslab/pkg/ns"
@@ -255,7 +256,7 @@ func pidIn(id ns.ID, nspid int) (int, error) {
 		if err != nil {
 			continue
 		}
-		if pids, err := nspidOf(st); err == nil && pids[len(pids)-1] == nspid {
+		if pids, err := host.NSpid(st); err == nil && pids[len(pids)-1] == nspid {
 			return pid, nil
 		}
 	}
@@ -478,7 +479,7 @@ func runNested(ctx context.Context, cleanup *lab.Cleanup) (r nestedReport, err e
 // may open one more file only, so that NS_GET_PARENT, which opens one,
 // fails with EMFILE.
 func (r *nestedReport) ancestryFails(deepest int) error {
-	pidMax, err := readInt("/proc/sys/kernel/pid_max") // PIDs are below it
+	pidMax, err := host.ReadInt("/proc/sys/kernel/pid_max") // PIDs are below it
 	if err != nil {
 		return err
 	}
@@ -492,14 +493,6 @@ func (r *nestedReport) ancestryFails(deepest int) error {
 	return nil
 }
 
-func readInt(path string) (int, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
-	}
-	return strconv.Atoi(strings.TrimSpace(string(b)))
-}
-
 func readLevel(p *holder.Holder, l int) ([]int, error) {
 	s, err := p.Next()
 	if err != nil {
@@ -509,7 +502,7 @@ func readLevel(p *holder.Holder, l int) ([]int, error) {
 	if len(f) < 3 || f[0] != "level" || f[1] != strconv.Itoa(l) {
 		return nil, fmt.Errorf("level %d said %q; want \"level %d NSPID...\"", l, s, l)
 	}
-	return atois(f[2:])
+	return host.PIDs(f[2:])
 }
 
 // ownParent asks for the parent of the caller's own PID namespace.

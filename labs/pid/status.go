@@ -4,46 +4,14 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/nslab/nslab/pkg/host"
 )
 
 // StatusField returns the value of the line "NAME:\tVALUE" of
 // /proc/PID/status text, without surrounding blanks; ok is false when there is
 // no such line.
-func StatusField(status, name string) (value string, ok bool) {
-	for line := range strings.Lines(status) {
-		if rest, found := strings.CutPrefix(line, name+":"); found {
-			return strings.TrimSpace(rest), true
-		}
-	}
-	return "", false
-}
-
-// nspidOf returns the PIDs of the NSpid line of /proc/PID/status text, from
-// the PID namespace of the proc mount that was read down to the process's
-// own. It is the lab's own reading, used where the learner's ParseNSpid is not
-// what is graded (the harness never runs the learner's code).
-func nspidOf(status string) ([]int, error) {
-	v, ok := StatusField(status, "NSpid")
-	if !ok {
-		return nil, fmt.Errorf("no NSpid line in /proc/PID/status (Linux 4.1 or later has one)")
-	}
-	return atois(strings.Fields(v))
-}
-
-func atois(words []string) ([]int, error) {
-	if len(words) == 0 {
-		return nil, fmt.Errorf("no PIDs")
-	}
-	out := make([]int, len(words))
-	for i, w := range words {
-		n, err := strconv.Atoi(w)
-		if err != nil || n <= 0 {
-			return nil, fmt.Errorf("%q is not a PID", w)
-		}
-		out[i] = n
-	}
-	return out, nil
-}
+func StatusField(status, name string) (value string, ok bool) { return host.StatusField(status, name) }
 
 // SigMask parses a signal mask of /proc/PID/status (SigCgt, SigIgn, …): 16
 // hexadecimal digits, bit N-1 set for signal N.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/nslab/nslab/pkg/holder"
+	"github.com/nslab/nslab/pkg/host"
 	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/spawn"
 	"golang.org/x/sys/unix"
@@ -481,10 +482,8 @@ func threadCount() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	for line := range strings.Lines(string(b)) {
-		if v, ok := strings.CutPrefix(line, "Threads:"); ok {
-			return strconv.Atoi(strings.TrimSpace(v))
-		}
+	if v, ok := host.StatusField(string(b), "Threads"); ok {
+		return strconv.Atoi(v)
 	}
 	return 0, errors.New("no Threads: line in /proc/self/status")
 }

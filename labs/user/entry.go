@@ -46,11 +46,11 @@ type statusReport struct {
 // statusMain reports, then waits for the end of its input.
 func statusMain(args []string) int {
 	if len(args) != 0 {
-		return fail(errors.New("usage: user-status (no arguments; it reports, then waits for the end of its input)"))
+		return spawn.Fail(errors.New("usage: user-status (no arguments; it reports, then waits for the end of its input)"))
 	}
 	st, err := readStatus("self")
 	if err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	return holder.ReportAndHold(statusReport{Getuid: os.Getuid(), Getgid: os.Getgid(), Status: st})
 }
@@ -69,10 +69,10 @@ type hostnameReport struct {
 // reports, then waits for the end of its input.
 func hostnameMain(args []string) int {
 	if len(args) != 4 || (args[0] != "rename" && args[0] != "same") {
-		return fail(errors.New("usage: user-hostname rename|same PARENT-USER PARENT-UTS NAME"))
+		return spawn.Fail(errors.New("usage: user-hostname rename|same PARENT-USER PARENT-UTS NAME"))
 	}
 	if err := ns.NotInParent(ns.User, args[1], "call sethostname(2)"); err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	var r hostnameReport
 	r.Before = hostname()
@@ -80,7 +80,7 @@ func hostnameMain(args []string) int {
 	if args[0] == "same" {
 		name = r.Before
 	} else if err := ns.NotInParent(ns.UTS, args[2], "call sethostname(2)"); err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	if err := unix.Sethostname([]byte(name)); err != nil {
 		r.Err, r.EPERM = fmt.Sprintf("sethostname %q: %v", name, err), errors.Is(err, unix.EPERM)
@@ -113,24 +113,24 @@ const filesDir = "/tmp"
 // for the end of its input, so that the parent can look from outside.
 func filesMain(args []string) int {
 	if len(args) == 0 {
-		return fail(errors.New("usage: user-files ID..."))
+		return spawn.Fail(errors.New("usage: user-files ID..."))
 	}
 	ids := make([]int, len(args))
 	for i, a := range args {
 		id, err := strconv.Atoi(a)
 		if err != nil || id < 0 {
-			return fail(fmt.Errorf("usage: user-files ID...: %q is not an ID", a))
+			return spawn.Fail(fmt.Errorf("usage: user-files ID...: %q is not an ID", a))
 		}
 		ids[i] = id
 	}
 	if err := unix.Mount("nslab-user", filesDir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0755,size=64k"); err != nil {
-		return fail(fmt.Errorf("mount tmpfs on %s: %w", filesDir, err))
+		return spawn.Fail(fmt.Errorf("mount tmpfs on %s: %w", filesDir, err))
 	}
 	made := make([]fileReport, 0, len(ids))
 	for _, id := range ids {
 		f, err := makeFile(filepath.Join(filesDir, "made-by-root-for-"+strconv.Itoa(id)), id)
 		if err != nil {
-			return fail(err)
+			return spawn.Fail(err)
 		}
 		made = append(made, f)
 	}
@@ -164,7 +164,7 @@ func nestMain(args []string) int {
 		}
 	}
 	if below < 0 {
-		return fail(fmt.Errorf("usage: user-nest LEVELS-BELOW (a number, 0 at the bottom); got %q", args))
+		return spawn.Fail(fmt.Errorf("usage: user-nest LEVELS-BELOW (a number, 0 at the bottom); got %q", args))
 	}
 	fmt.Println(os.Getpid())
 	if below == 0 {
@@ -172,7 +172,7 @@ func nestMain(args []string) int {
 		return 0
 	}
 	if err := spawn.Run(context.Background(), nestConfig(below-1, os.Stdin, os.Stdout, os.Stderr)); err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	return 0
 }
@@ -188,9 +188,4 @@ func nestConfig(below int, stdin io.Reader, stdout, stderr io.Writer) spawn.Conf
 		cfg.New = append(cfg.New, ns.UTS)
 	}
 	return cfg
-}
-
-func fail(err error) int {
-	fmt.Fprintf(os.Stderr, "%v\n", err)
-	return 1
 }

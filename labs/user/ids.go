@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nslab/nslab/pkg/host"
 	"github.com/nslab/nslab/pkg/spawn"
 )
 
@@ -120,9 +121,8 @@ func readIDMap(pid int, file string) ([]spawn.IDMap, error) {
 // fullCaps is the capability set with every capability the running kernel
 // knows: what CapEff shows for root in its own user namespace.
 func fullCaps() uint64 {
-	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
-	last, err2 := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || err2 != nil || last >= 63 {
+	last, err := host.ReadInt("/proc/sys/kernel/cap_last_cap")
+	if err != nil || last >= 63 {
 		return ^uint64(0)
 	}
 	return 1<<(last+1) - 1
@@ -136,18 +136,9 @@ func overflowGID() int { return readIntOr("/proc/sys/kernel/overflowgid", 65534)
 
 // readIntOr reads a number from a file, def when it cannot.
 func readIntOr(path string, def int) int {
-	n, err := readInt(path)
+	n, err := host.ReadInt(path)
 	if err != nil {
 		return def
 	}
 	return n
-}
-
-// readInt reads a number from a file (a sysctl of /proc/sys).
-func readInt(path string) (int, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
-	}
-	return strconv.Atoi(strings.TrimSpace(string(b)))
 }

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/nslab/nslab/pkg/holder"
+	"github.com/nslab/nslab/pkg/host"
 	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
@@ -107,7 +108,7 @@ func mapHeld(ctx context.Context, writer string) (m mapping, t *holder.Holder, e
 // when it started it (EPERM: from setgroups for a writer without
 // capabilities, from gid_map for root).
 func (m *mapping) refusals(ctx context.Context) error {
-	pidMax, err := readInt("/proc/sys/kernel/pid_max") // PIDs are below it
+	pidMax, err := host.ReadInt("/proc/sys/kernel/pid_max") // PIDs are below it
 	if err != nil {
 		return err
 	}
@@ -130,18 +131,18 @@ func readSetgroups(pid int) (string, error) {
 // child of its own, prints the mapping, and waits for the end of its input.
 func mapperMain(args []string) int {
 	if len(args) != 0 {
-		return fail(errors.New("usage: user-mapper (no arguments)"))
+		return spawn.Fail(errors.New("usage: user-mapper (no arguments)"))
 	}
 	st, err := readStatus("self")
 	if err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	if st.CapEff != 0 || os.Geteuid() != writerUID || os.Getegid() != writerGID {
-		return fail(fmt.Errorf("user-mapper: want UID %d, GID %d and no capability; have UID %d, GID %d, CapEff %016x", writerUID, writerGID, os.Geteuid(), os.Getegid(), st.CapEff))
+		return spawn.Fail(fmt.Errorf("user-mapper: want UID %d, GID %d and no capability; have UID %d, GID %d, CapEff %016x", writerUID, writerGID, os.Geteuid(), os.Getegid(), st.CapEff))
 	}
 	m, t, err := mapHeld(context.Background(), fmt.Sprintf("a writer without capabilities (UID %d, GID %d in a user namespace of its own)", writerUID, writerGID))
 	if err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	defer t.Stop() // its child ends with the writer's input
 	return holder.ReportAndHold(m)

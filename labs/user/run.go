@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/nslab/nslab/pkg/holder"
+	"github.com/nslab/nslab/pkg/host"
 	"github.com/nslab/nslab/pkg/lab"
 	"github.com/nslab/nslab/pkg/ns"
 	"github.com/nslab/nslab/pkg/spawn"
@@ -410,7 +411,7 @@ func walk(r *nestReport) (err error) {
 		}
 		r.Kinds = append(r.Kinds, k)
 	}
-	pidMax, err := readInt("/proc/sys/kernel/pid_max") // PIDs are below it
+	pidMax, err := host.ReadInt("/proc/sys/kernel/pid_max") // PIDs are below it
 	if err != nil {
 		return err
 	}

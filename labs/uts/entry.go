@@ -41,13 +41,13 @@ func init() {
 // namespace (see ns.GuardArg).
 func setNamesMain(args []string) int {
 	if len(args) != 3 {
-		return fail(errors.New("usage: uts-set-names HOSTNAME DOMAINNAME PARENT-UTS"))
+		return spawn.Fail(errors.New("usage: uts-set-names HOSTNAME DOMAINNAME PARENT-UTS"))
 	}
 	if err := ns.NotInParent(ns.UTS, args[2], "rename"); err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	if err := SetNames(Names{Hostname: args[0], Domainname: args[1]}); err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	return unameMain(nil)
 }
@@ -58,7 +58,7 @@ func unameMain([]string) int {
 		err = writeNames(os.Stdout, n)
 	}
 	if err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	return 0
 }
@@ -100,23 +100,18 @@ func answer(cmd string, args []string, w io.Writer) error {
 	return writeNames(w, n)
 }
 
-func fail(err error) int {
-	fmt.Fprintf(os.Stderr, "%v\n", err)
-	return 1
-}
-
 // sandboxMain runs the scenario args[0] with the names args[1:] and prints
 // its report as JSON.
 func sandboxMain(args []string) int {
 	if len(args) != 3 {
-		return fail(errors.New("usage: uts-sandbox SCENARIO HOSTNAME DOMAINNAME"))
+		return spawn.Fail(errors.New("usage: uts-sandbox SCENARIO HOSTNAME DOMAINNAME"))
 	}
 	run, ok := scenarios[args[0]]
 	if !ok {
-		return fail(fmt.Errorf("no scenario %q", args[0]))
+		return spawn.Fail(fmt.Errorf("no scenario %q", args[0]))
 	}
 	if err := run(context.Background(), Names{Hostname: args[1], Domainname: args[2]}, os.Stdout); err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	return 0
 }
@@ -125,10 +120,10 @@ func sandboxMain(args []string) int {
 // returned, as JSON. args[0] is the parent's UTS namespace (see ns.GuardArg).
 func refusedMain(args []string) int {
 	if len(args) != 1 {
-		return fail(errors.New("usage: uts-refused PARENT-UTS"))
+		return spawn.Fail(errors.New("usage: uts-refused PARENT-UTS"))
 	}
 	if err := ns.NotInParent(ns.UTS, args[0], "rename"); err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	var rs []Refusal
 	for _, n := range refusedNames() {
@@ -147,18 +142,18 @@ func refusedMain(args []string) int {
 func maskedMain([]string) int {
 	const dir = "/proc/sys/kernel"
 	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=64k"); err != nil {
-		return fail(fmt.Errorf("mount tmpfs on %s: %w", dir, err))
+		return spawn.Fail(fmt.Errorf("mount tmpfs on %s: %w", dir, err))
 	}
 	var m Masked
 	_, err := HostNames()
 	m.Missing = lab.ErrText(err)
 	if err := os.WriteFile(dir+"/hostname", []byte(maskedNames.Hostname+"\n"), 0o644); err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	_, err = HostNames()
 	m.NoDomain = lab.ErrText(err)
 	if err := os.WriteFile(dir+"/domainname", []byte(maskedNames.Domainname+"\n"), 0o644); err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	m.Read, err = HostNames()
 	m.ReadErr = lab.ErrText(err)
@@ -168,7 +163,7 @@ func maskedMain([]string) int {
 // report prints v as JSON, a child's report to its parent.
 func report(v any) int {
 	if err := json.NewEncoder(os.Stdout).Encode(v); err != nil {
-		return fail(err)
+		return spawn.Fail(err)
 	}
 	return 0
 }

@@ -20,13 +20,8 @@ type NewNamespace struct {
 
 func runNewNamespace(ctx context.Context, cleanup *lab.Cleanup) (NewNamespace, error) {
 	child, err := StartInNewUTS(ctx, []string{"true"})
-	if child != nil {
-		cleanup.Add(func() { child.Stop() })
-	}
-	if err := spawn.Held("StartInNewUTS", child, err); err != nil {
-		return NewNamespace{}, err
-	}
-	return NewNamespace{PID: child.PID()}, nil
+	pid, err := spawn.HeldPID("StartInNewUTS", child, err, cleanup.Add)
+	return NewNamespace{PID: pid}, err
 }
 
 // SetNamesReport is what step 02 saw.

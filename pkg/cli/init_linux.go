@@ -72,19 +72,12 @@ func startCommand(args []string) (int, error) {
 	return p.Pid, nil
 }
 
-// reapUntil waits for any child until the command ends, and returns its status.
+// reapUntil waits for any child until the command ends, and returns its
+// status (spawn.ReapUntil).
 func reapUntil(cmd int) int {
-	for {
-		var ws unix.WaitStatus
-		pid, err := unix.Wait4(-1, &ws, 0, nil)
-		switch {
-		case errors.Is(err, unix.EINTR):
-		case err != nil:
-			return exitNotStarted
-		case pid == cmd && ws.Signaled():
-			return 128 + int(ws.Signal())
-		case pid == cmd:
-			return ws.ExitStatus()
-		}
+	code, err := spawn.ReapUntil(cmd)
+	if err != nil {
+		return exitNotStarted
 	}
+	return code
 }

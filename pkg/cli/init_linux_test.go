@@ -48,29 +48,31 @@ func startNslab(t *testing.T, ctx context.Context, args ...string) (*exec.Cmd, i
 	return cmd, pid
 }
 
-// A shell that starts a background sleep and waits: SIGTERM to nslab reaches
-// the shell through the init (the shell is not PID 1, so it dies of it), and
-// nslab ends with 143 at once. The host PID of the sleep is printed first.
-func TestRunInitForwardsSIGTERM(t *testing.T) {
+// SIGTERM to nslab run --pid ends it with 143 (128+15) by itself, well
+// before the test's deadline, whether or not the command obeys.
+func TestRunSIGTERM(t *testing.T) {
 	needNamespaces(t, ns.PID)
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	cmd, _ := startNslab(t, ctx, "run", "--pid", "--stop-timeout", "0", "--", "sh", "-c", "sleep 300 & echo $!; wait")
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	assert.Equal(t, 143, exitCode(t, cmd.Wait()), "nslab ends with the command's death by SIGTERM")
-	assert.NoError(t, ctx.Err(), "nslab ended by itself, well before the test's deadline")
-}
-
-// The command ignores SIGTERM (as sh does when it is PID 1): after
-// --stop-timeout nslab kills the namespace and exits 128+15.
-func TestRunStopTimeout(t *testing.T) {
-	needNamespaces(t, ns.PID)
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	cmd, _ := startNslab(t, ctx, "run", "--pid", "--init=false", "--stop-timeout", "200ms", "--", "sh", "-c", "echo $$; sleep 300 & wait")
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	assert.Equal(t, 143, exitCode(t, cmd.Wait()))
-	assert.NoError(t, ctx.Err(), "nslab ended after its stop timeout, not at the test's deadline")
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		// A shell that starts a background sleep and waits: SIGTERM reaches
+		// the shell through the init (the shell is not PID 1, so it dies of
+		// it), and nslab ends at once. The host PID of the sleep is printed first.
+		{"init forwards", []string{"--stop-timeout", "0", "--", "sh", "-c", "sleep 300 & echo $!; wait"}},
+		// The command ignores SIGTERM (as sh does when it is PID 1): after
+		// --stop-timeout nslab kills the namespace.
+		{"stop timeout", []string{"--init=false", "--stop-timeout", "200ms", "--", "sh", "-c", "echo $$; sleep 300 & wait"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			cmd, _ := startNslab(t, ctx, append([]string{"run", "--pid"}, tt.args...)...)
+			require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+			assert.Equal(t, 143, exitCode(t, cmd.Wait()), "nslab ends with the command's death by SIGTERM")
+			assert.NoError(t, ctx.Err(), "nslab ended by itself, well before the test's deadline")
+		})
+	}
 }
 
 // nslab killed with SIGKILL: the init dies with it (Pdeathsig), and with

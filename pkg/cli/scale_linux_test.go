@@ -74,9 +74,9 @@ func BenchmarkSandboxes(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
-	for _, maker := range []sandboxMaker{forkMaker{kinds}, unshareMaker{kinds}} {
+	for _, maker := range sandboxMakers(kinds) {
 		for _, n := range sizes {
-			b.Run(fmt.Sprintf("%s/n=%d", maker.name(), n), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/n=%d", maker.name, n), func(b *testing.B) {
 				var start, inspect, teardown, cpu time.Duration
 				var mem, netnsFree float64
 				left := 0
@@ -113,7 +113,7 @@ func sandboxCycle(b *testing.B, maker sandboxMaker, n int, self ns.Set) (start, 
 		}
 	}()
 	if err != nil {
-		b.Fatalf("%s: %d of %d sandboxes started: %v", maker.name(), len(boxes), n, err)
+		b.Fatalf("%s: %d of %d sandboxes started: %v", maker.name, len(boxes), n, err)
 	}
 	t1 := time.Now()
 	inodes := inspectSandboxes(b, maker, boxes, self)
@@ -127,13 +127,13 @@ func sandboxCycle(b *testing.B, maker sandboxMaker, n int, self ns.Set) (start, 
 	}
 	boxes = nil
 	t3 := time.Now()
-	if want := n * len(maker.kinds()); len(inodes) != want {
-		b.Fatalf("%s: %d distinct namespaces, want %d (%d sandboxes, %d kinds)", maker.name(), len(inodes), want, n, len(maker.kinds()))
+	if want := n * len(maker.kinds); len(inodes) != want {
+		b.Fatalf("%s: %d distinct namespaces, want %d (%d sandboxes, %d kinds)", maker.name, len(inodes), want, n, len(maker.kinds))
 	}
 	// Inode numbers are reused as soon as a namespace is freed, so what is
 	// looked for is the sandboxes' processes, by their unique argument.
-	if left := processesWith(maker.marker()); len(left) > 0 {
-		b.Fatalf("%s: processes %v are still there after the teardown", maker.name(), left)
+	if left := processesWith(sleepFor); len(left) > 0 {
+		b.Fatalf("%s: processes %v are still there after the teardown", maker.name, left)
 	}
 	netnsFreeMs = waitNetnsFreed(netnsBefore, n, t3)
 	cpu = cpuTime() - cpuBefore
@@ -146,7 +146,7 @@ func sandboxCycle(b *testing.B, maker sandboxMaker, n int, self ns.Set) (start, 
 // startSandboxes starts n sandboxes and returns those that started, and the
 // first error. A shell loop of unshare starts them one after the other, each
 // making its namespaces on its own meanwhile; the fork path starts them
-// from parallel() goroutines at once, and returns once each runs.
+// from parallel goroutines at once, and returns once each runs.
 func startSandboxes(maker sandboxMaker, n int) ([]sandbox, error) {
 	boxes := make([]sandbox, 0, n)
 	type result struct {
@@ -155,10 +155,10 @@ func startSandboxes(maker sandboxMaker, n int) ([]sandbox, error) {
 	}
 	results := make(chan result)
 	next := make(chan struct{})
-	for range maker.parallel() {
+	for range maker.parallel {
 		go func() {
 			for range next {
-				s, err := maker.start()
+				s, err := maker.start(maker.kinds)
 				results <- result{s, err}
 			}
 		}()
@@ -191,12 +191,12 @@ func inspectSandboxes(b *testing.B, maker sandboxMaker, boxes []sandbox, self ns
 	for _, s := range boxes {
 		set, err := ns.Of(s.pid())
 		if err != nil {
-			b.Fatalf("%s: inspect PID %d: %v", maker.name(), s.pid(), err)
+			b.Fatalf("%s: inspect PID %d: %v", maker.name, s.pid(), err)
 		}
-		for _, k := range maker.kinds() {
+		for _, k := range maker.kinds {
 			id, _ := set.Get(k)
 			if host, _ := self.Get(k); id.IsZero() || id.Equal(host) {
-				b.Fatalf("%s: PID %d is in %s, want a new %s namespace", maker.name(), s.pid(), id, k)
+				b.Fatalf("%s: PID %d is in %s, want a new %s namespace", maker.name, s.pid(), id, k)
 			}
 			inodes[ns.ID{Kind: k, Dev: id.Dev, Inode: id.Inode}] = true
 		}
@@ -239,24 +239,23 @@ type sandbox interface {
 	wait()
 }
 
-type sandboxMaker interface {
-	name() string
-	marker() string // the sleep's argument, unique to this run
-	parallel() int  // how many start at once
-	kinds() []ns.Kind
-	start() (sandbox, error)
+// sandboxMaker starts sandboxes one way: each runs sleep sleepFor (the
+// marker, unique to this run) in a new namespace of every kind.
+type sandboxMaker struct {
+	name     string
+	parallel int // how many start at once
+	kinds    []ns.Kind
+	start    func(kinds []ns.Kind) (sandbox, error)
 }
 
-// forkMaker starts sleep through nslab run's path, without an init.
-type forkMaker struct{ k []ns.Kind }
+// sandboxMakers are the two ways: forkStart, unshareStart.
+func sandboxMakers(kinds []ns.Kind) []sandboxMaker {
+	return []sandboxMaker{{"fork", 4, kinds, forkStart}, {"unshare", 1, kinds, unshareStart}}
+}
 
-func (forkMaker) name() string       { return "fork" }
-func (forkMaker) marker() string     { return sleepFor }
-func (forkMaker) parallel() int      { return 4 }
-func (m forkMaker) kinds() []ns.Kind { return m.k }
-
-func (m forkMaker) start() (sandbox, error) {
-	cfg := spawn.Config{New: m.k, MapRoot: true, Args: []string{"sleep", sleepFor}}
+// forkStart starts sleep through nslab run's path, without an init.
+func forkStart(kinds []ns.Kind) (sandbox, error) {
+	cfg := spawn.Config{New: kinds, MapRoot: true, Args: []string{"sleep", sleepFor}}
 	path, err := exec.LookPath("sleep")
 	if err != nil {
 		return nil, err
@@ -274,17 +273,10 @@ func (s forkedBox) pid() int { return s.f.pid }
 func (s forkedBox) kill()    { syscall.Kill(s.f.pid, syscall.SIGKILL) }
 func (s forkedBox) wait()    { s.f.wait() }
 
-// unshareMaker starts unshare --fork --kill-child … sleep; the sleep is inspected.
-type unshareMaker struct{ k []ns.Kind }
-
-func (unshareMaker) name() string       { return "unshare" }
-func (unshareMaker) marker() string     { return sleepFor }
-func (unshareMaker) parallel() int      { return 1 }
-func (m unshareMaker) kinds() []ns.Kind { return m.k }
-
-func (m unshareMaker) start() (sandbox, error) {
+// unshareStart starts unshare --fork --kill-child … sleep; the sleep is inspected.
+func unshareStart(kinds []ns.Kind) (sandbox, error) {
 	args := []string{"--fork", "--kill-child", "--map-root-user"}
-	for _, k := range m.k {
+	for _, k := range kinds {
 		args = append(args, map[ns.Kind]string{ns.Cgroup: "--cgroup", ns.IPC: "--ipc", ns.Mnt: "--mount", ns.Net: "--net",
 			ns.PID: "--pid", ns.Time: "--time", ns.User: "--user", ns.UTS: "--uts"}[k])
 	}

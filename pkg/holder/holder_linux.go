@@ -48,6 +48,20 @@ func Start(ctx context.Context, cfg spawn.Config) (*Holder, error) {
 	return StartWith(ctx, cfg, spawn.Start)
 }
 
+// StartRunning starts cfg with spawn.Start and lets it run at once (Start,
+// then Release): for a holder the caller has nothing to look at before it
+// runs.
+func StartRunning(ctx context.Context, cfg spawn.Config) (*Holder, error) {
+	h, err := Start(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.Release(); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
 // StartWith starts cfg, whose Entrypoint serves the holder's commands or
 // reports, with start, held before it runs (see spawn.Start); Release or
 // Report lets it run. StartWith sets the Config's Stdin and Stdout to pipes

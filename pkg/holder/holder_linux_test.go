@@ -32,19 +32,20 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// start starts and releases a holder in new namespaces of kinds, stopped when t ends.
+// start starts a running holder (StartRunning) in new namespaces of kinds,
+// stopped when t ends.
 func start(t *testing.T, kinds ...ns.Kind) *holder.Holder {
 	t.Helper()
 	if err := spawn.Check(kinds...); err != nil {
 		t.Skipf("skip: %v", err)
 	}
-	h, err := holder.Start(t.Context(), spawn.Config{New: kinds, Entrypoint: entry, Hostname: hostname(kinds)})
+	h, err := holder.StartRunning(t.Context(), spawn.Config{New: kinds, Entrypoint: entry, Hostname: hostname(kinds)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(h.Stop)
-	if err := h.Release(); err != nil {
-		t.Fatal(err)
+	if c := h.Child(); c == nil || !c.Released() {
+		t.Fatalf("StartRunning: Child() = %v; want a released child", c)
 	}
 	return h
 }

@@ -83,6 +83,17 @@ func openFDs(t *testing.T) int {
 	return len(entries)
 }
 
+// leavesNoPipe runs fn (a call of what) and checks that the test has as
+// many open files after it as before.
+func leavesNoPipe(t *testing.T, what string, fn func()) {
+	t.Helper()
+	before := openFDs(t)
+	fn()
+	if after := openFDs(t); after != before {
+		t.Errorf("%d open files before %s, %d after; want no pipe left", before, what, after)
+	}
+}
+
 func TestReportHoldsTheChild(t *testing.T) {
 	h := startReporter(t, "report", "a b")
 	if c := h.Child(); c == nil || c.Released() || c.PID() != h.PID() {
@@ -142,15 +153,13 @@ func TestNextReadsLines(t *testing.T) {
 // A start function that returns no child and no error is the learner's
 // mistake: StartWith says so, and leaks no pipe.
 func TestStartWithNilChildNilError(t *testing.T) {
-	before := openFDs(t)
-	h, err := holder.StartWith(t.Context(), spawn.Config{Entrypoint: reporter, Args: []string{"report"}},
-		func(context.Context, spawn.Config) (*spawn.Child, error) { return nil, nil })
-	if h != nil || !errors.Is(err, holder.ErrNoChild) || !strings.Contains(err.Error(), "no child and no error") {
-		t.Errorf("StartWith(nil, nil) = %v, %v; want ErrNoChild", h, err)
-	}
-	if after := openFDs(t); after != before {
-		t.Errorf("%d open files before StartWith, %d after; want no pipe left", before, after)
-	}
+	leavesNoPipe(t, "StartWith", func() {
+		h, err := holder.StartWith(t.Context(), spawn.Config{Entrypoint: reporter, Args: []string{"report"}},
+			func(context.Context, spawn.Config) (*spawn.Child, error) { return nil, nil })
+		if h != nil || !errors.Is(err, holder.ErrNoChild) || !strings.Contains(err.Error(), "no child and no error") {
+			t.Errorf("StartWith(nil, nil) = %v, %v; want ErrNoChild", h, err)
+		}
+	})
 }
 
 // A child that start returned with an error is stopped, not left held.
@@ -275,14 +284,12 @@ func TestStartCommandThatDies(t *testing.T) {
 }
 
 func TestStartCommandNotStarted(t *testing.T) {
-	before := openFDs(t)
-	h, err := holder.StartCommand(reporterCommand(t, "report"), func(*exec.Cmd) error { return nil })
-	if h != nil || !errors.Is(err, holder.ErrNotStarted) {
-		t.Errorf("StartCommand(a start that starts nothing) = %v, %v; want ErrNotStarted", h, err)
-	}
-	if after := openFDs(t); after != before {
-		t.Errorf("%d open files before StartCommand, %d after; want no pipe left", before, after)
-	}
+	leavesNoPipe(t, "StartCommand", func() {
+		h, err := holder.StartCommand(reporterCommand(t, "report"), func(*exec.Cmd) error { return nil })
+		if h != nil || !errors.Is(err, holder.ErrNotStarted) {
+			t.Errorf("StartCommand(a start that starts nothing) = %v, %v; want ErrNotStarted", h, err)
+		}
+	})
 }
 
 // A command that does not end at the end of its input is killed.

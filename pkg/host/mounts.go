@@ -12,15 +12,17 @@ import (
 func ParseMountinfo(text string) []Mount {
 	var out []Mount
 	for _, line := range strings.Split(text, "\n") {
-		if m, ok := parseMountLine(line); ok {
+		if m, ok := ParseMountLine(line); ok {
 			out = append(out, m)
 		}
 	}
 	return out
 }
 
-// parseMountLine reads "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue".
-func parseMountLine(line string) (Mount, bool) {
+// ParseMountLine reads one line of mountinfo, "36 35 98:0 /mnt1 /mnt2
+// rw,noatime master:1 - ext3 /dev/root rw,errors=continue"; false for
+// a malformed one.
+func ParseMountLine(line string) (Mount, bool) {
 	f := strings.Fields(line)
 	sep := slices.Index(f, "-")
 	if len(f) < 6 || sep < 6 || sep+2 >= len(f) {

@@ -1,6 +1,8 @@
 package host
 
 import (
+	"fmt"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -144,4 +146,59 @@ func isTestName(fn string) bool {
 		return false
 	}
 	return rest != "" && !(rest[0] >= 'a' && rest[0] <= 'z')
+}
+
+// Small files of /proc: a status file's fields, a number in a file.
+
+// ReadInt reads a file that holds one number (a sysctl of /proc/sys, such as
+// kernel/pid_max).
+func ReadInt(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(strings.TrimSpace(string(b)))
+}
+
+// StatusField returns the value of the line "NAME:\tVALUE" of
+// /proc/PID/status text, without surrounding blanks; ok is false when there
+// is no such line.
+func StatusField(status, name string) (value string, ok bool) {
+	for line := range strings.Lines(status) {
+		if rest, found := strings.CutPrefix(line, name+":"); found {
+			return strings.TrimSpace(rest), true
+		}
+	}
+	return "", false
+}
+
+// NSpid returns the PIDs of the NSpid line of /proc/PID/status text: the
+// process's PID in the PID namespace of the proc mount that was read first,
+// then in each nested one down to its own.
+func NSpid(status string) ([]int, error) {
+	v, ok := StatusField(status, "NSpid")
+	if !ok {
+		return nil, fmt.Errorf("no NSpid line in /proc/PID/status (Linux 4.1 or later has one)")
+	}
+	pids, err := PIDs(strings.Fields(v))
+	if err != nil {
+		return nil, fmt.Errorf("NSpid %q: %w", v, err)
+	}
+	return pids, nil
+}
+
+// PIDs parses words, at least one, each a positive number.
+func PIDs(words []string) ([]int, error) {
+	if len(words) == 0 {
+		return nil, fmt.Errorf("no PIDs")
+	}
+	out := make([]int, len(words))
+	for i, w := range words {
+		n, err := strconv.Atoi(w)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%q is not a PID", w)
+		}
+		out[i] = n
+	}
+	return out, nil
 }

@@ -1,6 +1,8 @@
 package host
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -310,5 +312,65 @@ func TestUnescape(t *testing.T) {
 		if got := Unescape(tc.in); got != tc.want {
 			t.Errorf("Unescape(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+func TestStatusField(t *testing.T) {
+	const status = "Name:\tsh\nUmask:\t0022\nUid:\t0\t1\t2\t3\nNSpid:\t4242\t7\t1\n"
+	for _, tt := range []struct {
+		name, want string
+		ok         bool
+	}{
+		{"Name", "sh", true},
+		{"Uid", "0\t1\t2\t3", true},
+		{"NSpid", "4242\t7\t1", true},
+		{"Pid", "", false},
+		{"Na", "", false},
+	} {
+		if got, ok := StatusField(status, tt.name); got != tt.want || ok != tt.ok {
+			t.Errorf("StatusField(%q) = %q, %v; want %q, %v", tt.name, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestNSpid(t *testing.T) {
+	tests := []struct {
+		name, status string
+		want         []int // nil: an error
+	}{
+		{name: "three levels", status: "Name:\tsh\nNSpid:\t4242\t7\t1\n", want: []int{4242, 7, 1}},
+		{name: "one level", status: "Pid:\t7\nNSpid:\t7\n", want: []int{7}},
+		{name: "missing", status: "Pid:\t7\n"},
+		{name: "empty", status: "NSpid:\t\n"},
+		{name: "zero", status: "NSpid:\t0\n"},
+		{name: "word", status: "NSpid:\t3\tx\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := NSpid(tt.status)
+			if !slices.Equal(got, tt.want) || (err != nil) != (tt.want == nil) {
+				t.Errorf("NSpid(%q) = %v, %v; want %v", tt.status, got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestReadInt(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		text string
+		want int
+		bad  bool
+	}{{"4194304\n", 4194304, false}, {" 7 ", 7, false}, {"max\n", 0, true}, {"", 0, true}} {
+		path := filepath.Join(dir, "n")
+		if err := os.WriteFile(path, []byte(tt.text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := ReadInt(path); got != tt.want || (err != nil) != tt.bad {
+			t.Errorf("ReadInt of %q = %d, %v; want %d, error %v", tt.text, got, err, tt.want, tt.bad)
+		}
+	}
+	if _, err := ReadInt(filepath.Join(dir, "absent")); err == nil {
+		t.Errorf("ReadInt of a missing file succeeded")
 	}
 }

@@ -2,6 +2,7 @@ package spawn
 
 import (
 	"fmt"
+	"os"
 	"sort"
 	"sync"
 )
@@ -25,6 +26,13 @@ func Register(name string, fn Entrypoint) {
 		panic(fmt.Sprintf("spawn: entrypoint %q registered twice", name))
 	}
 	registry.m[name] = fn
+}
+
+// Fail ends an Entrypoint on err: it writes err on standard error and
+// returns the exit status 1.
+func Fail(err error) int {
+	fmt.Fprintln(os.Stderr, err)
+	return 1
 }
 
 func lookup(name string) (Entrypoint, bool) {

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -345,4 +347,48 @@ func TestHeld(t *testing.T) {
 	require.NoError(t, c.Release())
 	assert.ErrorContains(t, spawn.Held("StartX", c, nil), "already released")
 	require.NoError(t, c.Wait())
+}
+
+// TestHeldPID: HeldPID keeps any child it is given for stopping, even one
+// returned beside an error, and answers the PID of a held one only.
+func TestHeldPID(t *testing.T) {
+	need(t, ns.UTS)
+	var kept []func()
+	keep := func(fn func()) { kept = append(kept, fn) }
+	c, err := spawn.Start(t.Context(), spawn.Config{New: []ns.Kind{ns.UTS}, Args: []string{"true"}})
+	require.NoError(t, err)
+	pid, err := spawn.HeldPID("StartX", c, nil, keep)
+	assert.NoError(t, err)
+	assert.Equal(t, c.PID(), pid)
+	_, err = spawn.HeldPID("StartX", c, os.ErrPermission, keep)
+	assert.ErrorContains(t, err, "StartX: permission denied")
+	_, err = spawn.HeldPID("StartX", nil, nil, keep)
+	assert.ErrorContains(t, err, "StartX returned no child and no error")
+	require.Len(t, kept, 2, "one keep per child given")
+	for _, stop := range kept {
+		stop()
+	}
+	assert.True(t, c.Released(), "the kept Stop ended the child")
+}
+
+// TestReapUntil: the child's status as a shell reports it, once it ends;
+// another child that ends first is reaped on the way.
+func TestReapUntil(t *testing.T) {
+	for _, tt := range []struct {
+		script string
+		want   int
+	}{{"exit 3", 3}, {"kill -TERM $$", 128 + 15}} {
+		first := exec.Command("true")
+		require.NoError(t, first.Start())
+		cmd := exec.Command("sh", "-c", "read x; "+tt.script)
+		in, err := cmd.StdinPipe()
+		require.NoError(t, err)
+		require.NoError(t, cmd.Start())
+		in.Close()
+		got, err := spawn.ReapUntil(cmd.Process.Pid)
+		assert.NoError(t, err)
+		assert.Equal(t, tt.want, got, "sh -c %q", tt.script)
+	}
+	_, err := spawn.ReapUntil(os.Getpid())
+	assert.ErrorIs(t, err, syscall.ECHILD, "no child left to wait for")
 }

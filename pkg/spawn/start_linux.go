@@ -388,6 +388,19 @@ func Held(fn string, c *Child, err error) error {
 	return nil
 }
 
+// HeldPID is Held for the run half of a step: a child that fn returned,
+// even beside an error, goes to keep (pass the step's cleanup.Add: it is
+// stopped after the check), and its PID is returned once Held accepts it.
+func HeldPID(fn string, c *Child, err error, keep func(func())) (int, error) {
+	if c != nil {
+		keep(func() { c.Stop() })
+	}
+	if err := Held(fn, c, err); err != nil {
+		return 0, err
+	}
+	return c.PID(), nil
+}
+
 // PID returns the child's PID in the caller's PID namespace.
 func (c *Child) PID() int { return c.cmd.Process.Pid }
 
@@ -478,4 +491,24 @@ func (c *Child) Stop() error {
 		return nil
 	}
 	return err
+}
+
+// ReapUntil is the wait loop of an init (PID 1 of a namespace, or a
+// subreaper): it reaps every child that ends, the orphans it inherits
+// included, until child ends, and returns child's status as a shell reports
+// it (128+N for a signal N). Its error is wait4(2)'s, other than EINTR.
+func ReapUntil(child int) (int, error) {
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, 0, nil)
+		switch {
+		case errors.Is(err, unix.EINTR):
+		case err != nil:
+			return 0, err
+		case pid == child && ws.Signaled():
+			return 128 + int(ws.Signal()), nil
+		case pid == child:
+			return ws.ExitStatus(), nil
+		}
+	}
 }
