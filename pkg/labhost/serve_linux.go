@@ -249,12 +249,7 @@ func (h *Host) Exec(name string, args []string, stdout, stderr *os.File, files .
 	if err := send(h.ctl, request{Entrypoint: name, Args: args}, all); err != nil {
 		return nil, fmt.Errorf("ask the lab host (init PID %d) to start %s: %w", h.PID(), name, err)
 	}
-	h.ctl.SetReadDeadline(time.Now().Add(answerTime))
-	r, err := readReply(h.ctl)
-	h.ctl.SetReadDeadline(time.Time{})
-	if err == nil && r.Error != "" {
-		err = errors.New(r.Error)
-	}
+	r, err := h.answer()
 	if err != nil {
 		return nil, fmt.Errorf("start %s in the lab host (init PID %d): %w", name, h.PID(), err)
 	}
@@ -285,16 +280,22 @@ const answerTime = 30 * time.Second
 
 // awaitFurnished waits for a resident init's word that the lab host is set up.
 func (h *Host) awaitFurnished() error {
+	if _, err := h.answer(); err != nil {
+		return fmt.Errorf("set up a lab host (init PID %d): %w", h.PID(), err)
+	}
+	return nil
+}
+
+// answer reads a resident init's answer, within answerTime; an answer that
+// is an error comes back as one.
+func (h *Host) answer() (reply, error) {
 	h.ctl.SetReadDeadline(time.Now().Add(answerTime))
 	defer h.ctl.SetReadDeadline(time.Time{})
 	r, err := readReply(h.ctl)
 	if err == nil && r.Error != "" {
 		err = errors.New(r.Error)
 	}
-	if err != nil {
-		return fmt.Errorf("set up a lab host (init PID %d): %w", h.PID(), err)
-	}
-	return nil
+	return r, err
 }
 
 func readReply(c *net.UnixConn) (reply, error) {
