@@ -126,11 +126,7 @@ func parseOwn(text string) ([]Membership, error) {
 }
 
 func checkView(c *lab.Check, r viewReport) error {
-	host, err := c.Host()
-	if err != nil {
-		return err
-	}
-	viewer, err := c.NS(r.Viewer)
+	host, viewer, err := c.HostAnd(r.Viewer, "the viewer")
 	if err != nil {
 		return err
 	}
@@ -268,11 +264,7 @@ func checkFreshMount(c *lab.Check, r mountReport) error {
 }
 
 func checkLimit(c *lab.Check, r limitReport) error {
-	host, err := c.Host()
-	if err != nil {
-		return err
-	}
-	child, err := c.NS(r.PID)
+	host, child, err := c.HostAnd(r.PID, "the child")
 	if err != nil {
 		return err
 	}

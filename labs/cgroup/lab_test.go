@@ -8,7 +8,6 @@ import (
 	"io"
 	"reflect"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/nslab/nslab/pkg/lab"
@@ -97,35 +96,27 @@ func TestParseTable(t *testing.T) {
 
 // TestCheckParse runs the check of step 02 on recorded reports.
 func TestCheckParse(t *testing.T) {
-	good := parseReport{Own: parsed{Text: "1:cpu:/\n0::/\n", Got: []Membership{{1, []string{"cpu"}, "/"}, {0, []string{}, "/"}}}}
-	for _, tc := range parseCases {
-		p := parsed{Text: tc.text, Got: tc.want}
-		if tc.bad {
-			p.Err = fmt.Sprintf("line %q: want hierarchy-ID:controllers:path", tc.line)
+	good := func() parseReport {
+		r := parseReport{Own: parsed{Text: "1:cpu:/\n0::/\n", Got: []Membership{{1, []string{"cpu"}, "/"}, {0, []string{}, "/"}}}}
+		for _, tc := range parseCases {
+			p := parsed{Text: tc.text, Got: tc.want}
+			if tc.bad {
+				p.Err = fmt.Sprintf("line %q: want hierarchy-ID:controllers:path", tc.line)
+			}
+			r.Cases = append(r.Cases, p)
 		}
-		good.Cases = append(good.Cases, p)
+		return r
 	}
 	c := lab.NewCheck(lab.NewNarrator(io.Discard), "/nonexistent", 1)
-	if err := lab.CheckReport(Lab.Steps[1].Do, c, good); err != nil {
-		t.Errorf("check of a right report: %v", err)
-	}
-	colon := good
-	colon.Cases = append([]parsed(nil), good.Cases...)
-	colon.Cases[3].Got, colon.Cases[3].Err = nil, "line \"0::/lab:a/b\": want hierarchy-ID:controllers:path"
-	if err := lab.CheckReport(Lab.Steps[1].Do, c, colon); err == nil || !strings.Contains(err.Error(), "colon in the path") {
-		t.Errorf("check of a parse that refuses a colon in the path = %v; want a failure naming the case", err)
-	}
-	vague := good
-	vague.Cases = append([]parsed(nil), good.Cases...)
-	vague.Cases[len(vague.Cases)-1].Err = "bad line"
-	if err := lab.CheckReport(Lab.Steps[1].Do, c, vague); err == nil || !strings.Contains(err.Error(), "names the line") {
-		t.Errorf("check of a parse whose error does not name the line = %v; want a failure", err)
-	}
-	own := good
-	own.Own.Got = own.Own.Got[:1]
-	if err := lab.CheckReport(Lab.Steps[1].Do, c, own); err == nil || !strings.Contains(err.Error(), "runner's /proc/self/cgroup") {
-		t.Errorf("check of a parse that drops a line of the runner's text = %v; want a failure", err)
-	}
+	check := func(r parseReport) error { return lab.CheckReport(Lab.Steps[1].Do, c, r) }
+	labtest.Edits(t, good, check, []labtest.Edit[parseReport]{
+		{Name: "right"},
+		{Name: "refuses a colon in the path", Change: func(r *parseReport) {
+			r.Cases[3].Got, r.Cases[3].Err = nil, "line \"0::/lab:a/b\": want hierarchy-ID:controllers:path"
+		}, Want: "colon in the path"},
+		{Name: "error names no line", Change: func(r *parseReport) { r.Cases[len(r.Cases)-1].Err = "bad line" }, Want: "names the line"},
+		{Name: "drops a line of the runner's text", Change: func(r *parseReport) { r.Own.Got = r.Own.Got[:1] }, Want: "runner's /proc/self/cgroup"},
+	})
 }
 
 func TestPidsString(t *testing.T) {
@@ -150,14 +141,11 @@ func TestCheckRefused(t *testing.T) {
 		{"own error", errors.New("move PID 7: no such process"), "want an error that wraps the kernel's ESRCH"},
 	}
 	for _, tt := range tests {
-		err := checkRefused(c, refused("MoveTo(d, 7)", tt.err, "the kernel's ESRCH"))
-		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
-			t.Errorf("%s: checkRefused = %v; want %q", tt.name, err, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			labtest.FailsWith(t, checkRefused(c, refused("MoveTo(d, 7)", tt.err, "the kernel's ESRCH")), tt.want)
+		})
 	}
 	named := refused("ReadPids(d)", fmt.Errorf("parse: %w", strconv.ErrSyntax), "strconv's ErrSyntax")
 	named.Name = "d/pids.current"
-	if err := checkRefused(c, named); err == nil || !strings.Contains(err.Error(), "names the file") {
-		t.Errorf("checkRefused of an error that names no file = %v; want a failure", err)
-	}
+	labtest.FailsWith(t, checkRefused(c, named), "names the file")
 }

@@ -50,9 +50,8 @@ func openTree(names ...string) (*tree, error) {
 	return t, t.make(names...)
 }
 
-// ownCgroup returns the lab host's cgroup in the hierarchy of the first
-// mount that is: the labhost-* directory under labhost.CgroupParent whose
-// cgroup.procs lists the caller.
+// ownCgroup returns the lab host's cgroup (labhost.OwnCgroup) in the
+// hierarchy of the first mount that is.
 func ownCgroup(is func(mountEntry) bool) (string, error) {
 	info, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
@@ -64,15 +63,11 @@ func ownCgroup(is func(mountEntry) bool) (string, error) {
 		return "", errors.New("no such cgroup hierarchy is mounted in the lab host")
 	}
 	point := ms[i].Point
-	dirs, _ := filepath.Glob(filepath.Join(point, labhost.CgroupParent, "labhost-*"))
-	self := strconv.Itoa(os.Getpid())
-	for _, dir := range dirs {
-		b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
-		if err == nil && slices.Contains(strings.Fields(string(b)), self) {
-			return dir, nil
-		}
+	dir, ok := labhost.OwnCgroup(point)
+	if !ok {
+		return "", fmt.Errorf("none of the cgroups %s/%s/labhost-* holds the runner, PID %d", point, labhost.CgroupParent, os.Getpid())
 	}
-	return "", fmt.Errorf("none of the cgroups %s/%s/labhost-* holds the runner, PID %s", point, labhost.CgroupParent, self)
+	return dir, nil
 }
 
 // dir is the directory of the lab's cgroup name (a path below the lab host's cgroup).
@@ -124,7 +119,7 @@ type pidsHome struct {
 // On cgroup v2 it first moves the lab host's processes into the leaf
 // "host", so that the lab host's cgroup may hand pids to its children.
 func (t *tree) pids() (pidsHome, error) {
-	if hasController(t.root, "pids") {
+	if labhost.HasController(t.root, "pids") {
 		if err := t.evacuate("host"); err != nil {
 			return pidsHome{}, err
 		}
@@ -138,12 +133,6 @@ func (t *tree) pids() (pidsHome, error) {
 		return pidsHome{}, fmt.Errorf("no pids controller here: the lab host's cgroup v2 does not offer it, and in a v1 pids hierarchy: %w", err)
 	}
 	return pidsHome{Version: "v1", Dir: dir}, nil
-}
-
-// hasController reports whether the cgroup v2 directory dir offers controller c.
-func hasController(dir, c string) bool {
-	b, err := os.ReadFile(filepath.Join(dir, "cgroup.controllers"))
-	return err == nil && slices.Contains(strings.Fields(string(b)), c)
 }
 
 // writeFile writes text to the cgroup file name of dir.

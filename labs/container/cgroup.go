@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -37,40 +36,18 @@ func labCgroups() (Cgroups, error) {
 	for _, m := range mounts {
 		switch {
 		case m.FSType == "cgroup2" && cg.V2 == "":
-			cg.V2, err = ownCgroup(m.Target)
+			cg.V2, _ = labhost.OwnCgroup(m.Target)
 		case m.FSType == "cgroup" && hasFlag(m.Super, "pids") && cg.PidsV1 == "":
-			cg.PidsV1, err = ownCgroup(m.Target)
-		}
-		if err != nil {
-			return cg, err
+			cg.PidsV1, _ = labhost.OwnCgroup(m.Target)
 		}
 	}
 	if cg.V2 == "" {
 		return cg, errors.New("the lab host has no cgroup v2 directory of its own (is the step's Cgroup set?)")
 	}
-	if hasController(cg.V2, "pids") {
+	if labhost.HasController(cg.V2, "pids") {
 		cg.PidsV1 = "" // a pure v2 machine: pids is a v2 controller
 	}
 	return cg, nil
-}
-
-// ownCgroup finds the labhost-* directory under mountpoint that holds this process.
-func ownCgroup(mountpoint string) (string, error) {
-	dirs, _ := filepath.Glob(filepath.Join(mountpoint, labhost.CgroupParent, "labhost-*"))
-	me := strconv.Itoa(os.Getpid())
-	for _, dir := range dirs {
-		b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
-		if err == nil && slices.Contains(strings.Fields(string(b)), me) {
-			return dir, nil
-		}
-	}
-	return "", nil
-}
-
-// hasController reports whether cgroup v2 directory dir offers controller c.
-func hasController(dir, c string) bool {
-	b, err := os.ReadFile(filepath.Join(dir, "cgroup.controllers"))
-	return err == nil && slices.Contains(strings.Fields(string(b)), c)
 }
 
 // evacuate moves every process of the v2 cgroup dir into a new leaf below

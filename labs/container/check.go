@@ -30,13 +30,9 @@ var flagNames = map[ns.Kind]string{
 }
 
 func checkIsolate(c *lab.Check, r isolateReport) error {
-	host, err := c.Host()
+	host, ctr, err := c.HostAnd(r.PID, "the container")
 	if err != nil {
 		return err
-	}
-	ctr, err := c.NS(r.PID)
-	if err != nil {
-		return fmt.Errorf("read the namespaces of the container, PID %d: %w", r.PID, err)
 	}
 	c.Compare(host, ctr, "container")
 	for _, k := range ns.Kinds() {

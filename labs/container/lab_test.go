@@ -85,13 +85,7 @@ func TestCheckInit(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			runs := good()
 			tt.edit(runs)
-			err := lab.CheckReport(Lab.Steps[5].Do, lab.NewCheck(lab.NewNarrator(io.Discard), "/nonexistent", 1), runs)
-			switch {
-			case tt.want == "" && err != nil:
-				t.Errorf("check = %v; want nil", err)
-			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
-				t.Errorf("check = %v; want an error with %q", err, tt.want)
-			}
+			labtest.FailsWith(t, lab.CheckReport(Lab.Steps[5].Do, lab.NewCheck(lab.NewNarrator(io.Discard), "/nonexistent", 1), runs), tt.want)
 		})
 	}
 }
@@ -111,10 +105,7 @@ func TestCheckStopEarly(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := lab.CheckReport(Lab.Steps[9].Do, lab.NewCheck(lab.NewNarrator(io.Discard), "/nonexistent", 1), stopsReport{Runs: tt.runs})
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("check = %v; want an error with %q", err, tt.want)
-			}
+			labtest.FailsWith(t, lab.CheckReport(Lab.Steps[9].Do, lab.NewCheck(lab.NewNarrator(io.Discard), "/nonexistent", 1), stopsReport{Runs: tt.runs}), tt.want)
 		})
 	}
 }

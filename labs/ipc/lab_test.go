@@ -4,7 +4,6 @@ package ipc
 
 import (
 	"io"
-	"slices"
 	"strings"
 	"testing"
 
@@ -17,56 +16,33 @@ func TestLabShape(t *testing.T) { labtest.CheckLab(t, Lab, 100) }
 
 func TestParseSysVIPC(t *testing.T) {
 	const head = "       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid      stime      rtime      ctime\n"
-	tests := []struct {
-		name, text string
-		want       []sysvEntry
-		bad        bool
-	}{
-		{name: "empty", text: head},
-		{name: "nothing", text: ""},
-		{name: "two", text: head + "    305419896          0   600           0          0     0     0     0     0     0     0          0          0 1700000000\n" +
+	parse := func(text string) ([]sysvEntry, error) { return parseSysVIPC("msg", strings.NewReader(text)) }
+	labtest.Parses(t, "parseSysVIPC", parse, []labtest.Parse[[]sysvEntry]{
+		{Name: "empty", Text: head},
+		{Name: "nothing", Text: ""},
+		{Name: "two", Text: head + "    305419896          0   600           0          0     0     0     0     0     0     0          0          0 1700000000\n" +
 			"   -559038737          1   600           0          0     0     0     0     0     0     0          0          0 1700000000\n",
-			want: []sysvEntry{{Kind: "msg", Key: 0x12345678, ID: 0, Perms: 0o600}, {Kind: "msg", Key: -559038737, ID: 1, Perms: 0o600}}},
-		{name: "largest key, sizes", text: head + "2147483647      32768   777        4096          1     0     0     0     0     0     0          0          0 1700000000\n" +
+			Want: []sysvEntry{{Kind: "msg", Key: 0x12345678, ID: 0, Perms: 0o600}, {Kind: "msg", Key: -559038737, ID: 1, Perms: 0o600}}},
+		{Name: "largest key, sizes", Text: head + "2147483647      32768   777        4096          1     0     0     0     0     0     0          0          0 1700000000\n" +
 			"-2147483648      32769     0           1          1\n",
-			want: []sysvEntry{{Kind: "msg", Key: 0x7fffffff, ID: 32768, Perms: 0o777, Size: 4096}, {Kind: "msg", Key: -0x80000000, ID: 32769, Size: 1}}},
-		{name: "blank line", text: head + "\n" + "1 2 600 3\n", want: []sysvEntry{{Kind: "msg", Key: 1, ID: 2, Perms: 0o600, Size: 3}}},
-		{name: "short", text: head + "12\n", bad: true},
-		{name: "three columns", text: head + "12 0 600\n", bad: true},
-		{name: "key one past the largest", text: head + "2147483648 0 600 0\n", bad: true},
-		{name: "perms not octal", text: head + "12 0 680 0\n", bad: true},
-		{name: "size not a number", text: head + "12 0 600 x\n", bad: true},
-		{name: "not a number", text: head + "key id perms size\n", bad: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseSysVIPC("msg", strings.NewReader(tt.text))
-			if (err != nil) != tt.bad || !slices.Equal(got, tt.want) {
-				t.Errorf("parseSysVIPC(%q) = %v, %v; want %v, error %v", tt.text, got, err, tt.want, tt.bad)
-			}
-		})
-	}
+			Want: []sysvEntry{{Kind: "msg", Key: 0x7fffffff, ID: 32768, Perms: 0o777, Size: 4096}, {Kind: "msg", Key: -0x80000000, ID: 32769, Size: 1}}},
+		{Name: "blank line", Text: head + "\n" + "1 2 600 3\n", Want: []sysvEntry{{Kind: "msg", Key: 1, ID: 2, Perms: 0o600, Size: 3}}},
+		{Name: "short", Text: head + "12\n", Bad: true},
+		{Name: "three columns", Text: head + "12 0 600\n", Bad: true},
+		{Name: "key one past the largest", Text: head + "2147483648 0 600 0\n", Bad: true},
+		{Name: "perms not octal", Text: head + "12 0 680 0\n", Bad: true},
+		{Name: "size not a number", Text: head + "12 0 600 x\n", Bad: true},
+		{Name: "not a number", Text: head + "key id perms size\n", Bad: true},
+	})
 }
 
 func TestParseObjects(t *testing.T) {
-	tests := []struct {
-		name  string
-		words []string
-		want  Objects
-		bad   bool
-	}{
-		{name: "three", words: []string{"1", "2", "3"}, want: Objects{Msg: 1, Shm: 2, Sem: 3}},
-		{name: "two", words: []string{"1", "2"}, bad: true},
-		{name: "not a number", words: []string{"1", "x", "3"}, bad: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseObjects(tt.words)
-			if (err != nil) != tt.bad || (!tt.bad && got != tt.want) {
-				t.Errorf("parseObjects(%q) = %v, %v; want %v, error %v", tt.words, got, err, tt.want, tt.bad)
-			}
-		})
-	}
+	parse := func(text string) (Objects, error) { return parseObjects(strings.Fields(text)) }
+	labtest.Parses(t, "parseObjects", parse, []labtest.Parse[Objects]{
+		{Name: "three", Text: "1 2 3", Want: Objects{Msg: 1, Shm: 2, Sem: 3}},
+		{Name: "two", Text: "1 2", Bad: true},
+		{Name: "not a number", Text: "1 x 3", Bad: true},
+	})
 }
 
 func TestEntryWords(t *testing.T) {
@@ -87,30 +63,9 @@ func newCheck(t *testing.T) *lab.Check {
 	return lab.NewCheck(lab.NewNarrator(io.Discard), t.TempDir(), 7)
 }
 
-func wantFailure(t *testing.T, what string, err error, want string) {
-	t.Helper()
-	if (err != nil) != (want != "") || (err != nil && !strings.Contains(err.Error(), want)) {
-		t.Errorf("%s = %v; want an error with %q", what, err, want)
-	}
-}
-
-// edit is a case of checkEdits: how it changes a good report, and what the
-// check must then fail with ("" when it must still pass).
-type edit[R any] struct {
-	name   string
-	change func(*R)
-	want   string
-}
-
-// checkEdits runs check on a good report changed by each case.
-func checkEdits[R any](t *testing.T, good func() R, check func(*lab.Check, R) error, tests []edit[R]) {
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := good()
-			tt.change(&r)
-			wantFailure(t, tt.name, check(newCheck(t), r), tt.want)
-		})
-	}
+// checked is check as a judge for labtest.Edits, on a newCheck.
+func checked[R any](t *testing.T, check func(*lab.Check, R) error) func(R) error {
+	return func(r R) error { return check(newCheck(t), r) }
 }
 
 func TestCheckEdges(t *testing.T) {
@@ -123,21 +78,21 @@ func TestCheckEdges(t *testing.T) {
 			NoRoomKey: 3, SendRoom: failed("ENOSPC"), RecvRoom: failed("ENOSPC"), LongC: []string{"msg:1:0:600:0", "msg:2:1:600:0"},
 		}
 	}
-	checkEdits(t, good, checkEdges, []edit[edgesReport]{
-		{"all well", func(*edgesReport) {}, ""},
-		{"no limits on this kernel", func(e *edgesReport) {
+	labtest.Edits(t, good, checked(t, checkEdges), []labtest.Edit[edgesReport]{
+		{Name: "all well"},
+		{Name: "no limits on this kernel", Change: func(e *edgesReport) {
 			e.NoLimits, e.Over, e.SendRoom, e.RecvRoom = "limit msgmnb 256: permission denied", answer{}, answer{}, answer{}
-		}, ""},
-		{"long text sent", func(e *edgesReport) { e.Long = answer{} }, "longer than MaxText"},
-		{"long text queued", func(e *edgesReport) { e.LongRecv = failed("E2BIG") }, "must queue nothing longer"},
-		{"MaxText refused", func(e *edgesReport) { e.Full = failed("-") }, "is not too long"},
-		{"blocked or lost", func(e *edgesReport) { e.Over = answer{} }, "want an error wrapping EAGAIN"},
-		{"short buffer", func(e *edgesReport) { e.RecvFull.Text = e.RecvFull.Text[1:] }, "want the 256 bytes sent"},
-		{"refused message queued", func(e *edgesReport) { e.RecvEmpty = answer{Text: "x"} }, "refused on the full queue"},
-		{"queue left full", func(e *edgesReport) { e.TypedErr = "msgsnd: resource temporarily unavailable" }, "did Receive take the message"},
-		{"type 1 only", func(e *edgesReport) { e.RecvTyped = failed("ENOMSG") }, "any type"},
-		{"msgget error dropped", func(e *edgesReport) { e.SendRoom = answer{} }, "want both an error wrapping ENOSPC"},
-		{"mode", func(e *edgesReport) { e.LongC[1] = "msg:2:1:601:0" }, "mode 0600"},
+		}},
+		{Name: "long text sent", Change: func(e *edgesReport) { e.Long = answer{} }, Want: "longer than MaxText"},
+		{Name: "long text queued", Change: func(e *edgesReport) { e.LongRecv = failed("E2BIG") }, Want: "must queue nothing longer"},
+		{Name: "MaxText refused", Change: func(e *edgesReport) { e.Full = failed("-") }, Want: "is not too long"},
+		{Name: "blocked or lost", Change: func(e *edgesReport) { e.Over = answer{} }, Want: "want an error wrapping EAGAIN"},
+		{Name: "short buffer", Change: func(e *edgesReport) { e.RecvFull.Text = e.RecvFull.Text[1:] }, Want: "want the 256 bytes sent"},
+		{Name: "refused message queued", Change: func(e *edgesReport) { e.RecvEmpty = answer{Text: "x"} }, Want: "refused on the full queue"},
+		{Name: "queue left full", Change: func(e *edgesReport) { e.TypedErr = "msgsnd: resource temporarily unavailable" }, Want: "did Receive take the message"},
+		{Name: "type 1 only", Change: func(e *edgesReport) { e.RecvTyped = failed("ENOMSG") }, Want: "any type"},
+		{Name: "msgget error dropped", Change: func(e *edgesReport) { e.SendRoom = answer{} }, Want: "want both an error wrapping ENOSPC"},
+		{Name: "mode", Change: func(e *edgesReport) { e.LongC[1] = "msg:2:1:601:0" }, Want: "mode 0600"},
 	})
 }
 
@@ -153,7 +108,7 @@ func TestCheckTaken(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			wantFailure(t, "checkTaken", checkTaken(newCheck(t), "C", "CreateObjects", "EEXIST", []taken{tt.t}), tt.want)
+			labtest.FailsWith(t, checkTaken(newCheck(t), "C", "CreateObjects", "EEXIST", []taken{tt.t}), tt.want)
 		})
 	}
 }
@@ -164,15 +119,15 @@ func TestCheckQueue(t *testing.T) {
 			AgainErr: "mq_open: file exists", AgainErrno: "EEXIST", NulErr: "invalid argument", NulErrno: "EINVAL",
 			MissingErr: "mount: no such file or directory", MissingErrno: "ENOENT"}
 	}
-	checkEdits(t, good, checkQueue, []edit[mqueueReport]{
-		{"all well", func(*mqueueReport) {}, ""},
-		{"stdin", func(r *mqueueReport) { r.FD, r.Link = 0, "pipe:[12]" }, "links to \"pipe:[12]\""},
-		{"read only", func(r *mqueueReport) { r.Access = "O_RDONLY" }, "want O_RDWR"},
-		{"mode", func(r *mqueueReport) { r.Mode = "577" }, "want 600"},
-		{"no O_EXCL", func(r *mqueueReport) { r.AgainErr, r.AgainErrno = "", "" }, "want an error wrapping EEXIST"},
-		{"NUL dropped", func(r *mqueueReport) { r.NulErr, r.NulErrno = "", "" }, "NUL byte"},
-		{"NUL not wrapped", func(r *mqueueReport) { r.NulErrno = "-" }, "want an error wrapping EINVAL"},
-		{"mount error dropped", func(r *mqueueReport) { r.MissingErr, r.MissingErrno = "", "" }, "want an error wrapping ENOENT"},
+	labtest.Edits(t, good, checked(t, checkQueue), []labtest.Edit[mqueueReport]{
+		{Name: "all well"},
+		{Name: "stdin", Change: func(r *mqueueReport) { r.FD, r.Link = 0, "pipe:[12]" }, Want: "links to \"pipe:[12]\""},
+		{Name: "read only", Change: func(r *mqueueReport) { r.Access = "O_RDONLY" }, Want: "want O_RDWR"},
+		{Name: "mode", Change: func(r *mqueueReport) { r.Mode = "577" }, Want: "want 600"},
+		{Name: "no O_EXCL", Change: func(r *mqueueReport) { r.AgainErr, r.AgainErrno = "", "" }, Want: "want an error wrapping EEXIST"},
+		{Name: "NUL dropped", Change: func(r *mqueueReport) { r.NulErr, r.NulErrno = "", "" }, Want: "NUL byte"},
+		{Name: "NUL not wrapped", Change: func(r *mqueueReport) { r.NulErrno = "-" }, Want: "want an error wrapping EINVAL"},
+		{Name: "mount error dropped", Change: func(r *mqueueReport) { r.MissingErr, r.MissingErrno = "", "" }, Want: "want an error wrapping ENOENT"},
 	})
 }
 

@@ -20,33 +20,22 @@ import (
 func TestLabShape(t *testing.T) { labtest.CheckLab(t, mount.Lab, 100) }
 
 func TestParseMountinfo(t *testing.T) {
-	tests := []struct {
-		name, text string
-		want       []mount.Mount
-		bad        bool
-	}{
-		{name: "empty"},
-		{name: "proc(5) example", text: "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue\n",
-			want: []mount.Mount{{ID: 36, Parent: 35, Major: 98, Minor: 0, Root: "/mnt1", Point: "/mnt2", Options: "rw,noatime",
+	parse := func(text string) ([]mount.Mount, error) { return mount.ParseMountinfo(strings.NewReader(text)) }
+	labtest.Parses(t, "ParseMountinfo", parse, []labtest.Parse[[]mount.Mount]{
+		{Name: "empty"},
+		{Name: "proc(5) example", Text: "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue\n",
+			Want: []mount.Mount{{ID: 36, Parent: 35, Major: 98, Minor: 0, Root: "/mnt1", Point: "/mnt2", Options: "rw,noatime",
 				Optional: []string{"master:1"}, FSType: "ext3", Source: "/dev/root", SuperOptions: "rw,errors=continue"}}},
-		{name: "no optional field, escaped space", text: "63 43 0:39 / /tmp/a\\040b rw,relatime - tmpfs x rw,uid=65534\n",
-			want: []mount.Mount{{ID: 63, Parent: 43, Minor: 39, Root: "/", Point: "/tmp/a b", Options: "rw,relatime",
+		{Name: "no optional field, escaped space", Text: "63 43 0:39 / /tmp/a\\040b rw,relatime - tmpfs x rw,uid=65534\n",
+			Want: []mount.Mount{{ID: 63, Parent: 43, Minor: 39, Root: "/", Point: "/tmp/a b", Options: "rw,relatime",
 				Optional: []string{}, FSType: "tmpfs", Source: "x", SuperOptions: "rw,uid=65534"}}},
-		{name: "two optional fields", text: "70 63 0:40 / /tmp/s rw shared:2 master:1 - tmpfs tmpfs rw\n",
-			want: []mount.Mount{{ID: 70, Parent: 63, Minor: 40, Root: "/", Point: "/tmp/s", Options: "rw",
+		{Name: "two optional fields", Text: "70 63 0:40 / /tmp/s rw shared:2 master:1 - tmpfs tmpfs rw\n",
+			Want: []mount.Mount{{ID: 70, Parent: 63, Minor: 40, Root: "/", Point: "/tmp/s", Options: "rw",
 				Optional: []string{"shared:2", "master:1"}, FSType: "tmpfs", Source: "tmpfs", SuperOptions: "rw"}}},
-		{name: "no separator", text: "70 63 0:40 / /tmp/s rw tmpfs tmpfs rw\n", bad: true},
-		{name: "bad ID", text: "x 63 0:40 / /tmp/s rw - tmpfs tmpfs rw\n", bad: true},
-		{name: "short", text: "70 63\n", bad: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := mount.ParseMountinfo(strings.NewReader(tt.text))
-			if (err != nil) != tt.bad || !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("ParseMountinfo(%q) = %+v, %v; want %+v, error %v", tt.text, got, err, tt.want, tt.bad)
-			}
-		})
-	}
+		{Name: "no separator", Text: "70 63 0:40 / /tmp/s rw tmpfs tmpfs rw\n", Bad: true},
+		{Name: "bad ID", Text: "x 63 0:40 / /tmp/s rw - tmpfs tmpfs rw\n", Bad: true},
+		{Name: "short", Text: "70 63\n", Bad: true},
+	})
 }
 
 func TestPropagationType(t *testing.T) {
@@ -133,10 +122,7 @@ func TestChecksOnReports(t *testing.T) {
 				}
 			}
 			c := lab.NewCheck(lab.NewNarrator(io.Discard), proc, 7)
-			err := lab.CheckReport(step.Do, c, tt.report)
-			if (err != nil) != (tt.want != "") || (err != nil && !strings.Contains(err.Error(), tt.want)) {
-				t.Errorf("check of step 09 = %v; want an error with %q", err, tt.want)
-			}
+			labtest.FailsWith(t, lab.CheckReport(step.Do, c, tt.report), tt.want)
 		})
 	}
 }

@@ -50,25 +50,13 @@ func TestAllowed(t *testing.T) {
 
 func TestParseRoutes(t *testing.T) {
 	const head = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
-	tests := []struct {
-		name, text string
-		want       []string
-		bad        bool
-	}{
-		{name: "empty", text: head},
-		{name: "host route", text: head + "nsl1b\t026433C6\t00000000\t0005\t0\t0\t0\tFFFFFFFF\t0\t0\t0\n", want: []string{"198.51.100.2/32@nsl1b"}},
-		{name: "default", text: head + "eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n", want: []string{"0.0.0.0/0@eth0"}},
-		{name: "short", text: head + "eth0\t00000000\n", bad: true},
-		{name: "not hex", text: head + "eth0\tzz\t0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n", bad: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseRoutes(tt.text)
-			if (err != nil) != tt.bad || !slices.Equal(got, tt.want) {
-				t.Errorf("ParseRoutes(%q) = %v, %v; want %v, error %v", tt.text, got, err, tt.want, tt.bad)
-			}
-		})
-	}
+	labtest.Parses(t, "ParseRoutes", ParseRoutes, []labtest.Parse[[]string]{
+		{Name: "empty", Text: head},
+		{Name: "host route", Text: head + "nsl1b\t026433C6\t00000000\t0005\t0\t0\t0\tFFFFFFFF\t0\t0\t0\n", Want: []string{"198.51.100.2/32@nsl1b"}},
+		{Name: "default", Text: head + "eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n", Want: []string{"0.0.0.0/0@eth0"}},
+		{Name: "short", Text: head + "eth0\t00000000\n", Bad: true},
+		{Name: "not hex", Text: head + "eth0\tzz\t0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n", Bad: true},
+	})
 }
 
 func TestJudgeRefusal(t *testing.T) {
@@ -87,10 +75,7 @@ func TestJudgeRefusal(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := judgeRefusal(tt.r)
-			if (tt.bad == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tt.bad) {
-				t.Errorf("judgeRefusal(%+v) = %v; want %q", tt.r, err, tt.bad)
-			}
+			labtest.FailsWith(t, judgeRefusal(tt.r), tt.bad)
 		})
 	}
 }
@@ -115,10 +100,7 @@ func TestJudgeDeviceCase(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := judgeDeviceCase(tt.name, []string{"lo"}, tt.wantLine, tt.readErr, tt.got)
-			if (tt.bad == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tt.bad) {
-				t.Errorf("judgeDeviceCase(%+v) = %v; want %q", tt.got, err, tt.bad)
-			}
+			labtest.FailsWith(t, judgeDeviceCase(tt.name, []string{"lo"}, tt.wantLine, tt.readErr, tt.got), tt.bad)
 		})
 	}
 }

@@ -5,7 +5,6 @@ package pid
 import (
 	"os"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/nslab/nslab/pkg/lab"
@@ -47,32 +46,12 @@ func TestStatusField(t *testing.T) {
 }
 
 func TestSigMask(t *testing.T) {
-	parses(t, "SigMask", SigMask, []parseCase[uint64]{
-		{name: "sleep", text: "0000000000000000", want: 0},
-		{name: "go runtime", text: "fffffffffffffeff", want: 0xfffffffffffffeff},
-		{name: "SIGTERM", text: "0000000000004000\n", want: 1 << 14},
-		{name: "junk", text: "xyz", bad: true},
+	labtest.Parses(t, "SigMask", SigMask, []labtest.Parse[uint64]{
+		{Name: "sleep", Text: "0000000000000000", Want: 0},
+		{Name: "go runtime", Text: "fffffffffffffeff", Want: 0xfffffffffffffeff},
+		{Name: "SIGTERM", Text: "0000000000004000\n", Want: 1 << 14},
+		{Name: "junk", Text: "xyz", Bad: true},
 	})
-}
-
-// parseCase is a case of parses: want, or an error when bad.
-type parseCase[T comparable] struct {
-	name, text string
-	want       T
-	bad        bool
-}
-
-// parses checks parse (called what) on each case.
-func parses[T comparable](t *testing.T, what string, parse func(string) (T, error), tests []parseCase[T]) {
-	t.Helper()
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := parse(tt.text)
-			if got != tt.want || (err != nil) != tt.bad {
-				t.Errorf("%s(%q) = %+v, %v; want %+v, error %v", what, tt.text, got, err, tt.want, tt.bad)
-			}
-		})
-	}
 }
 
 func TestHasSignal(t *testing.T) {
@@ -85,12 +64,12 @@ func TestHasSignal(t *testing.T) {
 }
 
 func TestParseStat(t *testing.T) {
-	parses(t, "parseStat", parseStat, []parseCase[procStat]{
-		{name: "zombie", text: "11 (cat) Z 1 11 1 0 -1 4227084 0 0\n", want: procStat{Comm: "cat", State: 'Z', PPID: 1}},
-		{name: "blanks and parens in comm", text: "5 (a (b) c) S 4 5 5 0", want: procStat{Comm: "a (b) c", State: 'S', PPID: 4}},
-		{name: "no comm", text: "5 S 4", bad: true},
-		{name: "short", text: "5 (x) S", bad: true},
-		{name: "bad parent", text: "5 (x) S y", bad: true},
+	labtest.Parses(t, "parseStat", parseStat, []labtest.Parse[procStat]{
+		{Name: "zombie", Text: "11 (cat) Z 1 11 1 0 -1 4227084 0 0\n", Want: procStat{Comm: "cat", State: 'Z', PPID: 1}},
+		{Name: "blanks and parens in comm", Text: "5 (a (b) c) S 4 5 5 0", Want: procStat{Comm: "a (b) c", State: 'S', PPID: 4}},
+		{Name: "no comm", Text: "5 S 4", Bad: true},
+		{Name: "short", Text: "5 (x) S", Bad: true},
+		{Name: "bad parent", Text: "5 (x) S y", Bad: true},
 	})
 }
 
@@ -121,41 +100,6 @@ func goodParseCases() []parseResult {
 	return out
 }
 
-// judged runs a judge on a recorded report changed by edit, and checks
-// that it passes (want "") or fails with want in its message.
-func judged[R any](t *testing.T, judge func(R) error, base func() R, tests map[string]struct {
-	edit func(*R)
-	want string
-}) {
-	t.Helper()
-	for name, tt := range tests {
-		t.Run(name, func(t *testing.T) {
-			r := base()
-			if tt.edit != nil {
-				tt.edit(&r)
-			}
-			failsWith(t, judge(r), tt.want)
-		})
-	}
-}
-
-// failsWith checks a judge's verdict: it passes (nil) where want is "",
-// else it fails with want in its message.
-func failsWith(t *testing.T, err error, want string) {
-	t.Helper()
-	switch {
-	case want == "" && err != nil:
-		t.Errorf("got %v; want it to pass", err)
-	case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
-		t.Errorf("got %v; want an error with %q", err, want)
-	}
-}
-
-type cases[R any] = map[string]struct {
-	edit func(*R)
-	want string
-}
-
 func TestJudgeNewNamespace(t *testing.T) {
 	base := func() newNamespaceReport {
 		return newNamespaceReport{PID: 13, Status: "NSpid:\t13\t1\n", Parsed: []int{13, 1}, Cases: goodParseCases(),
@@ -164,22 +108,22 @@ func TestJudgeNewNamespace(t *testing.T) {
 	outside := func(o []int) func(newNamespaceReport) error {
 		return func(r newNamespaceReport) error { return judgeNewNamespace(r, o) }
 	}
-	judged(t, outside([]int{13, 1}), base, cases[newNamespaceReport]{
-		"recorded":          {},
-		"not PID 1 inside":  {edit: func(r *newNamespaceReport) { r.Inside.PID, r.Inside.PPID = 13, 7 }, want: "want 1 and 0"},
-		"parser took one":   {edit: func(r *newNamespaceReport) { r.Parsed = []int{13} }, want: "ParseNSpid of /proc/13/status"},
-		"parser failed":     {edit: func(r *newNamespaceReport) { r.Parsed, r.ParseErr = nil, "boom" }, want: "boom"},
-		"zero accepted":     {edit: func(r *newNamespaceReport) { r.Cases[5] = parseResult{Got: []int{7, 0}} }, want: "want an error (a zero PID)"},
-		"negative accepted": {edit: func(r *newNamespaceReport) { r.Cases[6] = parseResult{Got: []int{-3, 1}} }, want: "a negative PID"},
-		"nested wrong":      {edit: func(r *newNamespaceReport) { r.Cases[0] = parseResult{Got: []int{4242}} }, want: "(nested)"},
-		"cases missing":     {edit: func(r *newNamespaceReport) { r.Cases = r.Cases[:2] }, want: "fixed texts"},
-		"child's own nspid": {edit: func(r *newNamespaceReport) { r.Inside.NSpid = []int{13} }, want: "read by itself"},
-		"format swapped": {edit: func(r *newNamespaceReport) {
+	labtest.Edits(t, base, outside([]int{13, 1}), []labtest.Edit[newNamespaceReport]{
+		{Name: "recorded"},
+		{Name: "not PID 1 inside", Change: func(r *newNamespaceReport) { r.Inside.PID, r.Inside.PPID = 13, 7 }, Want: "want 1 and 0"},
+		{Name: "parser took one", Change: func(r *newNamespaceReport) { r.Parsed = []int{13} }, Want: "ParseNSpid of /proc/13/status"},
+		{Name: "parser failed", Change: func(r *newNamespaceReport) { r.Parsed, r.ParseErr = nil, "boom" }, Want: "boom"},
+		{Name: "zero accepted", Change: func(r *newNamespaceReport) { r.Cases[5] = parseResult{Got: []int{7, 0}} }, Want: "want an error (a zero PID)"},
+		{Name: "negative accepted", Change: func(r *newNamespaceReport) { r.Cases[6] = parseResult{Got: []int{-3, 1}} }, Want: "a negative PID"},
+		{Name: "nested wrong", Change: func(r *newNamespaceReport) { r.Cases[0] = parseResult{Got: []int{4242}} }, Want: "(nested)"},
+		{Name: "cases missing", Change: func(r *newNamespaceReport) { r.Cases = r.Cases[:2] }, Want: "fixed texts"},
+		{Name: "child's own nspid", Change: func(r *newNamespaceReport) { r.Inside.NSpid = []int{13} }, Want: "read by itself"},
+		{Name: "format swapped", Change: func(r *newNamespaceReport) {
 			r.Cases[4] = parseResult{Err: "x%!(EXTRA string=parse NSpid: %q is not a PID)"}
-		}, want: "fmt could not format"},
+		}, Want: "fmt could not format"},
 	})
-	judged(t, outside([]int{13}), base, cases[newNamespaceReport]{
-		"no new namespace from outside": {want: "read from outside"},
+	labtest.Edits(t, base, outside([]int{13}), []labtest.Edit[newNamespaceReport]{
+		{Name: "no new namespace from outside", Want: "read from outside"},
 	})
 }
 
@@ -190,13 +134,13 @@ func TestJudgeProcMount(t *testing.T) {
 			After:  procView{Self: "1", Count: 1, PIDs: []int{1}},
 		}, Refused: refusedMount{Errno: "EPERM", Err: "mount proc on /proc: operation not permitted"}}
 	}
-	judged(t, judgeProcMount, base, cases[procMountReport]{
-		"recorded":        {},
-		"refusal dropped": {edit: func(r *procMountReport) { r.Refused = refusedMount{Errno: "ok"} }, want: "want an error wrapping EPERM"},
-		"errno lost":      {edit: func(r *procMountReport) { r.Refused.Errno = "mount proc: operation not permitted" }, want: "wrapping EPERM"},
-		"mount failed":    {edit: func(r *procMountReport) { r.MountErr = "EPERM" }, want: "EPERM"},
-		"bind mounted":    {edit: func(r *procMountReport) { r.After = r.Before }, want: "after MountProc, /proc/self is 13"},
-		"own proc early":  {edit: func(r *procMountReport) { r.Before = r.After }, want: "before MountProc"},
+	labtest.Edits(t, base, judgeProcMount, []labtest.Edit[procMountReport]{
+		{Name: "recorded"},
+		{Name: "refusal dropped", Change: func(r *procMountReport) { r.Refused = refusedMount{Errno: "ok"} }, Want: "want an error wrapping EPERM"},
+		{Name: "errno lost", Change: func(r *procMountReport) { r.Refused.Errno = "mount proc: operation not permitted" }, Want: "wrapping EPERM"},
+		{Name: "mount failed", Change: func(r *procMountReport) { r.MountErr = "EPERM" }, Want: "EPERM"},
+		{Name: "bind mounted", Change: func(r *procMountReport) { r.After = r.Before }, Want: "after MountProc, /proc/self is 13"},
+		{Name: "own proc early", Change: func(r *procMountReport) { r.Before = r.After }, Want: "before MountProc"},
 	})
 }
 
@@ -212,21 +156,21 @@ func TestJudgeSignals(t *testing.T) {
 				{PID: 3, What: "missing", Missing: true, Errno: "ENOENT", Err: "open /proc/3/status: no such file or directory"},
 			}}
 	}
-	judged(t, judgeSignals, base, cases[signalsReport]{
-		"recorded":            {},
-		"no SigCgt, no error": {edit: func(r *signalsReport) { r.Fake[0].Errno, r.Fake[0].Err = "ok", "" }, want: "Catches(1, SIGTERM) for no SigCgt returned false, nil"},
-		"bad mask, no error":  {edit: func(r *signalsReport) { r.Fake[1].Errno, r.Fake[1].Err = "ok", "" }, want: "want an error"},
-		"missing, no error":   {edit: func(r *signalsReport) { r.Fake[2].Errno, r.Fake[2].Err = "ok", "" }, want: "want an error"},
-		"missing, as text":    {edit: func(r *signalsReport) { r.Fake[2].Errno = "no such file" }, want: "wrapping ENOENT"},
-		"fake not tried":      {edit: func(r *signalsReport) { r.Fake = nil }, want: "fake status files"},
-		"SigIgn read":         {edit: func(r *signalsReport) { r.Box.BoxCatchTERM, r.Box.BoxCatchHUP = false, true }, want: "SigCgt, not SigIgn"},
-		"bit off by one":      {edit: func(r *signalsReport) { r.Box.BoxCatchHUP = true }, want: "Catches(self, SIGHUP) = true"},
-		"init catches":        {edit: func(r *signalsReport) { r.Box.InitCatchTERM = true }, want: "Catches(init, SIGTERM) = true"},
-		"kill failed":         {edit: func(r *signalsReport) { r.Box.Sibling.Results["SIGKILL"] = "EPERM" }, want: "got EPERM from kill(1, SIGKILL)"},
-		"init died":           {edit: func(r *signalsReport) { r.Box.AliveAfter, r.Box.StateAfter = false, "Z" }, want: "want it alive"},
-		"survived SIGTERM":    {edit: func(r *signalsReport) { r.GoInitOut += "\nsurvived SIGTERM"; r.GoInitEnd = "status 0" }, want: "exit with status 2"},
-		"sh died":             {edit: func(r *signalsReport) { r.ShOut = "" }, want: "want alive"},
-		"not killed from out": {edit: func(r *signalsReport) { r.Box.KilledBy = "" }, want: "want killed by SIGKILL"},
+	labtest.Edits(t, base, judgeSignals, []labtest.Edit[signalsReport]{
+		{Name: "recorded"},
+		{Name: "no SigCgt, no error", Change: func(r *signalsReport) { r.Fake[0].Errno, r.Fake[0].Err = "ok", "" }, Want: "Catches(1, SIGTERM) for no SigCgt returned false, nil"},
+		{Name: "bad mask, no error", Change: func(r *signalsReport) { r.Fake[1].Errno, r.Fake[1].Err = "ok", "" }, Want: "want an error"},
+		{Name: "missing, no error", Change: func(r *signalsReport) { r.Fake[2].Errno, r.Fake[2].Err = "ok", "" }, Want: "want an error"},
+		{Name: "missing, as text", Change: func(r *signalsReport) { r.Fake[2].Errno = "no such file" }, Want: "wrapping ENOENT"},
+		{Name: "fake not tried", Change: func(r *signalsReport) { r.Fake = nil }, Want: "fake status files"},
+		{Name: "SigIgn read", Change: func(r *signalsReport) { r.Box.BoxCatchTERM, r.Box.BoxCatchHUP = false, true }, Want: "SigCgt, not SigIgn"},
+		{Name: "bit off by one", Change: func(r *signalsReport) { r.Box.BoxCatchHUP = true }, Want: "Catches(self, SIGHUP) = true"},
+		{Name: "init catches", Change: func(r *signalsReport) { r.Box.InitCatchTERM = true }, Want: "Catches(init, SIGTERM) = true"},
+		{Name: "kill failed", Change: func(r *signalsReport) { r.Box.Sibling.Results["SIGKILL"] = "EPERM" }, Want: "got EPERM from kill(1, SIGKILL)"},
+		{Name: "init died", Change: func(r *signalsReport) { r.Box.AliveAfter, r.Box.StateAfter = false, "Z" }, Want: "want it alive"},
+		{Name: "survived SIGTERM", Change: func(r *signalsReport) { r.GoInitOut += "\nsurvived SIGTERM"; r.GoInitEnd = "status 0" }, Want: "exit with status 2"},
+		{Name: "sh died", Change: func(r *signalsReport) { r.ShOut = "" }, Want: "want alive"},
+		{Name: "not killed from out", Change: func(r *signalsReport) { r.Box.KilledBy = "" }, Want: "want killed by SIGKILL"},
 	})
 }
 
@@ -235,16 +179,16 @@ func TestJudgeOrphan(t *testing.T) {
 		return orphanReport{InitPID: 13, PID: 13, PPID: 1, State: "Z", HostPID: 25, HostState: "Z", HostPPID: 13, Reaped: 13, Gone: true, HostGone: true,
 			Running: 20, Waited: 20, NoChild: "ECHILD"}
 	}
-	judged(t, judgeOrphan, base, cases[orphanReport]{
-		"recorded":          {},
-		"WNOHANG, running":  {edit: func(r *orphanReport) { r.Waited, r.Early = 0, true }, want: "was still running"},
-		"another reaped":    {edit: func(r *orphanReport) { r.Waited = 13 }, want: "once the running orphan 20 ended"},
-		"ECHILD dropped":    {edit: func(r *orphanReport) { r.NoChild = "ok" }, want: "returned ok; want an error wrapping ECHILD"},
-		"own process group": {edit: func(r *orphanReport) { r.NoChild = "EINVAL" }, want: "wrapping ECHILD"},
-		"WNOHANG":           {edit: func(r *orphanReport) { r.Reaped, r.Gone, r.HostGone = 0, false, false }, want: "ReapOne() = 0"},
-		"not adopted":       {edit: func(r *orphanReport) { r.PPID = 5 }, want: "want 1"},
-		"not a zombie":      {edit: func(r *orphanReport) { r.HostState = "S" }, want: "want a zombie"},
-		"still in /proc":    {edit: func(r *orphanReport) { r.HostGone = false }, want: "want both gone"},
+	labtest.Edits(t, base, judgeOrphan, []labtest.Edit[orphanReport]{
+		{Name: "recorded"},
+		{Name: "WNOHANG, running", Change: func(r *orphanReport) { r.Waited, r.Early = 0, true }, Want: "was still running"},
+		{Name: "another reaped", Change: func(r *orphanReport) { r.Waited = 13 }, Want: "once the running orphan 20 ended"},
+		{Name: "ECHILD dropped", Change: func(r *orphanReport) { r.NoChild = "ok" }, Want: "returned ok; want an error wrapping ECHILD"},
+		{Name: "own process group", Change: func(r *orphanReport) { r.NoChild = "EINVAL" }, Want: "wrapping ECHILD"},
+		{Name: "WNOHANG", Change: func(r *orphanReport) { r.Reaped, r.Gone, r.HostGone = 0, false, false }, Want: "ReapOne() = 0"},
+		{Name: "not adopted", Change: func(r *orphanReport) { r.PPID = 5 }, Want: "want 1"},
+		{Name: "not a zombie", Change: func(r *orphanReport) { r.HostState = "S" }, Want: "want a zombie"},
+		{Name: "still in /proc", Change: func(r *orphanReport) { r.HostGone = false }, Want: "want both gone"},
 	})
 }
 
@@ -254,12 +198,12 @@ func TestJudgeInitDeath(t *testing.T) {
 			Before: []int{998, 999, 1000, 1001, 1002}, BeforeLab: []int{998, 999, 1000, 1001, 1002}, InitEnd: "signal SIGKILL",
 			NoProc: membersReport{Errno: "ENOENT", Err: "open /proc: no such file or directory"}}
 	}
-	judged(t, judgeInitDeath, base, cases[initDeathReport]{
-		"recorded across a power of ten": {},
-		"ReadDir error dropped":          {edit: func(r *initDeathReport) { r.NoProc = membersReport{Errno: "ok"} }, want: "want an error wrapping ENOENT"},
-		"string order":                   {edit: func(r *initDeathReport) { r.Before = []int{1000, 1001, 1002, 998, 999} }, want: "in numeric order"},
-		"one missed":                     {edit: func(r *initDeathReport) { r.Before = r.Before[1:] }, want: "Members("},
-		"survivor":                       {edit: func(r *initDeathReport) { r.After = []int{1001} }, want: "want nobody"},
+	labtest.Edits(t, base, judgeInitDeath, []labtest.Edit[initDeathReport]{
+		{Name: "recorded across a power of ten"},
+		{Name: "ReadDir error dropped", Change: func(r *initDeathReport) { r.NoProc = membersReport{Errno: "ok"} }, Want: "want an error wrapping ENOENT"},
+		{Name: "string order", Change: func(r *initDeathReport) { r.Before = []int{1000, 1001, 1002, 998, 999} }, Want: "in numeric order"},
+		{Name: "one missed", Change: func(r *initDeathReport) { r.Before = r.Before[1:] }, Want: "Members("},
+		{Name: "survivor", Change: func(r *initDeathReport) { r.After = []int{1001} }, Want: "want nobody"},
 	})
 }
 
@@ -268,13 +212,13 @@ func TestJudgeReach(t *testing.T) {
 		return reachReport{ChildPID: 13, reachView: reachView{Outside: "ESRCH", Self: "ok", Pidfd: "ESRCH", ProcBefore: true,
 			SelfBefore: "10002", SelfAfter: "1", PIDsAfter: []int{1}, TasksAfter: []int{1, 2, 3, 4, 5, 6}, Target: 10000, PID: 1}}
 	}
-	judged(t, judgeReach, base, cases[reachReport]{
-		"recorded":          {},
-		"os.FindProcess":    {edit: func(r *reachReport) { r.Outside = "os: process already finished" }, want: "want ESRCH"},
-		"ESRCH turned nil":  {edit: func(r *reachReport) { r.Outside = "ok" }, want: "want ESRCH"},
-		"target inside too": {edit: func(r *reachReport) { r.PIDsAfter = []int{1, 10000} }, want: "could not tell"},
-		"a thread's ID":     {edit: func(r *reachReport) { r.Target, r.Outside, r.Pidfd = 6, "ok", "ENOENT" }, want: "could not tell"},
-		"not init":          {edit: func(r *reachReport) { r.PID = 2 }, want: "want 1"},
+	labtest.Edits(t, base, judgeReach, []labtest.Edit[reachReport]{
+		{Name: "recorded"},
+		{Name: "os.FindProcess", Change: func(r *reachReport) { r.Outside = "os: process already finished" }, Want: "want ESRCH"},
+		{Name: "ESRCH turned nil", Change: func(r *reachReport) { r.Outside = "ok" }, Want: "want ESRCH"},
+		{Name: "target inside too", Change: func(r *reachReport) { r.PIDsAfter = []int{1, 10000} }, Want: "could not tell"},
+		{Name: "a thread's ID", Change: func(r *reachReport) { r.Target, r.Outside, r.Pidfd = 6, "ok", "ENOENT" }, Want: "could not tell"},
+		{Name: "not init", Change: func(r *reachReport) { r.PID = 2 }, Want: "want 1"},
 	})
 }
 
@@ -285,12 +229,12 @@ func TestJudgeUnshare(t *testing.T) {
 			PFCAfter: ns.ID{Kind: ns.PIDForChildren, Dev: 4, Inode: 2}, PFCEarly: "ENOENT", SecondErr: "EINVAL", AgainErr: "EINVAL",
 			InitPID: 20, Second: whoami{PID: 2, PPID: 0, NSpid: []int{21, 2}}}
 	}
-	judged(t, judgeUnshare, base, cases[unshareReport]{
-		"recorded":           {},
-		"with CLONE_NEWUSER": {edit: func(r *unshareReport) { r.UnshareErr = "EINVAL" }, want: "EINVAL"},
-		"nothing unshared":   {edit: func(r *unshareReport) { r.PFCAfter = own }, want: "want a new one"},
-		"second allowed":     {edit: func(r *unshareReport) { r.SecondErr = "ok" }, want: "want EINVAL"},
-		"error dropped":      {edit: func(r *unshareReport) { r.AgainErr = "ok" }, want: "called a second time on the same thread returned ok"},
+	labtest.Edits(t, base, judgeUnshare, []labtest.Edit[unshareReport]{
+		{Name: "recorded"},
+		{Name: "with CLONE_NEWUSER", Change: func(r *unshareReport) { r.UnshareErr = "EINVAL" }, Want: "EINVAL"},
+		{Name: "nothing unshared", Change: func(r *unshareReport) { r.PFCAfter = own }, Want: "want a new one"},
+		{Name: "second allowed", Change: func(r *unshareReport) { r.SecondErr = "ok" }, Want: "want EINVAL"},
+		{Name: "error dropped", Change: func(r *unshareReport) { r.AgainErr = "ok" }, Want: "called a second time on the same thread returned ok"},
 	})
 }
 
@@ -304,15 +248,15 @@ func TestJudgeNested(t *testing.T) {
 			FDs:      [2]int{18, 18}, Missing: "ENOENT", Limited: "EMFILE",
 		}
 	}
-	judged(t, judgeNested, base, cases[nestedReport]{
-		"recorded":                  {},
-		"handles leaked":            {edit: func(r *nestedReport) { r.FDs[1] = 23 }, want: "18 open files before Ancestry(deepest) and 23 after"},
-		"open error":                {edit: func(r *nestedReport) { r.Missing = "ok" }, want: "no process has returned nil"},
-		"every error ends the walk": {edit: func(r *nestedReport) { r.Limited = "ok" }, want: "wrapping EMFILE"},
-		"caller first":              {edit: func(r *nestedReport) { slices.Reverse(r.Ancestry) }, want: "Ancestry(deepest)"},
-		"stopped short":             {edit: func(r *nestedReport) { r.Ancestry = r.Ancestry[:4] }, want: "Ancestry(deepest)"},
-		"parent of own":             {edit: func(r *nestedReport) { r.OwnUpOutside = false }, want: "want EPERM"},
-		"level too flat":            {edit: func(r *nestedReport) { r.Levels[2] = []int{25, 1} }, want: "level 3"},
+	labtest.Edits(t, base, judgeNested, []labtest.Edit[nestedReport]{
+		{Name: "recorded"},
+		{Name: "handles leaked", Change: func(r *nestedReport) { r.FDs[1] = 23 }, Want: "18 open files before Ancestry(deepest) and 23 after"},
+		{Name: "open error", Change: func(r *nestedReport) { r.Missing = "ok" }, Want: "no process has returned nil"},
+		{Name: "every error ends the walk", Change: func(r *nestedReport) { r.Limited = "ok" }, Want: "wrapping EMFILE"},
+		{Name: "caller first", Change: func(r *nestedReport) { slices.Reverse(r.Ancestry) }, Want: "Ancestry(deepest)"},
+		{Name: "stopped short", Change: func(r *nestedReport) { r.Ancestry = r.Ancestry[:4] }, Want: "Ancestry(deepest)"},
+		{Name: "parent of own", Change: func(r *nestedReport) { r.OwnUpOutside = false }, Want: "want EPERM"},
+		{Name: "level too flat", Change: func(r *nestedReport) { r.Levels[2] = []int{25, 1} }, Want: "level 3"},
 	})
 }
 
@@ -330,7 +274,7 @@ func TestJudgeProcOptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			failsWith(t, judgeProcOptions(topMount(info+tt.top+"\n", "/proc")), tt.want)
+			labtest.FailsWith(t, judgeProcOptions(topMount(info+tt.top+"\n", "/proc")), tt.want)
 		})
 	}
 }

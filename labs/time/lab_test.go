@@ -27,24 +27,14 @@ func TestOffsetsTextRoundTrip(t *testing.T) {
 }
 
 func TestParseUptime(t *testing.T) {
-	tests := []struct {
-		text    string
-		want    time.Duration
-		wantErr bool
-	}{
-		{text: "878.66 1375.96\n", want: 878*time.Second + 660*time.Millisecond},
-		{text: "31536889.34 1386.75", want: 31536889*time.Second + 340*time.Millisecond},
-		{text: "12 3", want: 12 * time.Second},
-		{text: "12.5", wantErr: true},
-		{text: "-1.00 0.00", wantErr: true},
-		{text: "x.00 0.00", wantErr: true},
-	}
-	for _, tt := range tests {
-		got, err := parseUptime(tt.text)
-		if (err != nil) != tt.wantErr || got != tt.want {
-			t.Errorf("parseUptime(%q) = %v, %v; want %v, error %v", tt.text, got, err, tt.want, tt.wantErr)
-		}
-	}
+	labtest.Parses(t, "parseUptime", parseUptime, []labtest.Parse[time.Duration]{
+		{Name: "fraction", Text: "878.66 1375.96\n", Want: 878*time.Second + 660*time.Millisecond},
+		{Name: "a year", Text: "31536889.34 1386.75", Want: 31536889*time.Second + 340*time.Millisecond},
+		{Name: "whole", Text: "12 3", Want: 12 * time.Second},
+		{Name: "one field", Text: "12.5", Bad: true},
+		{Name: "negative", Text: "-1.00 0.00", Bad: true},
+		{Name: "not a number", Text: "x.00 0.00", Bad: true},
+	})
 }
 
 func TestSpan(t *testing.T) {

@@ -14,24 +14,12 @@ import (
 func TestLabShape(t *testing.T) { labtest.CheckLab(t, uts.Lab, 50) }
 
 func TestParseNames(t *testing.T) {
-	tests := []struct {
-		name, line string
-		want       uts.Names
-		wantErr    bool
-	}{
-		{name: "report", line: `{"hostname":"a","domainname":"b"}` + "\n", want: uts.Names{Hostname: "a", Domainname: "b"}},
-		{name: "unset domain", line: `{"hostname":"vm","domainname":"(none)"}`, want: uts.Names{Hostname: "vm", Domainname: "(none)"}},
-		{name: "not json", line: "vm", wantErr: true},
-		{name: "empty", line: "", wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := uts.ParseNames(tt.line)
-			if (err != nil) != tt.wantErr || got != tt.want {
-				t.Errorf("ParseNames(%q) = %v, %v; want %v, error %v", tt.line, got, err, tt.want, tt.wantErr)
-			}
-		})
-	}
+	labtest.Parses(t, "ParseNames", uts.ParseNames, []labtest.Parse[uts.Names]{
+		{Name: "report", Text: `{"hostname":"a","domainname":"b"}` + "\n", Want: uts.Names{Hostname: "a", Domainname: "b"}},
+		{Name: "unset domain", Text: `{"hostname":"vm","domainname":"(none)"}`, Want: uts.Names{Hostname: "vm", Domainname: "(none)"}},
+		{Name: "not json", Text: "vm", Bad: true},
+		{Name: "empty", Text: "", Bad: true},
+	})
 }
 
 func TestLabNamesDiffer(t *testing.T) {

@@ -57,6 +57,19 @@ func (c *Check) NS(pid int) (ns.Set, error) {
 // Host reads the namespaces of the runner: the host of the step.
 func (c *Check) Host() (ns.Set, error) { return c.NS(c.Runner) }
 
+// HostAnd reads the namespaces of the runner (Host) and of process pid of
+// the lab host, the pair a check compares; what names that process in an
+// error ("the child").
+func (c *Check) HostAnd(pid int, what string) (host, other ns.Set, err error) {
+	if host, err = c.Host(); err != nil {
+		return host, other, err
+	}
+	if other, err = c.NS(pid); err != nil {
+		err = fmt.Errorf("read the namespaces of %s, PID %d: %w", what, pid, err)
+	}
+	return host, other, err
+}
+
 // ReadFile reads /proc/PID/name of process pid of the lab host.
 func (c *Check) ReadFile(pid int, name string) (string, error) {
 	b, err := os.ReadFile(c.ProcDir(pid) + "/" + name)
@@ -83,13 +96,9 @@ func (c *Check) Do(pid int, kinds []ns.Kind, fn func() error) error {
 // of the lab host is in a new namespace of each of kinds and shares every
 // other kind with the runner.
 func (c *Check) NewKindsOnly(pid int, title string, kinds ...ns.Kind) error {
-	host, err := c.Host()
+	host, child, err := c.HostAnd(pid, "the child")
 	if err != nil {
 		return err
-	}
-	child, err := c.NS(pid)
-	if err != nil {
-		return fmt.Errorf("read the namespaces of the child, PID %d: %w", pid, err)
 	}
 	c.Table(Column{Title: fmt.Sprintf("host (PID %d)", host.PID), Set: host}, Column{Title: fmt.Sprintf("%s (PID %d)", title, pid), Set: child})
 	if err := CheckNewKinds(host, child, kinds...); err != nil {

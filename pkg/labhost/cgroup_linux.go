@@ -38,6 +38,24 @@ func CgroupV2Root() (string, error) {
 	return "", errors.New("find the cgroup v2 hierarchy: no cgroup2 file system is mounted with its root (see /proc/self/mountinfo)")
 }
 
+// OwnCgroup returns, from inside a lab host, the lab host's cgroup in the
+// hierarchy mounted at mountpoint (a mount of the machine's, which the lab
+// host inherits): the labhost-* directory under mountpoint/CgroupParent
+// whose cgroup.procs lists the caller. Another lab host's processes are not
+// in the caller's PID namespace, so no other labhost-* directory lists the
+// caller's PID. ok is false when none lists it.
+func OwnCgroup(mountpoint string) (dir string, ok bool) {
+	dirs, _ := filepath.Glob(filepath.Join(mountpoint, CgroupParent, "labhost-*"))
+	self := strconv.Itoa(os.Getpid())
+	for _, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+		if err == nil && slices.Contains(strings.Fields(string(b)), self) {
+			return dir, true
+		}
+	}
+	return "", false
+}
+
 // CheckCgroup says whether a lab host can be given a cgroup of its own.
 func CheckCgroup() error {
 	if Bare() {
@@ -80,7 +98,7 @@ func delegateCgroup(uid, gid int) (string, error) {
 // hierarchy has no pids controller; "" otherwise.
 func delegateV1Pids(name string, uid, gid int) (string, error) {
 	root, err := CgroupV2Root()
-	if err != nil || hasController(root, "pids") {
+	if err != nil || HasController(root, "pids") {
 		return "", nil
 	}
 	f, err := os.Open("/proc/self/mountinfo")
@@ -140,8 +158,8 @@ func v1Empty(dir string) bool {
 	return true
 }
 
-// hasController reports whether the cgroup v2 directory dir offers controller c.
-func hasController(dir, c string) bool {
+// HasController reports whether the cgroup v2 directory dir offers controller c.
+func HasController(dir, c string) bool {
 	b, err := os.ReadFile(filepath.Join(dir, "cgroup.controllers"))
 	return err == nil && slices.Contains(strings.Fields(string(b)), c)
 }
@@ -149,7 +167,7 @@ func hasController(dir, c string) bool {
 // enablePids offers the pids controller to the lab hosts' cgroups under
 // parent, where the v2 hierarchy has it (a pure v2 machine); best effort.
 func enablePids(parent string) {
-	if hasController(parent, "pids") {
+	if HasController(parent, "pids") {
 		os.WriteFile(filepath.Join(parent, "cgroup.subtree_control"), []byte("+pids"), 0)
 	}
 }

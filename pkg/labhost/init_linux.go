@@ -3,7 +3,6 @@
 package labhost
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -146,21 +145,10 @@ func startChild(name string, args []string, nfiles int) (int, error) {
 // the orphans it inherits, and returns the child's status once it ends (a
 // signal N as 128+N, as a shell reports it).
 func reap(child int) int {
-	for {
-		var ws unix.WaitStatus
-		pid, err := unix.Wait4(-1, &ws, 0, nil)
-		switch {
-		case errors.Is(err, unix.EINTR):
-			continue
-		case err != nil:
-			fmt.Fprintf(os.Stderr, "lab host: wait: %v\n", err)
-			return 125
-		case pid != child:
-			continue
-		case ws.Signaled():
-			return 128 + int(ws.Signal())
-		default:
-			return ws.ExitStatus()
-		}
+	code, err := spawn.ReapUntil(child)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "lab host: wait: %v\n", err)
+		return 125
 	}
+	return code
 }

@@ -1,13 +1,15 @@
 // Package labtest holds what every lab's tests share: a TestMain that runs
 // the spawn shim and proves the host was left as found, a skip with the
 // exact reason when namespaces cannot be made here, the runner of graded
-// steps that turns an unwritten step into a clean failure, and CheckLab, the
-// check of a lab's steps against its docs page.
+// steps that turns an unwritten step into a clean failure, CheckLab, the
+// check of a lab's steps against its docs page, and the table helpers of
+// the labs' lab_test.go (FailsWith, Parses, Edits).
 package labtest
 
 import (
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -173,4 +175,63 @@ func Failf(t testing.TB, l *lab.Lab, id string, format string, args ...any) {
 		msg += " (see " + l.Anchor(s) + ")"
 	}
 	t.Fatal(msg)
+}
+
+// FailsWith checks a verdict (the error of a check or judge half): nil
+// where want is "", else an error with want in its message.
+func FailsWith(t testing.TB, err error, want string) {
+	t.Helper()
+	switch {
+	case want == "" && err != nil:
+		t.Errorf("got %v; want it to pass", err)
+	case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+		t.Errorf("got %v; want an error with %q", err, want)
+	}
+}
+
+// Parse is a case of Parses: a text, and what the parser must make of it
+// (Want), or that it must fail (Bad).
+type Parse[T any] struct {
+	Name, Text string
+	Want       T
+	Bad        bool
+}
+
+// Parses runs parse (called what in messages) on each case, each in a
+// subtest of its name. What a parse returns with its error is not looked
+// at (the Go convention: a caller uses no other result once err is set).
+func Parses[T any](t *testing.T, what string, parse func(string) (T, error), cases []Parse[T]) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.Name, func(t *testing.T) {
+			got, err := parse(tt.Text)
+			if (err != nil) != tt.Bad || !tt.Bad && !reflect.DeepEqual(got, tt.Want) {
+				t.Errorf("%s(%q) = %+v, %v; want %+v, error %v", what, tt.Text, got, err, tt.Want, tt.Bad)
+			}
+		})
+	}
+}
+
+// Edit is a case of Edits: how it changes a good report (nil: not at
+// all), and what the judge must then fail with ("" where it must pass).
+type Edit[R any] struct {
+	Name   string
+	Change func(*R)
+	Want   string
+}
+
+// Edits runs judge on a good report changed by each case, each in a
+// subtest of its name. A check half is a judge too:
+// func(r R) error { return check(c, r) }.
+func Edits[R any](t *testing.T, good func() R, judge func(R) error, cases []Edit[R]) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.Name, func(t *testing.T) {
+			r := good()
+			if tt.Change != nil {
+				tt.Change(&r)
+			}
+			FailsWith(t, judge(r), tt.Want)
+		})
+	}
 }
