@@ -568,7 +568,7 @@ type stopRun struct {
 // (a loaded machine is slow), short for one that ignores it.
 const (
 	politeGrace   = 10 * time.Second
-	stubbornGrace = 300 * time.Millisecond
+	stubbornGrace = 150 * time.Millisecond
 )
 
 // stopsReport is what step 10 saw: its two containers, and the probes.

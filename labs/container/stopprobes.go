@@ -30,7 +30,7 @@ type stopProbe struct {
 
 // probeGrace is the grace period of the probes' containers, which ignore
 // SIGTERM (but the last).
-const probeGrace = 100 * time.Millisecond
+const probeGrace = 50 * time.Millisecond
 
 // stopErrName is lab.ErrnoName, and "os.ErrProcessDone" for that error.
 func stopErrName(err error) string {
